@@ -1,0 +1,115 @@
+/**
+ * The small interfaces through which `functions/core/` talks to AWS. The AWS adapters use the
+ * official SDK clients; `npm start` plugs in its stand-ins where the SDK cannot be pointed at a
+ * local endpoint. DynamoDB is never faked: locally the same adapter talks to dynalite.
+ */
+import type { TaskName } from './task-config';
+
+// ---------------------------------------------------------------- keys
+
+/** One provider key of a task. The raw key lives only in memory; everything else uses the fingerprint. */
+export interface ProviderKey {
+  /** Entry of the secret it came from (`openai`, `anthropic`, `openai-compatible`, or a custom keyName). */
+  name: string;
+  apiKey: string;
+  /** `k_` + the first 12 hex characters of SHA-256(apiKey): safe to log, store and show. */
+  fingerprint: string;
+}
+
+/**
+ * A task's secret, parsed. The secret string is JSON mapping an entry name to one key or a list
+ * of keys, e.g. `{"openai": ["sk-a…", "sk-b…"], "anthropic": "sk-ant-…"}`.
+ */
+export type TaskKeys = Record<string, ProviderKey[]>;
+
+export interface SecretStore {
+  /** The task's keys; cached for the configured max age, so a warm function rarely calls out. */
+  getKeys(): Promise<TaskKeys>;
+}
+
+// ---------------------------------------------------------------- usage ledger
+
+/** Tokens set aside against a task's budget and TPM ceiling before a model call. */
+export interface Reservation {
+  task: TaskName;
+  tokens: number;
+  /** Epoch milliseconds when the reservation was made (selects the day and minute items). */
+  at: number;
+}
+
+export interface ActualUsage {
+  keyFingerprint: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+  costMicroUsd: number;
+  latencyMs: number;
+}
+
+/** Counters that are not token usage; every field is an increment. */
+export interface UsageEvent {
+  errors?: number;
+  providerThrottles?: number;
+  lambdaThrottles?: number;
+  cacheHits?: number;
+  cacheMisses?: number;
+  fallbacks?: number;
+}
+
+export interface UsageLedger {
+  /** Reserves tokens against the daily budget and TPM ceiling; throws OverBudgetError when over either. */
+  reserve(input: { task: TaskName; tokens: number; dailyTokenBudget: number; tokensPerMinute: number; now?: number }): Promise<Reservation>;
+  /** Replaces the reservation with what the provider reported, on the key and the task items. */
+  settle(reservation: Reservation, usage: ActualUsage): Promise<void>;
+  /** Gives back a reservation whose call produced no usage. */
+  release(reservation: Reservation): Promise<void>;
+  /** Adds counters to the task items and, when a key is named, to that key's items. */
+  record(task: TaskName, event: UsageEvent, keyFingerprint?: string, now?: number): Promise<void>;
+}
+
+// ---------------------------------------------------------------- imaging
+
+export type ImagingJobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface ImagingJob {
+  jobId: string;
+  practiceId: string;
+  status: ImagingJobStatus;
+  modality: string;
+  /** Object-store key of the normalised image. */
+  imageKey: string;
+  createdAt: string;
+  updatedAt: string;
+  attempts: number;
+  result?: unknown;
+  error?: { code: string; message: string };
+}
+
+export interface JobStore {
+  create(job: ImagingJob): Promise<void>;
+  /** The job when it exists and belongs to the practice; undefined otherwise. */
+  get(jobId: string, practiceId: string): Promise<ImagingJob | undefined>;
+  /** Moves a queued (or redelivered running) job to running; false when it is already final. */
+  markRunning(jobId: string, now: number): Promise<boolean>;
+  /** Final transitions happen once: false when the job was already final. */
+  succeed(jobId: string, result: unknown, now: number): Promise<boolean>;
+  fail(jobId: string, error: { code: string; message: string }, now: number): Promise<boolean>;
+}
+
+export interface ImagingJobMessage {
+  jobId: string;
+  practiceId: string;
+}
+
+export interface JobQueue {
+  send(message: ImagingJobMessage, delaySeconds?: number): Promise<void>;
+}
+
+export interface ObjectStore {
+  put(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  get(key: string): Promise<Uint8Array | undefined>;
+  delete(key: string): Promise<void>;
+  /** A URL the client can PUT the object to, valid for `expiresInSeconds`. */
+  presignPut(key: string, contentType: string, maxBytes: number, expiresInSeconds: number): Promise<string>;
+}

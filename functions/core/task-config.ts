@@ -1,0 +1,118 @@
+/**
+ * The configuration one task function runs with: the resolved catalog entry for its task.
+ *
+ * The catalog (`lib/catalog.ts`) is the single source of truth; the stack (and the local runtime)
+ * serialise the resolved entry into the function's `TASK_CONFIG` environment variable, and the
+ * function parses it once at cold start with {@link parseTaskConfig}. The schema lives here, beside
+ * the runtime code, because it is the contract between the infrastructure and the functions.
+ */
+import { z } from 'zod';
+
+export const TASK_NAMES = ['imaging', 'clinical', 'billing', 'scheduling', 'chat'] as const;
+export type TaskName = (typeof TASK_NAMES)[number];
+
+export const PROVIDER_KINDS = ['openai', 'anthropic', 'openai-compatible'] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+export const providerTargetSchema = z
+  .object({
+    provider: z.enum(PROVIDER_KINDS),
+    model: z.string().min(1),
+    /** Required for `openai-compatible` (a self-hosted model server); optional override otherwise. */
+    baseUrl: z.url().optional(),
+    /**
+     * Which entry of the task's secret holds the key for this provider. Defaults to the provider
+     * kind (`openai`, `anthropic`, `openai-compatible`).
+     */
+    keyName: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((t) => t.provider !== 'openai-compatible' || t.baseUrl !== undefined, {
+    message: 'an openai-compatible provider needs a baseUrl (the model server, e.g. http://10.0.0.5:8000/v1)',
+    path: ['baseUrl'],
+  });
+export type ProviderTarget = z.infer<typeof providerTargetSchema>;
+
+export const HTTP_METHODS = ['GET', 'POST'] as const;
+
+export const routeSchema = z
+  .object({
+    method: z.enum(HTTP_METHODS),
+    /** API Gateway resource path, e.g. `/v1/imaging/analyses/{jobId}`. */
+    path: z.string().regex(/^\/v1\/[a-z-]+(\/[a-z-]+|\/\{[a-zA-Z]+\})*$/, 'must look like /v1/<task>/<resource>'),
+    /** Whether this route calls a model (false: plain code such as billing estimates). */
+    ai: z.boolean(),
+    /** Answer as a response stream (server-sent events) when the client asks for it. */
+    streaming: z.boolean().default(false),
+  })
+  .strict();
+export type Route = z.infer<typeof routeSchema>;
+
+export const cachePolicySchema = z
+  .object({
+    enabled: z.boolean(),
+    ttlSeconds: z.number().int().min(1).max(7 * 24 * 3600),
+  })
+  .strict();
+
+const positiveInt = z.number().int().positive();
+
+export const workerSchema = z
+  .object({
+    /** Reserved concurrency of the worker; `null` when the stage turns reservations off. */
+    reservedConcurrency: positiveInt.nullable(),
+    timeoutSeconds: positiveInt.max(900),
+    memoryMb: positiveInt.min(128).max(10240),
+    batchSize: positiveInt.max(10),
+    /** SQS event source maximum concurrency (2–1000); must not exceed reservedConcurrency. */
+    maxConcurrency: z.number().int().min(2).max(1000),
+    maxReceiveCount: z.number().int().min(3).max(5),
+  })
+  .strict();
+
+export const taskConfigSchema = z
+  .object({
+    name: z.enum(TASK_NAMES),
+    description: z.string().min(1),
+    routes: z.array(routeSchema).min(1),
+    providers: z.array(providerTargetSchema).min(1),
+    secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a valid Secrets Manager name'),
+    /** Reserved concurrency of the task's API function; `null` when the stage turns reservations off. */
+    reservedConcurrency: positiveInt.nullable(),
+    timeoutSeconds: positiveInt.max(900),
+    memoryMb: positiveInt.min(128).max(10240),
+    dailyTokenBudget: positiveInt,
+    tokensPerMinute: positiveInt,
+    /** Ceiling on completion tokens per model call; also the reservation made before a call. */
+    maxOutputTokens: positiveInt,
+    cache: cachePolicySchema,
+    worker: workerSchema.optional(),
+  })
+  .strict();
+export type TaskConfig = z.infer<typeof taskConfigSchema>;
+export type TaskConfigInput = z.input<typeof taskConfigSchema>;
+
+/** Price of a model in US dollars per million tokens (= micro-dollars per token). */
+export const modelPriceSchema = z
+  .object({
+    inputUsdPerMTok: z.number().nonnegative(),
+    outputUsdPerMTok: z.number().nonnegative(),
+  })
+  .strict();
+export type ModelPrice = z.infer<typeof modelPriceSchema>;
+
+/** What a function receives in `TASK_CONFIG`: its task plus the prices of the models it may call. */
+export const functionTaskConfigSchema = taskConfigSchema.extend({
+  prices: z.record(z.string(), modelPriceSchema),
+});
+export type FunctionTaskConfig = z.infer<typeof functionTaskConfigSchema>;
+
+/** Parses `TASK_CONFIG`; a broken value is a deployment bug, so the message says where to look. */
+export function parseTaskConfig(json: string | undefined): FunctionTaskConfig {
+  if (!json) throw new Error('TASK_CONFIG is not set: the stack (or the local runtime) must set it from the catalog');
+  const parsed = functionTaskConfigSchema.safeParse(JSON.parse(json));
+  if (!parsed.success) {
+    throw new Error(`TASK_CONFIG is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,306 @@
+/**
+ * The task catalog: the single source of truth for the five AI tasks.
+ *
+ * The stack, the local runtime (`npm start`), the usage report and the benchmark all read it.
+ * Adding a sixth task is one entry here plus one handler folder under `functions/`.
+ *
+ * Values can be changed per stage through CDK context (see {@link resolveCatalog}):
+ *   -c stage=prod                                  picks the `prod` preset below
+ *   -c reservedConcurrency=off                     no reserved concurrency (new accounts, quota 10)
+ *   -c taskOverrides='{"chat":{"reservedConcurrency":5,"dailyTokenBudget":2000000}}'
+ */
+import { z } from 'zod';
+import {
+  TASK_NAMES,
+  modelPriceSchema,
+  taskConfigSchema,
+  type FunctionTaskConfig,
+  type ModelPrice,
+  type TaskConfig,
+  type TaskConfigInput,
+  type TaskName,
+} from '../functions/core/task-config';
+
+export { TASK_NAMES, type TaskConfig, type TaskName };
+
+/**
+ * Default models, taken from the installed SDKs' model lists (`ChatModel` in openai,
+ * `Model` in @anthropic-ai/sdk), none of them in the SDKs' deprecation lists. A test pins this.
+ */
+export const DEFAULT_MODELS = {
+  openaiVision: 'gpt-5.4',
+  openaiSmall: 'gpt-5.4-mini',
+  openaiNano: 'gpt-5.4-nano',
+  anthropicLarge: 'claude-sonnet-5-5',
+  anthropicSmall: 'claude-haiku-5-5',
+  /** What a self-hosted OpenAI-compatible server (vLLM, Ollama, llama.cpp) typically serves. */
+  local: 'llama-3.1-8b-instruct',
+} as const;
+
+/** The self-hosted model server used as scheduling's last resort; change it per stage. */
+export const DEFAULT_LOCAL_MODEL_URL = 'http://127.0.0.1:8000/v1';
+
+/**
+ * List prices in USD per million tokens (= micro-dollars per token), used for the ledger's cost
+ * column. Check them against your contract; a self-hosted model costs nothing per token.
+ */
+export const MODEL_PRICES: Record<string, ModelPrice> = {
+  [DEFAULT_MODELS.openaiVision]: { inputUsdPerMTok: 2.5, outputUsdPerMTok: 15 },
+  [DEFAULT_MODELS.openaiSmall]: { inputUsdPerMTok: 0.75, outputUsdPerMTok: 4.5 },
+  [DEFAULT_MODELS.openaiNano]: { inputUsdPerMTok: 0.2, outputUsdPerMTok: 1.25 },
+  [DEFAULT_MODELS.anthropicLarge]: { inputUsdPerMTok: 3, outputUsdPerMTok: 15 },
+  [DEFAULT_MODELS.anthropicSmall]: { inputUsdPerMTok: 1, outputUsdPerMTok: 5 },
+  [DEFAULT_MODELS.local]: { inputUsdPerMTok: 0, outputUsdPerMTok: 0 },
+};
+
+/** The catalog as written (development defaults). Stage presets and overrides apply on top. */
+export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
+  imaging: {
+    name: 'imaging',
+    description: 'Reads dental radiographs (bitewing, periapical, panoramic, cephalometric) with a vision model',
+    routes: [
+      { method: 'POST', path: '/v1/imaging/analyses', ai: true },
+      { method: 'GET', path: '/v1/imaging/analyses/{jobId}', ai: false },
+      { method: 'POST', path: '/v1/imaging/uploads', ai: false },
+    ],
+    providers: [
+      { provider: 'openai', model: DEFAULT_MODELS.openaiVision },
+      { provider: 'anthropic', model: DEFAULT_MODELS.anthropicLarge },
+    ],
+    secretName: 'smartdental/{stage}/imaging',
+    reservedConcurrency: 5,
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    dailyTokenBudget: 20_000_000,
+    tokensPerMinute: 400_000,
+    maxOutputTokens: 1_500,
+    cache: { enabled: false, ttlSeconds: 3600 },
+    worker: {
+      reservedConcurrency: 4,
+      timeoutSeconds: 120,
+      memoryMb: 1024,
+      batchSize: 1,
+      maxConcurrency: 4,
+      maxReceiveCount: 4,
+    },
+  },
+  clinical: {
+    name: 'clinical',
+    description: 'Differential diagnosis and sequenced treatment plans for the dentist',
+    routes: [
+      { method: 'POST', path: '/v1/clinical/diagnoses', ai: true },
+      { method: 'POST', path: '/v1/clinical/treatment-plans', ai: true },
+    ],
+    providers: [
+      { provider: 'anthropic', model: DEFAULT_MODELS.anthropicLarge },
+      { provider: 'openai', model: DEFAULT_MODELS.openaiVision },
+    ],
+    secretName: 'smartdental/{stage}/clinical',
+    reservedConcurrency: 10,
+    timeoutSeconds: 60,
+    memoryMb: 512,
+    dailyTokenBudget: 10_000_000,
+    tokensPerMinute: 200_000,
+    maxOutputTokens: 2_000,
+    cache: { enabled: true, ttlSeconds: 900 },
+  },
+  billing: {
+    name: 'billing',
+    description: 'CDT code suggestions and claim narratives; estimates are plain arithmetic in cents',
+    routes: [
+      { method: 'POST', path: '/v1/billing/claims', ai: true },
+      { method: 'POST', path: '/v1/billing/estimates', ai: false },
+    ],
+    providers: [
+      { provider: 'anthropic', model: DEFAULT_MODELS.anthropicSmall },
+      { provider: 'openai', model: DEFAULT_MODELS.openaiSmall },
+    ],
+    secretName: 'smartdental/{stage}/billing',
+    reservedConcurrency: 5,
+    timeoutSeconds: 30,
+    memoryMb: 384,
+    dailyTokenBudget: 5_000_000,
+    tokensPerMinute: 100_000,
+    maxOutputTokens: 1_200,
+    cache: { enabled: true, ttlSeconds: 3600 },
+  },
+  scheduling: {
+    name: 'scheduling',
+    description: 'Free-slot search (plain code) and appointment reminder wording from a small model',
+    routes: [
+      { method: 'POST', path: '/v1/scheduling/slots', ai: false },
+      { method: 'POST', path: '/v1/scheduling/reminders', ai: true },
+    ],
+    providers: [
+      { provider: 'openai', model: DEFAULT_MODELS.openaiNano },
+      { provider: 'openai-compatible', model: DEFAULT_MODELS.local, baseUrl: DEFAULT_LOCAL_MODEL_URL },
+    ],
+    secretName: 'smartdental/{stage}/scheduling',
+    reservedConcurrency: 3,
+    timeoutSeconds: 15,
+    memoryMb: 256,
+    dailyTokenBudget: 2_000_000,
+    tokensPerMinute: 50_000,
+    maxOutputTokens: 300,
+    cache: { enabled: true, ttlSeconds: 86_400 },
+  },
+  chat: {
+    name: 'chat',
+    description: 'Patient-facing conversation with urgent-symptom escalation',
+    routes: [{ method: 'POST', path: '/v1/chat/messages', ai: true, streaming: true }],
+    providers: [
+      { provider: 'openai', model: DEFAULT_MODELS.openaiSmall },
+      { provider: 'anthropic', model: DEFAULT_MODELS.anthropicSmall },
+    ],
+    secretName: 'smartdental/{stage}/chat',
+    reservedConcurrency: 10,
+    timeoutSeconds: 30,
+    memoryMb: 384,
+    dailyTokenBudget: 8_000_000,
+    tokensPerMinute: 150_000,
+    maxOutputTokens: 600,
+    cache: { enabled: false, ttlSeconds: 300 },
+  },
+};
+
+type TaskOverride = Partial<Omit<TaskConfigInput, 'name' | 'worker'>> & { worker?: Partial<NonNullable<TaskConfigInput['worker']>> };
+
+/** Stage presets, applied before `taskOverrides`. */
+export const STAGE_PRESETS: Record<string, Partial<Record<TaskName, TaskOverride>>> = {
+  dev: {},
+  prod: {
+    imaging: { reservedConcurrency: 20, worker: { reservedConcurrency: 10, maxConcurrency: 10 } },
+    clinical: { reservedConcurrency: 40, dailyTokenBudget: 60_000_000, tokensPerMinute: 800_000 },
+    billing: { reservedConcurrency: 20, dailyTokenBudget: 20_000_000 },
+    scheduling: { reservedConcurrency: 10 },
+    chat: { reservedConcurrency: 50, dailyTokenBudget: 40_000_000, tokensPerMinute: 600_000 },
+  },
+};
+
+export interface ResolveOptions {
+  /** Stage name; picks a preset and fills `{stage}` in secret names. @default 'dev' */
+  stage?: string;
+  /** false turns every reserved concurrency off (a new account's quota of 10 rejects any). @default true */
+  reservedConcurrency?: boolean;
+  /** Per-task overrides, applied last. */
+  taskOverrides?: Partial<Record<string, TaskOverride>>;
+  /** The catalog to resolve. @default TASK_CATALOG */
+  catalog?: Record<string, TaskConfigInput>;
+}
+
+/** The catalog after stage presets, overrides and validation. */
+export interface ResolvedCatalog {
+  stage: string;
+  tasks: TaskConfig[];
+  byName: Record<TaskName, TaskConfig>;
+}
+
+export class CatalogError extends Error {
+  override name = 'CatalogError';
+}
+
+const overridesSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
+
+/**
+ * Applies the stage preset and overrides, validates every entry with zod and checks the rules
+ * that span fields. Throws {@link CatalogError} naming the task and the field.
+ */
+export function resolveCatalog(options: ResolveOptions = {}): ResolvedCatalog {
+  const stage = options.stage ?? 'dev';
+  const catalog = options.catalog ?? TASK_CATALOG;
+  const preset = STAGE_PRESETS[stage] ?? {};
+  const overrides = options.taskOverrides ?? {};
+
+  for (const name of Object.keys(overrides)) {
+    if (!(name in catalog)) throw new CatalogError(`taskOverrides names an unknown task '${name}' (known: ${Object.keys(catalog).join(', ')})`);
+  }
+
+  const tasks: TaskConfig[] = [];
+  for (const [key, entry] of Object.entries(catalog)) {
+    const merged = mergeEntry(mergeEntry(entry, preset[key as TaskName]), overrides[key]);
+    if (typeof merged.secretName === 'string') merged.secretName = merged.secretName.replaceAll('{stage}', stage);
+    if (options.reservedConcurrency === false) {
+      merged.reservedConcurrency = null;
+      if (merged.worker) merged.worker = { ...merged.worker, reservedConcurrency: null };
+    }
+    const parsed = taskConfigSchema.safeParse(merged);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.join('.') || '(entry)';
+      throw new CatalogError(`task catalog: task '${key}', field '${field}': ${issue.message}`);
+    }
+    const task = parsed.data;
+    if (task.name !== key) throw new CatalogError(`task catalog: task '${key}', field 'name': must equal its key, got '${task.name}'`);
+    checkCrossFieldRules(task);
+    tasks.push(task);
+  }
+
+  const byName = Object.fromEntries(tasks.map((t) => [t.name, t])) as Record<TaskName, TaskConfig>;
+  return { stage, tasks, byName };
+}
+
+function mergeEntry(entry: TaskConfigInput, override: TaskOverride | Record<string, unknown> | undefined): TaskConfigInput {
+  if (!override) return { ...entry };
+  const { worker, ...rest } = override as TaskOverride;
+  const merged = { ...entry, ...rest } as TaskConfigInput;
+  if (worker) merged.worker = { ...(entry.worker ?? {}), ...worker } as TaskConfigInput['worker'];
+  return merged;
+}
+
+function checkCrossFieldRules(task: TaskConfig): void {
+  const where = `task catalog: task '${task.name}'`;
+  if (task.worker) {
+    const { reservedConcurrency, maxConcurrency } = task.worker;
+    if (reservedConcurrency !== null && maxConcurrency > reservedConcurrency) {
+      throw new CatalogError(
+        `${where}, field 'worker.maxConcurrency': ${maxConcurrency} exceeds the worker's reserved concurrency ${reservedConcurrency}; ` +
+          'SQS would invoke more workers than may run and the extra messages would be throttled back to the queue',
+      );
+    }
+  }
+  if (task.maxOutputTokens > task.tokensPerMinute) {
+    throw new CatalogError(`${where}, field 'maxOutputTokens': ${task.maxOutputTokens} exceeds tokensPerMinute ${task.tokensPerMinute}, so no request could ever be admitted`);
+  }
+  const paths = new Set<string>();
+  for (const route of task.routes) {
+    const id = `${route.method} ${route.path}`;
+    if (paths.has(id)) throw new CatalogError(`${where}, field 'routes': ${id} appears twice`);
+    if (!route.path.startsWith(`/v1/${task.name}/`)) throw new CatalogError(`${where}, field 'routes': ${route.path} must start with /v1/${task.name}/`);
+    paths.add(id);
+  }
+  for (const target of task.providers) {
+    if (!(target.model in MODEL_PRICES)) {
+      throw new CatalogError(`${where}, field 'providers': model '${target.model}' has no price in MODEL_PRICES (add one, 0 for a self-hosted model)`);
+    }
+  }
+}
+
+/** The config a task's functions receive in `TASK_CONFIG`: the entry plus the prices of its models. */
+export function functionConfigFor(task: TaskConfig): FunctionTaskConfig {
+  const prices = Object.fromEntries(task.providers.map((p) => [p.model, modelPriceSchema.parse(MODEL_PRICES[p.model])]));
+  return { ...task, prices };
+}
+
+/** Reads the resolve options from CDK context values (strings on the command line, JSON in cdk.json). */
+export function resolveOptionsFromContext(get: (key: string) => unknown): ResolveOptions {
+  const stage = get('stage');
+  const reserved = get('reservedConcurrency');
+  let overrides = get('taskOverrides');
+  if (typeof overrides === 'string') {
+    try {
+      overrides = JSON.parse(overrides);
+    } catch {
+      throw new CatalogError(`context 'taskOverrides' is not valid JSON: ${overrides}`);
+    }
+  }
+  const parsedOverrides = overrides === undefined ? undefined : overridesSchema.safeParse(overrides);
+  if (parsedOverrides && !parsedOverrides.success) {
+    throw new CatalogError("context 'taskOverrides' must be an object of task name to field overrides, e.g. {\"chat\":{\"reservedConcurrency\":5}}");
+  }
+  const reservedOff = reserved === false || reserved === 'false' || reserved === 'off';
+  return {
+    stage: typeof stage === 'string' ? stage : undefined,
+    reservedConcurrency: !reservedOff,
+    taskOverrides: parsedOverrides?.data as ResolveOptions['taskOverrides'],
+  };
+}
