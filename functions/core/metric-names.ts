@@ -1,0 +1,22 @@
+/**
+ * Custom CloudWatch metrics the runtime publishes (Powertools Metrics, EMF) and the alarms and
+ * dashboard read. One list, so a renamed metric cannot silently orphan its alarm.
+ */
+export const METRICS_NAMESPACE = 'SmartDental/AI';
+/** Every custom metric carries this dimension with the task name. */
+export const TASK_DIMENSION = 'task';
+
+export const METRIC = {
+  inputTokens: 'InputTokens',
+  outputTokens: 'OutputTokens',
+  /** Provider answered 429 (after which we retried, cooled the key down or fell back). */
+  providerThrottles: 'ProviderThrottles',
+  fallbacks: 'Fallbacks',
+  cacheHits: 'CacheHits',
+  cacheMisses: 'CacheMisses',
+  modelLatency: 'ModelLatency',
+  /** Percent of the task's daily token budget used so far today (0–100+). */
+  budgetUsedPercent: 'BudgetUsedPercent',
+  overBudgetRejections: 'OverBudgetRejections',
+  invalidModelOutput: 'InvalidModelOutput',
+} as const;
