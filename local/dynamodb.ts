@@ -1,0 +1,94 @@
+/**
+ * Embedded DynamoDB for `npm start`, tests and benchmarks: dynalite in this process, spoken to
+ * over a real socket by the same SDK adapters that run in Lambda.
+ */
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  type AttributeDefinition,
+  type DynamoDBClient,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { CACHE_TABLE, JOBS_TABLE, USAGE_TABLE, type TableDefinition } from '../functions/core/tables';
+
+export interface EmbeddedDynamoDb {
+  /** `http://127.0.0.1:<port>`; give it to the SDK as `endpoint` or `AWS_ENDPOINT_URL_DYNAMODB`. */
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export interface StartDynamoDbOptions {
+  /** LevelDB directory that keeps the data across restarts; in memory when absent. */
+  dataDir?: string;
+  /** @default 0 (a free port) */
+  port?: number;
+}
+
+export async function startDynamoDb(options: StartDynamoDbOptions = {}): Promise<EmbeddedDynamoDb> {
+  const server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        // SDK clients keep sockets alive; without this, close waits for them to time out.
+        server.closeAllConnections();
+        server.close((error?: Error) => (error ? reject(error) : resolve()));
+      });
+      return closing;
+    },
+  };
+}
+
+/** Physical table names, as the stack passes them in `USAGE_TABLE`, `CACHE_TABLE`, `JOBS_TABLE`. */
+export interface TableNames {
+  usage: string;
+  cache: string;
+  jobs: string;
+}
+
+/**
+ * Creates the gateway's tables (the key schemas of functions/core/tables.ts, on demand) unless
+ * they exist, so a `--data-dir` database survives restarts. TTL is not configured: dynalite has
+ * no UpdateTimeToLive, and the adapters ignore expired items on read anyway.
+ */
+export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
+  const wanted: Array<[string, TableDefinition]> = [
+    [names.usage, USAGE_TABLE],
+    [names.cache, CACHE_TABLE],
+    [names.jobs, JOBS_TABLE],
+  ];
+  for (const [tableName, definition] of wanted) {
+    if (await tableExists(client, tableName)) continue;
+    const keys: KeySchemaElement[] = [{ AttributeName: definition.partitionKey, KeyType: 'HASH' }];
+    const attributes: AttributeDefinition[] = [{ AttributeName: definition.partitionKey, AttributeType: 'S' }];
+    if (definition.sortKey) {
+      keys.push({ AttributeName: definition.sortKey, KeyType: 'RANGE' });
+      attributes.push({ AttributeName: definition.sortKey, AttributeType: 'S' });
+    }
+    await client.send(
+      new CreateTableCommand({ TableName: tableName, KeySchema: keys, AttributeDefinitions: attributes, BillingMode: 'PAY_PER_REQUEST' }),
+    );
+  }
+}
+
+async function tableExists(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return true;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return false;
+    throw error;
+  }
+}
