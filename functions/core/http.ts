@@ -1,0 +1,194 @@
+/**
+ * The HTTP pipeline every API function runs: middy with Powertools logging and metrics, header
+ * normalisation, CORS and security headers, around one dispatcher that finds the route, checks
+ * the caller, parses and validates the JSON body with zod, runs the route and maps every error to
+ * its status code in one place ({@link toHttpError}). Bad input never reaches a route's code.
+ */
+import { Readable } from 'node:stream';
+import middy from '@middy/core';
+import httpCors from '@middy/http-cors';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpSecurityHeaders from '@middy/http-security-headers';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { ENV } from './env';
+import { BadRequestError, ForbiddenError, GatewayError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, toHttpError } from './errors';
+import { callerIdentity, type CallerIdentity } from './identity';
+import { redactForLog, type Observability } from './observability';
+
+/** Time kept back from the Lambda timeout so a slow provider still leaves room to answer. */
+export const DEADLINE_MARGIN_MS = 1_500;
+const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
+export interface RouteContext<TBody> {
+  body: TBody;
+  identity: CallerIdentity;
+  pathParameters: Record<string, string>;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  requestId: string;
+  /** Epoch ms by which the route must have answered (the Lambda deadline minus a margin). */
+  deadline: number;
+  /** Adds PHI-free fields (key fingerprint, tokens, cache hit) to the request's log line. */
+  annotate(fields: Record<string, string | number | boolean | undefined>): void;
+  lambdaContext: Context;
+}
+
+export interface RouteResult {
+  statusCode?: number;
+  headers?: Record<string, string>;
+  /** A JSON value, or a readable stream of server-sent events (streaming functions only). */
+  body: unknown;
+}
+
+export interface HttpRoute<TSchema extends z.ZodType | undefined = z.ZodType | undefined> {
+  method: 'GET' | 'POST';
+  /** API Gateway resource path, e.g. `/v1/imaging/analyses/{jobId}`. */
+  path: string;
+  /** Request body schema; routes without one take no body. */
+  body?: TSchema;
+  /** `user` (default): any authenticated user; `admin`: the admin group; `none`: public. */
+  auth?: 'user' | 'admin' | 'none';
+  /** Largest accepted body in bytes (before base64 decoding of the JSON text). @default 256 KiB */
+  maxBodyBytes?: number;
+  handle(context: RouteContext<TSchema extends z.ZodType ? z.output<TSchema> : undefined>): Promise<RouteResult>;
+}
+
+/** Identity helper for declaring a route with its body type inferred from the schema. */
+export function route<TSchema extends z.ZodType | undefined>(definition: HttpRoute<TSchema>): HttpRoute<TSchema> {
+  return definition;
+}
+
+export interface HttpHandlerOptions {
+  routes: HttpRoute<any>[];
+  observability: Observability;
+  /** Build the handler with `awslambda.streamifyResponse` (API Gateway response streaming). */
+  streaming?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string | Readable;
+}
+
+export function createHttpHandler(options: HttpHandlerOptions) {
+  const { observability } = options;
+  const env = options.env ?? process.env;
+  const dispatch = createDispatcher(options.routes, observability);
+  const handler = middy<APIGatewayProxyEvent, HttpResponse>({ streamifyResponse: options.streaming === true })
+    .use(injectLambdaContext(observability.logger, { resetKeys: true }))
+    .use(logMetrics(observability.metrics))
+    .use(httpHeaderNormalizer())
+    .use(httpSecurityHeaders())
+    .use(
+      httpCors({
+        origins: [env[ENV.allowedOrigin] ?? 'http://localhost:5173'],
+        headers: 'authorization,content-type,idempotency-key,accept',
+        methods: 'GET,POST,OPTIONS',
+        maxAge: 600,
+      }),
+    )
+    .handler(dispatch);
+  return handler;
+}
+
+function createDispatcher(routes: HttpRoute<any>[], { logger }: Observability) {
+  return async (event: APIGatewayProxyEvent, lambdaContext: Context): Promise<HttpResponse> => {
+    const started = Date.now();
+    const requestId = event.requestContext?.requestId ?? lambdaContext.awsRequestId;
+    const fields: Record<string, string | number | boolean | undefined> = {};
+    let response: HttpResponse;
+    try {
+      response = await runRoute(routes, event, lambdaContext, requestId, fields);
+    } catch (error) {
+      const mapped = toHttpError(error);
+      if (mapped.statusCode >= 500) logger.error('request failed', { ...redactForLog(error), ...fields });
+      response = { statusCode: mapped.statusCode, headers: { 'content-type': 'application/json', ...mapped.headers }, body: JSON.stringify(mapped.body) };
+    }
+    response.headers['x-request-id'] = requestId;
+    logger.info('request', { method: event.httpMethod, resource: event.resource, status: response.statusCode, latencyMs: Date.now() - started, ...fields });
+    return response;
+  };
+}
+
+async function runRoute(
+  routes: HttpRoute<any>[],
+  event: APIGatewayProxyEvent,
+  lambdaContext: Context,
+  requestId: string,
+  fields: Record<string, string | number | boolean | undefined>,
+): Promise<HttpResponse> {
+  const candidates = routes.filter((r) => r.path === event.resource);
+  if (candidates.length === 0) throw new NotFoundError(`No route ${event.resource ?? event.path}`);
+  const matched = candidates.find((r) => r.method === event.httpMethod);
+  if (!matched) throw new MethodNotAllowedError(`${event.httpMethod} is not allowed on ${event.resource}; use ${candidates.map((r) => r.method).join(' or ')}`);
+
+  const auth = matched.auth ?? 'user';
+  const identity = auth === 'none' ? anonymous : callerIdentity(event);
+  if (auth === 'admin' && !identity.isAdmin) throw new ForbiddenError('This route is for administrators only');
+
+  const headers = lowerCaseHeaders(event.headers);
+  const body = matched.body ? parseBody(event, headers, matched.body, matched.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : undefined;
+  const remaining = typeof lambdaContext.getRemainingTimeInMillis === 'function' ? lambdaContext.getRemainingTimeInMillis() : 30_000;
+
+  const result = await matched.handle({
+    body,
+    identity,
+    pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+    headers,
+    requestId,
+    deadline: Date.now() + Math.max(1_000, remaining - DEADLINE_MARGIN_MS),
+    annotate: (more) => Object.assign(fields, more),
+    lambdaContext,
+  });
+  const statusCode = result.statusCode ?? 200;
+  if (result.body instanceof Readable) {
+    return { statusCode, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...result.headers }, body: result.body };
+  }
+  return { statusCode, headers: { 'content-type': 'application/json', ...result.headers }, body: JSON.stringify(result.body) };
+}
+
+const anonymous: CallerIdentity = { userId: 'anonymous', practiceId: 'none', groups: [], isAdmin: false };
+
+function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) if (typeof value === 'string') out[name.toLowerCase()] = value;
+  return out;
+}
+
+function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>, schema: z.ZodType, maxBytes: number): unknown {
+  const raw = event.body;
+  if (raw === null || raw === undefined || raw === '') throw new BadRequestError('The request needs a JSON body');
+  const contentType = headers['content-type'] ?? '';
+  if (!/^application\/(.+\+)?json\s*(;|$)/i.test(contentType)) {
+    throw new UnsupportedMediaTypeError(`Send the body as application/json (got ${contentType === '' ? 'no content-type' : JSON.stringify(contentType.slice(0, 80))})`);
+  }
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > maxBytes) throw new PayloadTooLargeError(`The request body is ${size} bytes; this route accepts at most ${maxBytes}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new BadRequestError(`The request body is not valid JSON (${(error as Error).message.slice(0, 120)})`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 20).map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message }));
+    const summary = issues
+      .slice(0, 3)
+      .map((i) => `${i.path}: ${i.message}`)
+      .join('; ');
+    throw new BadRequestError(`Invalid request body: ${summary}`, { details: { issues } });
+  }
+  return parsed.data;
+}
+
+/** True when an error is ours and safe to show the caller as is. */
+export function isGatewayError(error: unknown): error is GatewayError {
+  return error instanceof GatewayError;
+}

@@ -1,0 +1,314 @@
+/**
+ * One AI call of a task, start to finish: cache and in-flight dedup, admission against the
+ * task's budget and TPM ceiling, the provider chain, output validation with one repair, exact
+ * settlement in the ledger, and metrics. Handlers describe *what* to ask; this decides *how*.
+ */
+import { createHash } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { z } from 'zod';
+import { InvalidModelOutputError } from './errors';
+import { METRIC } from './metric-names';
+import type { ChatTurn, ImageInput, ModelRequest, ModelResponse, ModelStreamEvent, ModelUsage } from './model-call';
+import type { Observability } from './observability';
+import { redactForLog } from './observability';
+import type { Reservation, UsageLedger } from './ports';
+import type { FunctionTaskConfig, ProviderTarget } from './task-config';
+
+/** Rough prompt size before the provider counts it: ~4 characters per token, a flat cost per image. */
+const CHARS_PER_TOKEN = 4;
+const TOKENS_PER_IMAGE = 1_100;
+
+/** What the runtime needs from the provider chain (functions/core/provider-chain.ts). */
+export interface ChainEvent {
+  type: string;
+  keyFingerprint?: string;
+  provider?: string;
+  model?: string;
+}
+export interface ChainOutcome {
+  response: ModelResponse;
+  keyFingerprint: string;
+  target: ProviderTarget;
+  attempts: number;
+  fallbackUsed: boolean;
+}
+export interface ModelChain {
+  complete(request: ModelRequest, options: { deadline: number; onEvent?: (event: ChainEvent) => void }): Promise<ChainOutcome>;
+  stream(
+    request: ModelRequest,
+    options: { deadline: number; onEvent?: (event: ChainEvent) => void },
+  ): AsyncIterable<ModelStreamEvent> & { outcome(): { keyFingerprint: string; target: ProviderTarget; fallbackUsed: boolean } | undefined };
+}
+
+/** What the runtime needs from the response cache (functions/core/response-cache.ts). */
+export interface AnswerCache {
+  get(key: string): Promise<unknown | undefined>;
+  put(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+  shared<T>(key: string, produce: () => Promise<T>): Promise<T>;
+}
+
+export interface TaskRuntimeDeps {
+  config: FunctionTaskConfig;
+  ledger: UsageLedger;
+  chain: ModelChain;
+  cache?: AnswerCache;
+  observability: Observability;
+  now?: () => number;
+}
+
+export interface GenerateInput<T> {
+  practiceId: string;
+  /** The marker the prompts and the simulator share, e.g. `clinical.diagnoses`. */
+  outputKind: string;
+  system: string;
+  messages: ChatTurn[];
+  images?: ImageInput[];
+  /** The model's output must parse with this schema. */
+  schema: z.ZodType<T>;
+  /** The normalised request to key the cache on; omit to never cache this call. */
+  cacheInput?: unknown;
+  deadline: number;
+}
+
+export interface GenerateResult<T> {
+  data: T;
+  usage: ModelUsage;
+  cached: boolean;
+  provider?: string;
+  model?: string;
+  keyFingerprint?: string;
+  fallbackUsed: boolean;
+  repaired: boolean;
+}
+
+export class TaskRuntime {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: TaskRuntimeDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  get config(): FunctionTaskConfig {
+    return this.deps.config;
+  }
+
+  /** Asks the task's models for JSON that fits `schema`, from the cache when allowed. */
+  async generate<T>(input: GenerateInput<T>): Promise<GenerateResult<T>> {
+    const { cache, config } = this.deps;
+    if (!cache || !config.cache.enabled || input.cacheInput === undefined) return this.generateFresh(input);
+
+    const key = this.cacheKey(input);
+    const hit = await cache.get(key);
+    if (hit !== undefined) {
+      const parsed = input.schema.safeParse(hit);
+      if (parsed.success) {
+        this.count(METRIC.cacheHits);
+        await this.recordQuietly({ cacheHits: 1 });
+        return { data: parsed.data, usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0 }, cached: true, fallbackUsed: false, repaired: false };
+      }
+    }
+    // Identical requests arriving together share one provider call; only the first one pays.
+    let leader = false;
+    const result = await cache.shared(key, async () => {
+      leader = true;
+      this.count(METRIC.cacheMisses);
+      await this.recordQuietly({ cacheMisses: 1 });
+      const fresh = await this.generateFresh(input);
+      await cache.put(key, fresh.data, config.cache.ttlSeconds).catch((error) => this.deps.observability.logger.warn('cache write failed', redactForLog(error)));
+      return fresh;
+    });
+    if (leader) return result;
+    this.count(METRIC.cacheHits);
+    await this.recordQuietly({ cacheHits: 1 });
+    return { ...result, usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0 }, cached: true };
+  }
+
+  private async generateFresh<T>(input: GenerateInput<T>): Promise<GenerateResult<T>> {
+    const request = this.modelRequest(input, 'json');
+    const first = await this.callOnce(request, input.deadline);
+    const firstCheck = parseModelJson(first.response.text, input.schema);
+    if (firstCheck.ok) return this.result(firstCheck.value, first, first.response.usage, false);
+
+    // One repair: show the model its answer and what was wrong with it.
+    this.deps.observability.logger.warn('model output failed validation; asking for a repair', { outputKind: input.outputKind, problems: firstCheck.problems.length });
+    const repairRequest: ModelRequest = {
+      ...request,
+      messages: [
+        ...request.messages,
+        { role: 'assistant', content: first.response.text.slice(0, 8_000) },
+        { role: 'user', content: `Your answer did not match the required JSON schema: ${firstCheck.problems.slice(0, 5).join('; ')}. Answer again with only the corrected JSON object.` },
+      ],
+    };
+    const second = await this.callOnce(repairRequest, input.deadline);
+    const secondCheck = parseModelJson(second.response.text, input.schema);
+    const usage = addUsage(first.response.usage, second.response.usage);
+    if (secondCheck.ok) return this.result(secondCheck.value, second, usage, true);
+    this.count(METRIC.invalidModelOutput);
+    throw new InvalidModelOutputError(`The ${this.deps.config.name} model answered with output that does not fit the expected format, even after one repair; try again`);
+  }
+
+  private result<T>(data: T, outcome: ChainOutcome, usage: ModelUsage, repaired: boolean): GenerateResult<T> {
+    return {
+      data,
+      usage,
+      cached: false,
+      provider: outcome.response.provider,
+      model: outcome.response.model,
+      keyFingerprint: outcome.keyFingerprint,
+      fallbackUsed: outcome.fallbackUsed,
+      repaired,
+    };
+  }
+
+  private modelRequest(input: Pick<GenerateInput<unknown>, 'system' | 'messages' | 'images'>, responseFormat: ModelRequest['responseFormat']): ModelRequest {
+    const { config } = this.deps;
+    return { task: config.name, system: input.system, messages: input.messages, images: input.images, responseFormat, maxOutputTokens: config.maxOutputTokens };
+  }
+
+  /** One admitted, settled call through the chain. */
+  private async callOnce(request: ModelRequest, deadline: number): Promise<ChainOutcome> {
+    const reservation = await this.admit(request);
+    const started = this.now();
+    let outcome: ChainOutcome;
+    try {
+      outcome = await this.deps.chain.complete(request, { deadline, onEvent: (event) => this.onChainEvent(event) });
+    } catch (error) {
+      await this.deps.ledger.release(reservation).catch(() => undefined);
+      await this.recordQuietly({ errors: 1 });
+      throw error;
+    }
+    await this.settle(reservation, outcome.response, outcome.keyFingerprint, this.now() - started, outcome.fallbackUsed);
+    return outcome;
+  }
+
+  /**
+   * Streams a text answer (chat). Yields deltas, then `done` with the usage; the reservation is
+   * settled when the stream ends, released when it fails before any usage is known.
+   */
+  async *stream(input: Omit<GenerateInput<unknown>, 'schema' | 'cacheInput'>): AsyncGenerator<ModelStreamEvent> {
+    const request = this.modelRequest(input, 'text');
+    const reservation = await this.admit(request);
+    const started = this.now();
+    const stream = this.deps.chain.stream(request, { deadline: input.deadline, onEvent: (event) => this.onChainEvent(event) });
+    let settled = false;
+    try {
+      for await (const event of stream) {
+        if (event.type === 'done') {
+          const outcome = stream.outcome();
+          await this.settle(reservation, { text: '', usage: event.usage, provider: event.provider, model: event.model }, outcome?.keyFingerprint ?? 'unknown', this.now() - started, outcome?.fallbackUsed ?? false);
+          settled = true;
+        }
+        yield event;
+      }
+    } finally {
+      if (!settled) {
+        await this.deps.ledger.release(reservation).catch(() => undefined);
+        await this.recordQuietly({ errors: 1 });
+      }
+    }
+  }
+
+  /** Text answer without streaming (chat's JSON mode). */
+  async complete(input: Omit<GenerateInput<unknown>, 'schema' | 'cacheInput'>): Promise<{ text: string; usage: ModelUsage; provider: string; model: string; keyFingerprint: string }> {
+    const request = this.modelRequest(input, 'text');
+    const outcome = await this.callOnce(request, input.deadline);
+    return { text: outcome.response.text, usage: outcome.response.usage, provider: outcome.response.provider, model: outcome.response.model, keyFingerprint: outcome.keyFingerprint };
+  }
+
+  private async admit(request: ModelRequest): Promise<Reservation> {
+    const { config, ledger, observability } = this.deps;
+    try {
+      return await ledger.reserve({
+        task: config.name,
+        tokens: estimateTokens(request),
+        dailyTokenBudget: config.dailyTokenBudget,
+        tokensPerMinute: config.tokensPerMinute,
+        now: this.now(),
+      });
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 429) {
+        this.count(METRIC.overBudgetRejections);
+        observability.logger.warn('request not admitted', redactForLog(error));
+      }
+      throw error;
+    }
+  }
+
+  private async settle(reservation: Reservation, response: ModelResponse, keyFingerprint: string, latencyMs: number, fallbackUsed: boolean): Promise<void> {
+    const { config, ledger, observability } = this.deps;
+    const price = config.prices[response.model];
+    const { inputTokens, outputTokens, cachedTokens } = response.usage;
+    const costMicroUsd = price ? Math.round(inputTokens * price.inputUsdPerMTok + outputTokens * price.outputUsdPerMTok) : 0;
+    await ledger.settle(reservation, { keyFingerprint, model: response.model, inputTokens, outputTokens, cachedTokens, costMicroUsd, latencyMs });
+    const { metrics } = observability;
+    metrics.addMetric(METRIC.inputTokens, MetricUnit.Count, inputTokens);
+    metrics.addMetric(METRIC.outputTokens, MetricUnit.Count, outputTokens);
+    metrics.addMetric(METRIC.modelLatency, MetricUnit.Milliseconds, latencyMs);
+    if (fallbackUsed) metrics.addMetric(METRIC.fallbacks, MetricUnit.Count, 1);
+    observability.logger.appendKeys({ keyFingerprint, model: response.model, inputTokens, outputTokens });
+  }
+
+  private onChainEvent(event: ChainEvent): void {
+    if (event.type === 'throttled') {
+      this.count(METRIC.providerThrottles);
+      void this.recordQuietly({ providerThrottles: 1 }, event.keyFingerprint);
+    } else if (event.type === 'fallback') {
+      void this.recordQuietly({ fallbacks: 1 });
+    }
+  }
+
+  private count(metric: string): void {
+    this.deps.observability.metrics.addMetric(metric, MetricUnit.Count, 1);
+  }
+
+  /** Counters are best effort: a failed counter write must not fail the patient's request. */
+  private async recordQuietly(event: Parameters<UsageLedger['record']>[1], keyFingerprint?: string): Promise<void> {
+    try {
+      await this.deps.ledger.record(this.deps.config.name, event, keyFingerprint, this.now());
+    } catch (error) {
+      this.deps.observability.logger.warn('usage counter write failed', redactForLog(error));
+    }
+  }
+
+  private cacheKey(input: GenerateInput<unknown>): string {
+    const chain = this.deps.config.providers.map((p) => `${p.provider}:${p.model}`).join('>');
+    const digest = createHash('sha256')
+      .update(JSON.stringify([chain, input.outputKind, canonicalJson(input.cacheInput)]))
+      .digest('hex');
+    return `CACHE#${input.practiceId}#${this.deps.config.name}#${digest}`;
+  }
+}
+
+export function estimateTokens(request: ModelRequest): number {
+  const chars = request.system.length + request.messages.reduce((sum, m) => sum + m.content.length, 0);
+  return Math.ceil(chars / CHARS_PER_TOKEN) + (request.images?.length ?? 0) * TOKENS_PER_IMAGE + request.maxOutputTokens;
+}
+
+function addUsage(a: ModelUsage, b: ModelUsage): ModelUsage {
+  return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, cachedTokens: a.cachedTokens + b.cachedTokens };
+}
+
+type Checked<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+/** Parses a model's JSON answer, tolerating a Markdown code fence around it. */
+export function parseModelJson<T>(text: string, schema: z.ZodType<T>): Checked<T> {
+  const trimmed = text.trim().replace(/^```(?:json)?\s*/i, '').replace(/\s*```$/, '');
+  let json: unknown;
+  try {
+    json = JSON.parse(trimmed);
+  } catch {
+    return { ok: false, problems: ['the answer is not valid JSON'] };
+  }
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
+}
+
+/** JSON with object keys sorted, so `{a,b}` and `{b,a}` share a cache entry. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
