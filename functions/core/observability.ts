@@ -16,11 +16,23 @@ export function createObservability(task: string, env: NodeJS.ProcessEnv = proce
   const serviceName = env.POWERTOOLS_SERVICE_NAME ?? `smartdental-${task}`;
   const logger = new Logger({ serviceName, persistentKeys: { task } });
   const metrics = new Metrics({
+    // Powertools warns on every invocation that publishes no metric (plain-code routes); that is
+    // expected here, so it goes to debug instead of filling the logs.
+    logger: { ...bindLogger(logger), warn: (...args: unknown[]) => logger.debug(String(args[0])) },
     namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
     serviceName,
     defaultDimensions: { [TASK_DIMENSION]: task },
   });
   return { logger, metrics };
+}
+
+function bindLogger(logger: Logger) {
+  return {
+    trace: (...args: unknown[]) => logger.debug(String(args[0])),
+    debug: (...args: unknown[]) => logger.debug(String(args[0])),
+    info: (...args: unknown[]) => logger.info(String(args[0])),
+    error: (...args: unknown[]) => logger.error(String(args[0])),
+  };
 }
 
 /**
