@@ -1,0 +1,25 @@
+/**
+ * The JSON body of every error answer (see `toHttpError` in errors.ts), as a zod schema so the
+ * OpenAPI document can describe it next to the route schemas.
+ */
+import { z } from 'zod';
+import type { HttpErrorBody } from './errors';
+
+export const errorBodySchema = z
+  .object({
+    error: z
+      .object({
+        code: z.string().describe('Machine-readable code, e.g. BadRequest, PayloadTooLarge, OverBudget, ProviderUnavailable'),
+        message: z.string().describe('What went wrong, written for the caller; never contains keys or patient data'),
+        details: z.unknown().optional().describe('Structured detail, e.g. the validation issues with their field paths'),
+      })
+      .strict(),
+  })
+  .strict()
+  .meta({ id: 'ErrorBody', description: 'Body of every 4xx/5xx answer' });
+
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+// Keeps this schema and the type toHttpError produces from drifting apart.
+const _sameShape: HttpErrorBody = {} as ErrorBody;
+void _sameShape;
