@@ -1,0 +1,325 @@
+/**
+ * The usage ledger in DynamoDB: what every task and every key spent, per UTC day and minute, and
+ * the admission check that keeps concurrent Lambdas inside a task's daily token budget and
+ * tokens-per-minute ceiling.
+ *
+ * Items (table of {@link USAGE_TABLE}):
+ *   pk = TASK#<task>        sk = DAY#2026-11-26 | MIN#2026-11-26T14:03 | KEYREF#<fingerprint>
+ *   pk = KEY#<fingerprint>  sk = DAY#2026-11-26 | MIN#2026-11-26T14:03
+ *
+ * Every write is one atomic `ADD` (with `SET expiresAt` for TTL); nothing is read, changed and
+ * written back, so any number of Lambdas can update the same item at once and the sums stay exact.
+ *
+ * Admission works on `committedTokens` of the task's DAY and MIN items: settled usage
+ * (input + output) plus reservations still outstanding. A reservation is one conditional ADD per
+ * item (`committedTokens <= limit - tokens`), so the check and the increment are one step in
+ * DynamoDB and two Lambdas can never both take the last room. Settling swaps the reservation for
+ * the provider's reported usage; releasing gives it back.
+ *
+ * Latency goes into a histogram (`lat_<upper bound ms>` counters, `lat_inf` above the last bound)
+ * so the usage report can compute p50/p95 from the ledger alone.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DependencyUnavailableError, OverBudgetError } from './errors';
+import type { ActualUsage, Reservation, UsageEvent, UsageLedger } from './ports';
+import type { TaskName } from './task-config';
+
+/** Upper bounds of the latency histogram, in milliseconds. */
+export const LATENCY_BUCKETS_MS = [50, 100, 200, 300, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 7_500, 10_000, 15_000, 20_000, 30_000, 60_000, 120_000] as const;
+export const LATENCY_OVERFLOW_ATTRIBUTE = 'lat_inf';
+
+export const MINUTE_ITEM_RETENTION_SECONDS = 24 * 3600;
+export const DAY_ITEM_RETENTION_SECONDS = 400 * 24 * 3600;
+
+/** The counters an item may hold; absent ones read as 0. */
+export const LEDGER_COUNTERS = [
+  'requests',
+  'inputTokens',
+  'outputTokens',
+  'cachedTokens',
+  'errors',
+  'providerThrottles',
+  'lambdaThrottles',
+  'cacheHits',
+  'cacheMisses',
+  'fallbacks',
+  'costMicroUsd',
+  'latencyMsTotal',
+  /** Reservations not yet settled or released. */
+  'reservedTokens',
+  /** Settled input + output plus outstanding reservations: what admission compares to the limit. */
+  'committedTokens',
+] as const;
+export type LedgerCounter = (typeof LEDGER_COUNTERS)[number];
+
+export type LedgerCounters = Record<LedgerCounter, number> & {
+  /** Histogram: attribute name (`lat_500`, `lat_inf`) → count. */
+  latency: Record<string, number>;
+};
+
+export const ledgerKey = {
+  task: (task: string) => `TASK#${task}`,
+  key: (fingerprint: string) => `KEY#${fingerprint}`,
+  day: (day: string) => `DAY#${day}`,
+  minute: (minute: string) => `MIN#${minute}`,
+  /** Index item on the task's partition listing a key the task used (no scan needed to find keys). */
+  keyRef: (fingerprint: string) => `KEYREF#${fingerprint}`,
+};
+
+/** `2026-11-26` (UTC). */
+export function utcDay(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}
+
+/** `2026-11-26T14:03` (UTC). */
+export function utcMinute(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 16);
+}
+
+export function latencyBucketAttribute(latencyMs: number): string {
+  const bound = LATENCY_BUCKETS_MS.find((b) => latencyMs <= b);
+  return bound === undefined ? LATENCY_OVERFLOW_ATTRIBUTE : `lat_${bound}`;
+}
+
+/** What {@link DynamoUsageLedger.reserve} returns: the reservation plus the task's day position after it. */
+export interface LedgerReservation extends Reservation {
+  /** The task's committed tokens today, this reservation included. */
+  dayCommittedTokens: number;
+  /** `dayCommittedTokens` as a percentage of the daily budget (for the BudgetUsedPercent metric). */
+  budgetUsedPercent: number;
+}
+
+export interface DynamoUsageLedgerOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+}
+
+export class DynamoUsageLedger implements UsageLedger {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(options: DynamoUsageLedgerOptions) {
+    this.doc = options.doc;
+    this.tableName = options.tableName;
+  }
+
+  async reserve(input: { task: TaskName; tokens: number; dailyTokenBudget: number; tokensPerMinute: number; now?: number }): Promise<LedgerReservation> {
+    const { task, dailyTokenBudget, tokensPerMinute } = input;
+    const tokens = requireCount(input.tokens, 'tokens');
+    if (tokens === 0) throw new Error('a reservation needs at least one token');
+    const at = input.now ?? Date.now();
+    if (tokens > dailyTokenBudget) {
+      throw new OverBudgetError(`A request of about ${fmt(tokens)} tokens is larger than the ${task} task's daily token budget of ${fmt(dailyTokenBudget)} tokens`);
+    }
+    if (tokens > tokensPerMinute) {
+      throw new OverBudgetError(`A request of about ${fmt(tokens)} tokens is larger than the ${task} task's ceiling of ${fmt(tokensPerMinute)} tokens per minute`);
+    }
+
+    const day = { pk: ledgerKey.task(task), sk: ledgerKey.day(utcDay(at)) };
+    const minute = { pk: ledgerKey.task(task), sk: ledgerKey.minute(utcMinute(at)) };
+
+    const dayCommittedTokens = await this.admit(day, tokens, dailyTokenBudget);
+    if (dayCommittedTokens === undefined) {
+      throw new OverBudgetError(`The ${task} task has used its daily token budget of ${fmt(dailyTokenBudget)} tokens; it resets at 00:00 UTC`, {
+        retryAfterSeconds: secondsToUtcMidnight(at),
+      });
+    }
+    let minuteCommitted: number | undefined;
+    try {
+      minuteCommitted = await this.admit(minute, tokens, tokensPerMinute);
+    } catch (error) {
+      await this.add(day, { committedTokens: -tokens, reservedTokens: -tokens });
+      throw error;
+    }
+    if (minuteCommitted === undefined) {
+      await this.add(day, { committedTokens: -tokens, reservedTokens: -tokens });
+      const retryAfterSeconds = secondsToNextMinute(at);
+      throw new OverBudgetError(`The ${task} task has reached its ceiling of ${fmt(tokensPerMinute)} tokens per minute; retry in ${retryAfterSeconds} s`, {
+        retryAfterSeconds,
+      });
+    }
+    return { task, tokens, at, dayCommittedTokens, budgetUsedPercent: (dayCommittedTokens / dailyTokenBudget) * 100 };
+  }
+
+  async settle(reservation: Reservation, usage: ActualUsage): Promise<void> {
+    const inputTokens = requireCount(usage.inputTokens, 'inputTokens');
+    const outputTokens = requireCount(usage.outputTokens, 'outputTokens');
+    const usageCounters = {
+      requests: 1,
+      inputTokens,
+      outputTokens,
+      cachedTokens: requireCount(usage.cachedTokens, 'cachedTokens'),
+      costMicroUsd: Math.round(usage.costMicroUsd),
+      latencyMsTotal: Math.round(usage.latencyMs),
+      [latencyBucketAttribute(usage.latencyMs)]: 1,
+    };
+    const taskCounters = {
+      ...usageCounters,
+      reservedTokens: -reservation.tokens,
+      committedTokens: inputTokens + outputTokens - reservation.tokens,
+    };
+    await Promise.all([
+      ...this.taskItems(reservation.task, reservation.at).map((item) => this.add(item, taskCounters)),
+      ...this.keyItems(usage.keyFingerprint, reservation.at).map((item) => this.add(item, usageCounters)),
+      this.addKeyRef(reservation.task, usage.keyFingerprint, reservation.at),
+    ]);
+  }
+
+  async release(reservation: Reservation): Promise<void> {
+    const counters = { reservedTokens: -reservation.tokens, committedTokens: -reservation.tokens };
+    await Promise.all(this.taskItems(reservation.task, reservation.at).map((item) => this.add(item, counters)));
+  }
+
+  async record(task: TaskName, event: UsageEvent, keyFingerprint?: string, now?: number): Promise<void> {
+    const at = now ?? Date.now();
+    const counters: Record<string, number> = {};
+    for (const [name, value] of Object.entries(event)) {
+      if (value !== undefined && value !== 0) counters[name] = requireCount(value, name);
+    }
+    if (Object.keys(counters).length === 0) return;
+    const items = this.taskItems(task, at);
+    if (keyFingerprint !== undefined) items.push(...this.keyItems(keyFingerprint, at));
+    await Promise.all([
+      ...items.map((item) => this.add(item, counters)),
+      ...(keyFingerprint === undefined ? [] : [this.addKeyRef(task, keyFingerprint, at)]),
+    ]);
+  }
+
+  /** The task's counters for one UTC day (`2026-11-26`); zeros when nothing was recorded. */
+  readTaskDay(task: string, day: string): Promise<LedgerCounters> {
+    return this.read({ pk: ledgerKey.task(task), sk: ledgerKey.day(day) });
+  }
+
+  /** The task's counters for one UTC minute (`2026-11-26T14:03`). */
+  readTaskMinute(task: string, minute: string): Promise<LedgerCounters> {
+    return this.read({ pk: ledgerKey.task(task), sk: ledgerKey.minute(minute) });
+  }
+
+  readKeyDay(keyFingerprint: string, day: string): Promise<LedgerCounters> {
+    return this.read({ pk: ledgerKey.key(keyFingerprint), sk: ledgerKey.day(day) });
+  }
+
+  readKeyMinute(keyFingerprint: string, minute: string): Promise<LedgerCounters> {
+    return this.read({ pk: ledgerKey.key(keyFingerprint), sk: ledgerKey.minute(minute) });
+  }
+
+  private taskItems(task: string, at: number): ItemKey[] {
+    return [
+      { pk: ledgerKey.task(task), sk: ledgerKey.day(utcDay(at)) },
+      { pk: ledgerKey.task(task), sk: ledgerKey.minute(utcMinute(at)) },
+    ];
+  }
+
+  private keyItems(keyFingerprint: string, at: number): ItemKey[] {
+    return [
+      { pk: ledgerKey.key(keyFingerprint), sk: ledgerKey.day(utcDay(at)) },
+      { pk: ledgerKey.key(keyFingerprint), sk: ledgerKey.minute(utcMinute(at)) },
+    ];
+  }
+
+  /** One conditional ADD; the new committed total, or undefined when the limit would be passed. */
+  private async admit(key: ItemKey, tokens: number, limit: number): Promise<number | undefined> {
+    const command = new UpdateCommand({
+      TableName: this.tableName,
+      Key: key,
+      UpdateExpression: 'ADD committedTokens :tokens, reservedTokens :tokens SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+      ConditionExpression: 'attribute_not_exists(committedTokens) OR committedTokens <= :room',
+      ExpressionAttributeValues: { ':tokens': tokens, ':room': limit - tokens, ':expiresAt': expiryOf(key) },
+      ReturnValues: 'UPDATED_NEW',
+    });
+    try {
+      const result = await this.guard(() => this.doc.send(command));
+      return Number(result.Attributes?.committedTokens ?? tokens);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  private async add(key: ItemKey, counters: Record<string, number>): Promise<void> {
+    const names: Record<string, string> = { '#expiresAt': 'expiresAt' };
+    const values: Record<string, number> = { ':expiresAt': expiryOf(key) };
+    const additions = Object.entries(counters).map(([name, value], i) => {
+      names[`#c${i}`] = name;
+      values[`:c${i}`] = value;
+      return `#c${i} :c${i}`;
+    });
+    const command = new UpdateCommand({
+      TableName: this.tableName,
+      Key: key,
+      UpdateExpression: `ADD ${additions.join(', ')} SET #expiresAt = if_not_exists(#expiresAt, :expiresAt)`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    await this.guard(() => this.doc.send(command));
+  }
+
+  private async addKeyRef(task: string, keyFingerprint: string, at: number): Promise<void> {
+    const command = new UpdateCommand({
+      TableName: this.tableName,
+      Key: { pk: ledgerKey.task(task), sk: ledgerKey.keyRef(keyFingerprint) },
+      // The reference lives as long as the key's day items, counted from its last use.
+      UpdateExpression: 'ADD requests :one SET lastUsedAt = :at, expiresAt = :expiresAt',
+      ExpressionAttributeValues: { ':one': 1, ':at': new Date(at).toISOString(), ':expiresAt': Math.floor(at / 1000) + DAY_ITEM_RETENTION_SECONDS },
+    });
+    await this.guard(() => this.doc.send(command));
+  }
+
+  private async read(key: ItemKey): Promise<LedgerCounters> {
+    const result = await this.guard(() => this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
+    return toCounters(result.Item);
+  }
+
+  /**
+   * A DynamoDB failure is ours, not the caller's: a typed 503 the caller may retry. Failed
+   * conditions pass through, since they are answers, not failures.
+   */
+  private async guard<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw error;
+      throw new DependencyUnavailableError('The usage ledger is unavailable; retry shortly', { retryAfterSeconds: 5, cause: error });
+    }
+  }
+}
+
+interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+/** Turns a raw ledger item into counters, zero where absent. */
+export function toCounters(item: Record<string, unknown> | undefined): LedgerCounters {
+  const counters = { latency: {} } as LedgerCounters;
+  for (const name of LEDGER_COUNTERS) counters[name] = Number(item?.[name] ?? 0);
+  for (const [name, value] of Object.entries(item ?? {})) {
+    if (name.startsWith('lat_')) counters.latency[name] = Number(value);
+  }
+  return counters;
+}
+
+function expiryOf(key: ItemKey): number {
+  // An expiry counted from the period itself, so every writer of an item sets the same value.
+  if (key.sk.startsWith('MIN#')) return Math.floor(Date.parse(`${key.sk.slice(4)}:00Z`) / 1000) + MINUTE_ITEM_RETENTION_SECONDS;
+  return Math.floor(Date.parse(`${key.sk.slice(4)}T00:00:00Z`) / 1000) + DAY_ITEM_RETENTION_SECONDS;
+}
+
+function requireCount(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 0) throw new Error(`ledger counter ${name} must be a non-negative integer, got ${value}`);
+  return value;
+}
+
+function secondsToNextMinute(at: number): number {
+  return Math.max(1, Math.ceil((60_000 - (at % 60_000)) / 1000));
+}
+
+function secondsToUtcMidnight(at: number): number {
+  const midnight = Date.UTC(new Date(at).getUTCFullYear(), new Date(at).getUTCMonth(), new Date(at).getUTCDate() + 1);
+  return Math.max(1, Math.ceil((midnight - at) / 1000));
+}
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
