@@ -1,0 +1,59 @@
+/**
+ * The part of a provider API that differs between OpenAI and Anthropic: how a request is read,
+ * and how answers, errors and stream events are written. The simulator's pipeline is shared.
+ */
+import type { RateLimitState } from './rate-limiter';
+import type { PromptParts } from './tokens';
+
+export interface SimulatedCall {
+  model: string;
+  prompt: PromptParts;
+  stream: boolean;
+  /** OpenAI `stream_options.include_usage`: a last chunk carries the usage. */
+  includeUsage: boolean;
+  /** The request asked for one JSON object. */
+  json: boolean;
+}
+
+export interface SimulatedUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export type SimulatedErrorKind = 'invalid_request' | 'authentication' | 'not_found' | 'rate_limit' | 'server' | 'unavailable' | 'overloaded';
+
+export const ERROR_STATUS: Record<SimulatedErrorKind, number> = {
+  invalid_request: 400,
+  authentication: 401,
+  not_found: 404,
+  rate_limit: 429,
+  server: 500,
+  unavailable: 503,
+  overloaded: 529,
+};
+
+export interface Dialect {
+  readonly name: 'openai' | 'anthropic';
+  /** Reads the request body; throws {@link InvalidSimulatedRequest} when it cannot. */
+  readCall(body: unknown, headers: Record<string, string | string[] | undefined>): SimulatedCall;
+  errorBody(kind: SimulatedErrorKind, message: string): unknown;
+  rateLimitHeaders(state: RateLimitState, now: number): Record<string, string>;
+  completion(call: SimulatedCall, text: string, usage: SimulatedUsage, id: string): unknown;
+  /** Server-sent event frames, each complete with its blank line. */
+  streamFrames(call: SimulatedCall, text: string, usage: SimulatedUsage, id: string): string[];
+}
+
+export class InvalidSimulatedRequest extends Error {}
+
+/** Splits an answer into a few pieces, as a model streams it. */
+export function streamPieces(text: string): string[] {
+  if (text.length === 0) return [''];
+  const size = Math.max(1, Math.ceil(text.length / 8));
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+  return pieces;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

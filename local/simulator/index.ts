@@ -1,0 +1,321 @@
+/**
+ * Provider simulator: an HTTP server on 127.0.0.1 that speaks enough of the OpenAI Chat
+ * Completions and Anthropic Messages APIs for the official SDKs to work against it unchanged
+ * through `baseURL`. It is the stand-in for tests, the benchmark and `npm start` without keys:
+ * answers come from `./answers` (picked by the `[smartdental:<kind>]` marker on the system
+ * prompt's first line), usage is derived from lengths, per-key RPM/TPM limits answer 429 like a
+ * provider, and faults can be injected by rate. Every response says it is simulated.
+ *
+ * Admin API for out-of-process users: `GET /_sim/stats`, `POST /_sim/reset-stats`,
+ * `GET /_sim/config`, `POST /_sim/config` (a {@link SimulatorConfigPatch}).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { anthropicDialect } from './anthropic-dialect';
+import { SIMULATED_ANSWERS } from './answers';
+import { applyConfigPatch, DEFAULT_SIMULATOR_CONFIG, drawFault, type SimulatorConfig, type SimulatorConfigPatch } from './config';
+import { ERROR_STATUS, InvalidSimulatedRequest, type Dialect, type SimulatedCall, type SimulatedErrorKind } from './dialect';
+import { openAiDialect } from './openai-dialect';
+import { KeyRateLimiter } from './rate-limiter';
+import { promptTokens, textTokens } from './tokens';
+
+export type { SimulatorConfig, SimulatorConfigPatch, SimulatorFaultRates, SimulatorKeyLimits, DisabledModelBehaviour } from './config';
+export { IMAGE_BASE_TOKENS, IMAGE_BYTES_PER_TOKEN, imageTokens, textTokens } from './tokens';
+
+export interface ProviderSimulatorOptions extends SimulatorConfigPatch {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Source of randomness for fault rates and latency jitter (tests may pin it). */
+  random?: () => number;
+  /** Clock for the rate-limit windows. */
+  now?: () => number;
+}
+
+export interface SimulatorCounters {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** 429s, from the key's limits or injected. */
+  throttled: number;
+  /** Injected faults and switched-off models (everything that was not an answer or a 429). */
+  failures: number;
+}
+
+export interface SimulatorStats {
+  totals: SimulatorCounters & { unauthorized: number };
+  /** Per simulated API key, with the fingerprint the gateway's ledger uses for it. */
+  keys: Record<string, SimulatorCounters & { fingerprint: string }>;
+  models: Record<string, SimulatorCounters>;
+}
+
+export interface ProviderSimulator {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** Base URL for the `openai` SDK (`<url>/v1`). */
+  openaiBaseUrl: string;
+  /** Base URL for `@anthropic-ai/sdk` (`<url>`; the SDK adds `/v1/messages`). */
+  anthropicBaseUrl: string;
+  port: number;
+  configure(patch: SimulatorConfigPatch): SimulatorConfig;
+  config(): SimulatorConfig;
+  stats(): SimulatorStats;
+  resetStats(): void;
+  close(): Promise<void>;
+}
+
+/** Header that names the output kind when the system prompt carries no marker. */
+export const OUTPUT_KIND_HEADER = 'x-smartdental-output-kind';
+const OUTPUT_KIND_MARKER = /\[smartdental:([A-Za-z0-9._-]+)\]/;
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** What the `schema` fault answers: valid JSON that fits no task's schema. */
+export const WRONG_SHAPE_ANSWER = { simulated: true, unexpected: 'this answer does not have the shape the task asked for' };
+
+export async function startProviderSimulator(options: ProviderSimulatorOptions = {}): Promise<ProviderSimulator> {
+  const { port = 0, random = Math.random, now = Date.now, ...patch } = options;
+  let config = applyConfigPatch(DEFAULT_SIMULATOR_CONFIG, patch);
+  const limiter = new KeyRateLimiter(() => config.rateLimitWindow);
+  let stats = emptyStats();
+
+  const counters = (apiKey: string, model: string): SimulatorCounters[] => {
+    stats.keys[apiKey] ??= { fingerprint: fingerprintOf(apiKey), ...zeroCounters() };
+    stats.models[model] ??= zeroCounters();
+    return [stats.totals, stats.keys[apiKey], stats.models[model]];
+  };
+  const count = (targets: SimulatorCounters[], field: keyof SimulatorCounters, by = 1) => {
+    for (const t of targets) t[field] += by;
+  };
+
+  async function handleCall(dialect: Dialect, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    if (body === INVALID_JSON) return sendError(res, dialect, 'invalid_request', 'the request body is not valid JSON');
+
+    const apiKey = apiKeyOf(req);
+    const limits = apiKey === undefined ? undefined : (config.keys[apiKey] ?? (config.acceptAnyKey ? {} : undefined));
+    if (apiKey === undefined || limits === undefined) {
+      stats.totals.unauthorized += 1;
+      return sendError(res, dialect, 'authentication', apiKey === undefined ? 'no API key was sent (simulated)' : 'invalid x-api-key: this key is not known to the provider simulator');
+    }
+
+    let call: SimulatedCall;
+    try {
+      call = dialect.readCall(body, req.headers);
+    } catch (error) {
+      if (error instanceof InvalidSimulatedRequest) return sendError(res, dialect, 'invalid_request', error.message);
+      throw error;
+    }
+    const targets = counters(apiKey, call.model);
+    count(targets, 'requests');
+
+    const disabled = config.disabledModels[call.model];
+    if (disabled !== undefined) {
+      count(targets, 'failures');
+      if (disabled === 'reset') return void req.socket.destroy();
+      return sendError(res, dialect, 'unavailable', `the model ${call.model} is switched off in the provider simulator`);
+    }
+
+    const inputTokens = promptTokens(call.prompt);
+    const at = now();
+    const admission = limiter.admit(apiKey, limits, inputTokens, at);
+    const limitHeaders = dialect.rateLimitHeaders(admission.state, at);
+    if (!admission.admitted) {
+      count(targets, 'throttled');
+      const what = admission.limit === 'requests' ? `requests per minute (limit ${limits.rpm})` : `tokens per minute (limit ${limits.tpm})`;
+      return sendError(res, dialect, 'rate_limit', `Rate limit reached for ${what} on this key (simulated). Please try again in ${admission.retryAfterSeconds}s.`, {
+        ...limitHeaders,
+        'retry-after': String(admission.retryAfterSeconds),
+      });
+    }
+
+    await delay(config.latency.fixedMs + random() * config.latency.jitterMs);
+    if (res.destroyed) return;
+
+    const fault = drawFault(config, call.model, random);
+    switch (fault) {
+      case 'throttle':
+        count(targets, 'throttled');
+        return sendError(res, dialect, 'rate_limit', 'Rate limit reached (simulated fault).', { ...limitHeaders, 'retry-after': String(config.throttleRetryAfterSeconds) });
+      case 'serverError':
+        count(targets, 'failures');
+        return sendError(res, dialect, 'server', 'The server had an error while processing your request (simulated fault).');
+      case 'overloaded':
+        count(targets, 'failures');
+        return sendError(res, dialect, 'overloaded', 'Overloaded (simulated fault).');
+      case 'timeout':
+        // Hang until the client gives up; close() destroys what is left.
+        count(targets, 'failures');
+        return;
+      case 'malformed':
+        count(targets, 'failures');
+        res.writeHead(200, { ...SIMULATED_HEADERS, 'content-type': call.stream ? 'text/event-stream' : 'application/json' });
+        return void res.end(call.stream ? 'data: {"id": "chatcmpl-sim", "choices": [\n\n' : '{"id": "simulated", "choices": [{"message": ');
+      default:
+        break;
+    }
+
+    const text = fault === 'schema' ? JSON.stringify(WRONG_SHAPE_ANSWER) : answerFor(call, req);
+    const usage = { inputTokens, outputTokens: textTokens(text) };
+    const id = randomUUID().replaceAll('-', '').slice(0, 24);
+    const headers = { ...SIMULATED_HEADERS, ...limitHeaders, 'request-id': `req_sim_${id}`, 'x-request-id': `req_sim_${id}` };
+
+    if (fault === 'cutStream') {
+      count(targets, 'failures');
+      const payload = call.stream ? dialect.streamFrames(call, text, usage, id).join('') : JSON.stringify(dialect.completion(call, text, usage, id));
+      res.writeHead(200, { ...headers, 'content-type': call.stream ? 'text/event-stream' : 'application/json' });
+      // Half the answer, flushed, then the connection dies as if the provider's host fell over.
+      res.write(payload.slice(0, Math.floor(payload.length / 2)), () => res.destroy());
+      return;
+    }
+
+    admission.addTokens(usage.outputTokens);
+    count(targets, 'inputTokens', usage.inputTokens);
+    count(targets, 'outputTokens', usage.outputTokens);
+    if (!call.stream) {
+      res.writeHead(200, { ...headers, 'content-type': 'application/json' });
+      return void res.end(JSON.stringify(dialect.completion(call, text, usage, id)));
+    }
+    res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    for (const frame of dialect.streamFrames(call, text, usage, id)) res.write(frame);
+    res.end();
+  }
+
+  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (req.method === 'GET' && path === '/_sim/stats') return sendJson(res, 200, stats);
+    if (req.method === 'POST' && path === '/_sim/reset-stats') {
+      stats = emptyStats();
+      limiter.reset();
+      return sendJson(res, 200, stats);
+    }
+    if (req.method === 'GET' && path === '/_sim/config') return sendJson(res, 200, config);
+    if (req.method === 'POST' && path === '/_sim/config') {
+      const body = await readJson(req);
+      try {
+        if (body === INVALID_JSON || typeof body !== 'object' || body === null) throw new Error('the body must be a JSON object of settings');
+        config = applyConfigPatch(config, body as SimulatorConfigPatch);
+      } catch (error) {
+        return sendJson(res, 400, { error: { message: (error as Error).message } });
+      }
+      return sendJson(res, 200, config);
+    }
+    return sendJson(res, 404, { error: { message: `no simulator admin route ${req.method} ${path}` } });
+  }
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = (): Promise<void> => {
+      if (path.startsWith('/_sim/')) return handleAdmin(req, res, path);
+      if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return handleCall(openAiDialect, req, res);
+      if (req.method === 'POST' && path === '/v1/messages') return handleCall(anthropicDialect, req, res);
+      const dialect = path.startsWith('/v1/messages') ? anthropicDialect : openAiDialect;
+      sendError(res, dialect, 'not_found', `no simulated route ${req.method} ${path}`);
+      return Promise.resolve();
+    };
+    route().catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: { message: `simulator failure: ${(error as Error).message}` } });
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${actualPort}`;
+
+  return {
+    url,
+    openaiBaseUrl: `${url}/v1`,
+    anthropicBaseUrl: url,
+    port: actualPort,
+    configure(next) {
+      config = applyConfigPatch(config, next);
+      return config;
+    },
+    config: () => config,
+    stats: () => structuredClone(stats),
+    resetStats() {
+      stats = emptyStats();
+      limiter.reset();
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Hanging (timeout-fault) and keep-alive connections would hold close() open forever.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const SIMULATED_HEADERS = { 'x-simulated': 'true' };
+
+function sendError(res: ServerResponse, dialect: Dialect, kind: SimulatedErrorKind, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, ERROR_STATUS[kind], dialect.errorBody(kind, message), headers);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { ...SIMULATED_HEADERS, ...headers, 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** Picks the answer for the call's output kind and renders it as the request asked. */
+function answerFor(call: SimulatedCall, req: IncomingMessage): string {
+  const firstLine = call.prompt.system.split('\n', 1)[0] ?? '';
+  const header = req.headers[OUTPUT_KIND_HEADER];
+  const outputKind = OUTPUT_KIND_MARKER.exec(firstLine)?.[1] ?? (typeof header === 'string' ? header : undefined);
+  const answer = outputKind === undefined ? undefined : SIMULATED_ANSWERS[outputKind];
+  const value = answer ? answer({ outputKind: outputKind!, userText: call.prompt.lastUserText, imageCount: call.prompt.images.length }) : { simulated: true };
+  if (call.json) return JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null) {
+    const { reply, text } = value as { reply?: unknown; text?: unknown };
+    if (typeof reply === 'string') return reply;
+    if (typeof text === 'string') return text;
+  }
+  return JSON.stringify(value);
+}
+
+/** `Authorization: Bearer` (OpenAI, and the Anthropic SDK 1.x) or `x-api-key` (Anthropic). */
+function apiKeyOf(req: IncomingMessage): string | undefined {
+  const header = req.headers['x-api-key'];
+  if (typeof header === 'string' && header !== '') return header;
+  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
+  return bearer === '' ? undefined : bearer;
+}
+
+const INVALID_JSON = Symbol('invalid JSON');
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return INVALID_JSON;
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return INVALID_JSON;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function zeroCounters(): SimulatorCounters {
+  return { requests: 0, inputTokens: 0, outputTokens: 0, throttled: 0, failures: 0 };
+}
+
+function emptyStats(): SimulatorStats {
+  return { totals: { ...zeroCounters(), unauthorized: 0 }, keys: {}, models: {} };
+}
+
+/** The same fingerprint the gateway uses (`k_` + 12 hex of SHA-256), so stats line up with the ledger. */
+export function fingerprintOf(apiKey: string): string {
+  return `k_${createHash('sha256').update(apiKey).digest('hex').slice(0, 12)}`;
+}
