@@ -1,0 +1,138 @@
+/**
+ * A task's provider keys, read from its own Secrets Manager secret through Powertools Parameters.
+ *
+ * Secret format: a JSON object mapping an entry name to one key or a list of keys. The entry
+ * names are the provider kinds (`openai`, `anthropic`, `openai-compatible`) or a custom `keyName`
+ * from the catalog. Several keys in one entry are used round-robin by the key pool.
+ *
+ *   {"openai": ["sk-proj-…a", "sk-proj-…b"], "anthropic": "sk-ant-…"}
+ *
+ *   aws secretsmanager put-secret-value --secret-id smartdental/prod/chat \
+ *     --secret-string '{"openai":["sk-…","sk-…"],"anthropic":"sk-ant-…"}'
+ *
+ * The value is cached for `maxAgeSeconds` (default 300), so a warm function makes no Secrets
+ * Manager call per request and a rotated key takes effect within that age without a redeploy.
+ * When Secrets Manager cannot be reached, a warm function keeps serving the last keys it read;
+ * a cold one answers 503 with Retry-After. A malformed secret is a configuration error whose
+ * message names the secret and the entry, never a key.
+ */
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { ParameterNotFoundError } from '@aws-lambda-powertools/parameters/errors';
+import { ENV, requireEnv } from './env';
+import { DependencyUnavailableError } from './errors';
+import { keyFingerprint } from './key-fingerprint';
+import type { ProviderKey, SecretStore, TaskKeys } from './ports';
+
+export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
+/** After a failed read, a warm function serves its last keys this long before asking again. */
+export const OUTAGE_RETRY_INTERVAL_MS = 5_000;
+
+/** The secret exists but does not hold keys in the documented format (a deployment fault). */
+export class SecretFormatError extends Error {
+  override name = 'SecretFormatError';
+}
+
+/** Only the methods of Powertools' SecretsProvider this store uses (tests hand in their own). */
+export type SecretsReader = Pick<SecretsProvider, 'get'>;
+
+export interface PowertoolsSecretStoreOptions {
+  /** Name or ARN of the task's secret. */
+  secretId: string;
+  /** @default 300 */
+  maxAgeSeconds?: number;
+  /** @default one SecretsProvider per function instance, created on first use */
+  provider?: SecretsReader;
+  /** After a failed read, how long a warm function serves its last keys before asking again. @default 5000 */
+  outageRetryIntervalMs?: number;
+}
+
+let sharedProvider: SecretsProvider | undefined;
+
+/** The function instance's SecretsProvider; its SDK client honours `AWS_ENDPOINT_URL_SECRETS_MANAGER`. */
+export function sharedSecretsProvider(): SecretsProvider {
+  sharedProvider ??= new SecretsProvider();
+  return sharedProvider;
+}
+
+export class PowertoolsSecretStore implements SecretStore {
+  private readonly secretId: string;
+  private readonly maxAgeSeconds: number;
+  private readonly provider: SecretsReader;
+  private readonly outageRetryIntervalMs: number;
+  /** Powertools forgets a value once it expires; this is what lets a warm function ride out an outage. */
+  private lastGood?: { raw: string; keys: TaskKeys };
+  /** Epoch ms before which a warm function does not call a failing Secrets Manager again. */
+  private quietUntil = 0;
+
+  constructor(options: PowertoolsSecretStoreOptions) {
+    this.secretId = options.secretId;
+    this.maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS;
+    this.provider = options.provider ?? sharedSecretsProvider();
+    this.outageRetryIntervalMs = options.outageRetryIntervalMs ?? OUTAGE_RETRY_INTERVAL_MS;
+  }
+
+  /** The store the stack configures: `SECRET_ID`, and `SECRET_MAX_AGE_SECONDS` when set. */
+  static fromEnvironment(env: NodeJS.ProcessEnv = process.env, provider?: SecretsReader): PowertoolsSecretStore {
+    const maxAge = env[ENV.secretMaxAgeSeconds];
+    return new PowertoolsSecretStore({
+      secretId: requireEnv(ENV.secretId, env),
+      maxAgeSeconds: maxAge === undefined || maxAge === '' ? undefined : Number(maxAge),
+      provider,
+    });
+  }
+
+  async getKeys(): Promise<TaskKeys> {
+    // During an outage, every request paying the SDK's retries would turn it into a slowdown.
+    if (this.lastGood && Date.now() < this.quietUntil) return this.lastGood.keys;
+    let value: string | Uint8Array | undefined;
+    try {
+      value = await this.provider.get(this.secretId, { maxAge: this.maxAgeSeconds, throwOnMissing: true });
+    } catch (error) {
+      if (error instanceof ParameterNotFoundError) {
+        throw new SecretFormatError(`secret ${this.secretId} does not exist or has no value yet; put the task's keys into it (JSON, see secret-store.ts)`);
+      }
+      if (this.lastGood) {
+        this.quietUntil = Date.now() + this.outageRetryIntervalMs;
+        return this.lastGood.keys;
+      }
+      throw new DependencyUnavailableError("The task's provider keys cannot be read right now; retry shortly", { retryAfterSeconds: 5, cause: error });
+    }
+    const raw = typeof value === 'string' ? value : new TextDecoder().decode(value);
+    // Most reads hit Powertools' cache and return the same string: no need to re-parse and re-hash.
+    if (this.lastGood?.raw === raw) return this.lastGood.keys;
+    const keys = parseTaskSecret(raw, this.secretId);
+    this.lastGood = { raw, keys };
+    return keys;
+  }
+}
+
+const ENTRY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Parses a task's secret string into its keys. Messages name the secret and the entry; they never
+ * quote the value (not even JSON.parse's message, which would).
+ */
+export function parseTaskSecret(raw: string, secretId: string): TaskKeys {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new SecretFormatError(`secret ${secretId} is not JSON; expected an object such as {"openai": ["<key>", "<key>"], "anthropic": "<key>"}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new SecretFormatError(`secret ${secretId} must be a JSON object mapping a provider entry (openai, anthropic, openai-compatible, or a custom keyName) to keys`);
+  }
+  const keys: TaskKeys = {};
+  for (const [name, entry] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!ENTRY_NAME.test(name)) throw new SecretFormatError(`secret ${secretId} has an entry whose name is not a provider name (letters, digits, '-', '_', '.')`);
+    const list = Array.isArray(entry) ? entry : [entry];
+    if (list.length === 0 || !list.every((k): k is string => typeof k === 'string' && k.trim() !== '')) {
+      throw new SecretFormatError(`secret ${secretId}, entry '${name}': must be a key string or a non-empty list of key strings`);
+    }
+    // Keys pasted with a trailing newline are common; duplicates would skew the round-robin.
+    const distinct = [...new Set(list.map((k) => k.trim()))];
+    keys[name] = distinct.map((apiKey): ProviderKey => ({ name, apiKey, fingerprint: keyFingerprint(apiKey) }));
+  }
+  if (Object.keys(keys).length === 0) throw new SecretFormatError(`secret ${secretId} holds no keys`);
+  return keys;
+}
