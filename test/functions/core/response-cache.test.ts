@@ -1,0 +1,136 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { cacheKey, normalisedJson, ResponseCache, type CacheScope } from '../../../functions/core/response-cache';
+import { startDynamoHarness, type DynamoHarness } from '../../support/dynamo';
+
+let harness: DynamoHarness;
+let now = Date.parse('2026-11-26T10:00:00Z');
+let cache: ResponseCache;
+
+const practiceA: CacheScope = { practiceId: 'practice-a', task: 'clinical', model: 'claude-sonnet-5-5' };
+const practiceB: CacheScope = { ...practiceA, practiceId: 'practice-b' };
+const input = { chiefComplaint: 'cold sensitivity', teeth: ['3', '14'], history: { allergies: ['penicillin'] } };
+const answer = { differentials: [{ diagnosis: 'reversible pulpitis', confidence: 0.7 }] };
+
+beforeAll(async () => {
+  harness = await startDynamoHarness();
+  cache = new ResponseCache({ doc: harness.doc, tableName: harness.tables.cache, clock: () => now });
+});
+afterAll(() => harness.close());
+
+describe('cache keys', () => {
+  it('treat the same input with keys in another order as one request', () => {
+    const reordered = { history: { allergies: ['penicillin'] }, teeth: ['3', '14'], chiefComplaint: 'cold sensitivity' };
+    expect(normalisedJson(reordered)).toBe(normalisedJson(input));
+    expect(cacheKey(practiceA, reordered)).toBe(cacheKey(practiceA, input));
+    expect(cacheKey(practiceA, { ...input, teeth: ['14', '3'] })).not.toBe(cacheKey(practiceA, input));
+  });
+
+  it('start with the practice, task and model, and hold only a hash of the input', () => {
+    const key = cacheKey(practiceA, input);
+    expect(key).toMatch(/^CACHE#practice-a#clinical#claude-sonnet-5-5#[0-9a-f]{64}$/);
+    expect(key).not.toContain('penicillin');
+    expect(cacheKey({ ...practiceA, model: 'chain#1' }, input)).toContain('#chain%231#');
+  });
+
+  it('refuse a practice id that could reach into another practice', () => {
+    expect(() => cacheKey({ ...practiceA, practiceId: 'practice-b#clinical' }, input)).toThrow(/practice id/);
+  });
+});
+
+describe('ResponseCache over dynalite', () => {
+  it('answers a hit after a put, and a miss for other input, task or model', async () => {
+    await cache.put(practiceA, input, answer, 900);
+    expect(await cache.get(practiceA, { ...input })).toEqual(answer);
+    expect(await cache.get(practiceA, { ...input, chiefComplaint: 'swelling' })).toBeUndefined();
+    expect(await cache.get({ ...practiceA, task: 'billing' }, input)).toBeUndefined();
+    expect(await cache.get({ ...practiceA, model: 'gpt-5.4' }, input)).toBeUndefined();
+  });
+
+  it('never serves one practice the answer of another', async () => {
+    await cache.put(practiceA, input, answer, 900);
+    expect(await cache.get(practiceB, input)).toBeUndefined();
+    let calls = 0;
+    const result = await cache.readThrough(practiceB, input, 900, async () => {
+      calls += 1;
+      return { differentials: [] };
+    });
+    expect(result).toEqual({ value: { differentials: [] }, source: 'computed' });
+    expect(calls).toBe(1);
+    expect(await cache.get(practiceA, input)).toEqual(answer);
+  });
+
+  it('ignores an entry past its expiration although TTL has not deleted it yet', async () => {
+    const scope = { ...practiceA, task: 'scheduling' as const };
+    await cache.put(scope, input, answer, 60);
+    const stored = await harness.doc.send(new GetCommand({ TableName: harness.tables.cache, Key: { id: cacheKey(scope, input) } }));
+    expect(stored.Item?.expiration).toBe(Math.floor(now / 1000) + 60);
+    now += 59_000;
+    expect(await cache.get(scope, input)).toEqual(answer);
+    now += 1_000;
+    expect(await cache.get(scope, input)).toBeUndefined();
+  });
+
+  it('stores the value it was given and nothing of the input but its hash', async () => {
+    const scope = { ...practiceA, task: 'billing' as const };
+    await cache.put(scope, { patientName: 'Jane Example' }, { narrative: 'crown on #3' }, 900);
+    const stored = await harness.doc.send(new GetCommand({ TableName: harness.tables.cache, Key: { id: cacheKey(scope, { patientName: 'Jane Example' }) } }));
+    expect(JSON.stringify(stored.Item)).not.toContain('Jane Example');
+    expect(JSON.parse(stored.Item?.body as string)).toEqual({ narrative: 'crown on #3' });
+  });
+
+  it('does not cache an answer too large for one item', async () => {
+    expect(await cache.put(practiceA, { big: true }, { text: 'x'.repeat(400_000) }, 900)).toBe(false);
+    expect(await cache.get(practiceA, { big: true })).toBeUndefined();
+  });
+});
+
+describe('in-flight dedup', () => {
+  it('runs fn once for N identical concurrent calls and shares its result', async () => {
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const fn = async () => {
+      calls += 1;
+      await gate;
+      return 42;
+    };
+    const results = Array.from({ length: 20 }, () => cache.shared('same-key', fn));
+    release();
+    expect(await Promise.all(results)).toEqual(Array(20).fill(42));
+    expect(calls).toBe(1);
+    // Once settled, the next call runs again.
+    await cache.shared('same-key', fn);
+    expect(calls).toBe(2);
+  });
+
+  it('shares a failure among the callers that joined it, and does not keep it', async () => {
+    let calls = 0;
+    const fn = async () => {
+      calls += 1;
+      throw new Error('provider down');
+    };
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => cache.shared('failing', fn)));
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    expect(calls).toBe(1);
+    await expect(cache.shared('failing', async () => 'ok')).resolves.toBe('ok');
+  });
+
+  it('readThrough makes one provider call for N identical concurrent requests, then answers from the cache', async () => {
+    const scope: CacheScope = { practiceId: 'practice-c', task: 'chat', model: 'gpt-5.4-mini' };
+    let providerCalls = 0;
+    const compute = async () => {
+      providerCalls += 1;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { reply: 'Please call the practice.' };
+    };
+    const answers = await Promise.all(Array.from({ length: 10 }, () => cache.readThrough(scope, { q: 'hours?' }, 300, compute)));
+    expect(providerCalls).toBe(1);
+    expect(answers.filter((a) => a.source === 'computed')).toHaveLength(1);
+    expect(answers.filter((a) => a.source === 'in-flight')).toHaveLength(9);
+    expect(new Set(answers.map((a) => JSON.stringify(a.value))).size).toBe(1);
+
+    const later = await cache.readThrough(scope, { q: 'hours?' }, 300, compute);
+    expect(later).toEqual({ value: { reply: 'Please call the practice.' }, source: 'cache' });
+    expect(providerCalls).toBe(1);
+  });
+});
