@@ -1,0 +1,82 @@
+/**
+ * Turns whatever a provider SDK throws into a {@link ProviderCallError}, the one failure type the
+ * provider chain understands. Messages are built here from the status and error type only: a
+ * provider's own message can quote part of the key (OpenAI's 401 does), so it is never copied and
+ * the SDK error is not attached as `cause`.
+ */
+import { ProviderCallError, type ProviderFailureKind } from '../model-call';
+import type { ProviderKind } from '../task-config';
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** The connection-level error classes of one SDK (both SDKs export the same three). */
+export interface SdkErrorClasses {
+  APIConnectionError: ErrorClass;
+  APIConnectionTimeoutError: ErrorClass;
+  APIUserAbortError: ErrorClass;
+}
+
+export interface ClassifyContext {
+  provider: ProviderKind;
+  model: string;
+  sdk: SdkErrorClasses;
+  /** Our own attempt timer fired (the SDK then reports an abort, not a timeout). */
+  timedOut: boolean;
+}
+
+export function classifyProviderError(error: unknown, context: ClassifyContext): ProviderCallError {
+  if (error instanceof ProviderCallError) return error;
+  const { provider, model, sdk } = context;
+  const fail = (kind: ProviderFailureKind, message: string, status?: number, retryAfterSeconds?: number) =>
+    new ProviderCallError(kind, provider, model, `${provider} ${model}: ${message}`, status, retryAfterSeconds);
+
+  if (context.timedOut || error instanceof sdk.APIConnectionTimeoutError) return fail('timeout', 'no answer within the attempt time limit');
+  if (error instanceof sdk.APIUserAbortError) return fail('timeout', 'the attempt was aborted before the answer was complete');
+
+  const status = statusOf(error);
+  if (status !== undefined) {
+    const type = errorTypeOf(error);
+    const described = `answered HTTP ${status}${type ? ` (${type})` : ''}`;
+    if (status === 429) return fail('throttled', described, status, retryAfterSecondsOf(headersOf(error)));
+    if (status === 408) return fail('timeout', described, status);
+    if (status >= 500) return fail('unavailable', described, status, retryAfterSecondsOf(headersOf(error)));
+    return fail('rejected', described, status);
+  }
+  if (error instanceof sdk.APIConnectionError) return fail('unavailable', 'the connection failed');
+  // JSON.parse of a broken body or stream event; compared by name because realms differ under jest.
+  if (error instanceof Error && error.name === 'SyntaxError') return fail('malformed', 'the answer was not valid JSON');
+  // undici's "terminated": the socket closed in the middle of the body (a cut stream).
+  if (error instanceof Error && error.name === 'TypeError' && /terminated|other side closed|socket/i.test(error.message)) {
+    return fail('unavailable', 'the connection closed before the answer was complete');
+  }
+  return fail('unavailable', `the call failed (${error instanceof Error ? error.name : typeof error})`);
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function headersOf(error: unknown): Headers | undefined {
+  const headers = (error as { headers?: unknown } | null)?.headers;
+  return headers instanceof Headers || (typeof headers === 'object' && headers !== null && typeof (headers as Headers).get === 'function') ? (headers as Headers) : undefined;
+}
+
+/** The provider's error type (`rate_limit_error`, `invalid_request_error`, …): safe, never a key. */
+function errorTypeOf(error: unknown): string | undefined {
+  const type = (error as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && /^[a-z_]{1,64}$/.test(type) ? type : undefined;
+}
+
+/** `retry-after-ms` (OpenAI), else `retry-after` in seconds or as an HTTP date. */
+export function retryAfterSecondsOf(headers: Pick<Headers, 'get'> | undefined, now: number = Date.now()): number | undefined {
+  if (!headers) return undefined;
+  const ms = Number(headers.get('retry-after-ms') ?? NaN);
+  if (Number.isFinite(ms) && ms >= 0) return ms / 1000;
+  const value = headers.get('retry-after');
+  if (value === null || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
+}
