@@ -1,0 +1,192 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENV } from '../../functions/core/env';
+import { METRICS_NAMESPACE } from '../../functions/core/metric-names';
+import { ManagedPolicyRole } from './managed-policy-role';
+import type { FunctionTaskConfig } from '../../functions/core/task-config';
+
+/** Repository root, for entries, the lock file and esbuild's working directory. */
+export const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+/**
+ * ESM bundles run CommonJS dependencies that call `require`; esbuild cannot provide it in ESM
+ * output, so the banner recreates it from the module URL.
+ */
+const CREATE_REQUIRE_BANNER = "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);";
+
+export type FunctionRole = 'api' | 'worker';
+
+export interface TaskFunctionProps {
+  /** Service name: the task (`clinical`) or `ops`; used for Powertools and the description. */
+  readonly service: string;
+  /** Handler file relative to the repository root, e.g. `functions/clinical/handler.ts`. */
+  readonly entry: string;
+  /** `api` behind API Gateway, `worker` behind the imaging queue. */
+  readonly role: FunctionRole;
+  readonly timeout: Duration;
+  readonly memoryMb: number;
+  /**
+   * Reserved concurrency: the task's ceiling. `null` leaves the function unreserved (a new
+   * account whose quota of 10 rejects any reservation).
+   */
+  readonly reservedConcurrency: number | null;
+  /** The task's resolved catalog entry; sets `AI_TASK` and `TASK_CONFIG`. Omit for ops. */
+  readonly taskConfig?: FunctionTaskConfig;
+  /** Key that encrypts the function's log group (HIPAA: log data may name a practice). */
+  readonly logKey: kms.IKey;
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+  /** Front-end origin echoed in CORS headers. @default no ALLOWED_ORIGIN variable */
+  readonly allowedOrigin?: string;
+}
+
+/** How a function uses a table: the ops report only reads; task functions update counters. */
+export type TableAccess = 'read' | 'readWrite';
+export type TableEnv = typeof ENV.usageTable | typeof ENV.cacheTable | typeof ENV.jobsTable;
+export type BucketAccess = 'read' | 'readWrite';
+
+/**
+ * A Lambda function with the defaults every function of the gateway shares: Node 24 on arm64,
+ * bundled locally by esbuild as minified ESM with source maps (the AWS SDK v3 comes from the
+ * runtime), X-Ray tracing, its own encrypted log group, and a role that holds no managed policy.
+ *
+ * Access to a resource is granted through the `use*` methods, which also set the environment
+ * variable the runtime reads, so a grant and its variable can never drift apart.
+ */
+export class TaskFunction extends NodejsFunction {
+  public readonly service: string;
+
+  constructor(scope: Construct, id: string, props: TaskFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      encryptionKey: props.logKey,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An own role instead of AWSLambdaBasicExecutionRole: that managed policy may write to every
+    // log group in the account, this one only to the function's own. Grants go into one
+    // customer-managed policy (no inline policies).
+    const role = new ManagedPolicyRole(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the ${props.service} ${props.role} function`,
+    });
+    logGroup.grantWrite(role);
+
+    const environment: Record<string, string> = {
+      [ENV.functionRole]: props.role,
+      POWERTOOLS_SERVICE_NAME: `smartdental-${props.service}`,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    if (props.taskConfig) {
+      environment[ENV.task] = props.taskConfig.name;
+      environment[ENV.taskConfig] = JSON.stringify(props.taskConfig);
+    }
+    if (props.allowedOrigin) environment[ENV.allowedOrigin] = props.allowedOrigin;
+
+    super(scope, id, {
+      description: `SmartDental ${props.service} (${props.role})`,
+      entry: path.join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: props.timeout,
+      memorySize: props.memoryMb,
+      reservedConcurrentExecutions: props.reservedConcurrency ?? undefined,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      role,
+      environment,
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: CREATE_REQUIRE_BANNER,
+        // The Node 24 runtime ships SDK v3; bundling it would double every bundle's size.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+    });
+    this.service = props.service;
+
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so AWS requires Resource *.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'HIPAA.Security-LambdaDLQ',
+      reason:
+        props.role === 'api'
+          ? 'Invoked synchronously by API Gateway; a Lambda DLQ only receives failed asynchronous invocations, and the caller gets the error.'
+          : 'Invoked by an SQS event source mapping; a message that keeps failing goes to the imaging queue\'s own dead-letter queue (redrive policy).',
+    });
+    Validations.of(this).acknowledge({
+      id: 'HIPAA.Security-LambdaInsideVPC',
+      reason:
+        'The functions reach only public AWS service endpoints (DynamoDB, SQS, S3, Secrets Manager over TLS with IAM auth) and third-party AI APIs over TLS; a VPC would add NAT gateways and endpoints without putting any resource behind it.',
+    });
+    if (props.reservedConcurrency === null) {
+      Validations.of(this).acknowledge({
+        id: 'HIPAA.Security-LambdaConcurrency',
+        reason: 'This stage turns reserved concurrency off (context reservedConcurrency=off): a new account whose concurrency quota is 10 rejects any reservation.',
+      });
+    }
+  }
+
+  /** Grants read on the task's own secret (and decrypt through Secrets Manager) and sets SECRET_ID. */
+  public useSecret(secret: secretsmanager.ISecret, maxAgeSeconds = 300): this {
+    secret.grantRead(this);
+    this.addEnvironment(ENV.secretId, secret.secretArn);
+    this.addEnvironment(ENV.secretMaxAgeSeconds, String(maxAgeSeconds));
+    return this;
+  }
+
+  /** Grants data access on a table and sets the variable that names it. */
+  public useTable(envName: TableEnv, table: dynamodb.ITable, access: TableAccess): this {
+    if (access === 'read') table.grantReadData(this);
+    else table.grantReadWriteData(this);
+    this.addEnvironment(envName, table.tableName);
+    return this;
+  }
+
+  /** Grants sending to the imaging queue and sets IMAGING_QUEUE_URL. */
+  public useImagingQueue(queue: sqs.IQueue): this {
+    queue.grantSendMessages(this);
+    this.addEnvironment(ENV.imagingQueueUrl, queue.queueUrl);
+    return this;
+  }
+
+  /**
+   * Grants object access on the images bucket and sets IMAGES_BUCKET. Actions are listed one by
+   * one (no `s3:GetObject*` style wildcards); `readWrite` also covers presigned PUT URLs, which
+   * are signed with this role's credentials.
+   */
+  public useImagesBucket(bucket: s3.IBucket, access: BucketAccess): this {
+    const actions = access === 'read' ? ['s3:GetObject', 's3:DeleteObject'] : ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'];
+    this.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [bucket.arnForObjects('*')] }));
+    if (bucket.encryptionKey) {
+      bucket.encryptionKey.grant(this, 'kms:Decrypt', ...(access === 'readWrite' ? ['kms:GenerateDataKey'] : []));
+    }
+    this.addEnvironment(ENV.imagesBucket, bucket.bucketName);
+    Validations.of(this.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucket.node.defaultChild as never)}.Arn>/*]`,
+      reason: 'Image object keys are generated per job at run time, so the grant names the bucket\'s objects (<bucket>/*); the bucket holds nothing but radiographs of this task.',
+    });
+    return this;
+  }
+}

@@ -1,0 +1,222 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { TaskConfig } from '../functions/core/task-config';
+import { CatalogError, functionConfigFor, resolveCatalog, resolveOptionsFromContext, type ResolvedCatalog } from './catalog';
+import { GatewayAlarms } from './constructs/gateway-alarms';
+import { GatewayApi } from './constructs/gateway-api';
+import { GatewayFirewall } from './constructs/gateway-firewall';
+import { GatewayIdentity } from './constructs/gateway-identity';
+import { GatewayTables } from './constructs/gateway-tables';
+import { ImagingPipeline } from './constructs/imaging-pipeline';
+import { LogEncryptionKey } from './constructs/log-encryption-key';
+import { TaskDashboard, type DashboardTaskRow } from './constructs/task-dashboard';
+import { TaskFunction } from './constructs/task-function';
+import { TaskSecret } from './constructs/task-secret';
+
+/** The front end's origin during development (Vite's default port). */
+export const DEFAULT_ALLOWED_ORIGIN = 'http://localhost:5173';
+
+/** The operations function (health, OpenAPI, usage report) is not an AI task; it gets a small reservation. */
+export const OPS_RESERVED_CONCURRENCY = 2;
+
+export interface SmartDentalStackProps extends StackProps {
+  /** The resolved, validated task catalog (see lib/catalog.ts). */
+  readonly catalog: ResolvedCatalog;
+  /** Origin allowed by CORS and by the images bucket. @default http://localhost:5173 */
+  readonly allowedOrigin?: string;
+  /** An existing Cognito user pool; one is created when absent. */
+  readonly userPoolId?: string;
+  readonly userPoolClientId?: string;
+  /** Stage-wide API Gateway rate limit (requests per second). @default 100 */
+  readonly apiRateLimit?: number;
+  /** Stage-wide API Gateway burst. @default 200 */
+  readonly apiBurstLimit?: number;
+  /** Upper bound for integration timeouts; above 29 needs an API Gateway quota increase. @default 29 */
+  readonly apiTimeoutSeconds?: number;
+  /** Days an image stays in the bucket. @default 30 */
+  readonly imageRetentionDays?: number;
+}
+
+/** What the stack built for one task, for tests and for wiring. */
+export interface TaskResources {
+  readonly config: TaskConfig;
+  readonly secret: TaskSecret;
+  readonly api: TaskFunction;
+  /** The imaging queue consumer; only imaging has one. */
+  readonly worker?: TaskFunction;
+}
+
+/**
+ * The SmartDental AI gateway: for every task in the catalog, its own function(s), secret and
+ * concurrency ceiling; the imaging queue pipeline; the usage, jobs and cache tables; the REST API
+ * behind Cognito; alarms and a dashboard. Environment-agnostic: no lookups, so synth is offline.
+ */
+export class SmartDentalStack extends Stack {
+  public readonly tasks: Record<string, TaskResources> = {};
+  public readonly ops: TaskFunction;
+  public readonly tables: GatewayTables;
+  public readonly imaging: ImagingPipeline;
+  public readonly gateway: GatewayApi;
+  public readonly alarms: GatewayAlarms;
+  public readonly identity: GatewayIdentity;
+
+  constructor(scope: Construct, id: string, props: SmartDentalStackProps) {
+    super(scope, id, props);
+    const { catalog } = props;
+    const allowedOrigin = props.allowedOrigin ?? DEFAULT_ALLOWED_ORIGIN;
+    const imagingConfig = catalog.byName.imaging;
+    if (!imagingConfig?.worker) throw new Error("task catalog: task 'imaging' needs a 'worker' entry: the stack builds the imaging queue from it");
+
+    const logKey = new LogEncryptionKey(this, 'LogEncryption').key;
+    this.tables = new GatewayTables(this, 'Tables');
+    this.imaging = new ImagingPipeline(this, 'Imaging', { worker: imagingConfig.worker, allowedOrigin, imageRetentionDays: props.imageRetentionDays });
+    this.identity = new GatewayIdentity(this, 'Identity', { userPoolId: props.userPoolId, userPoolClientId: props.userPoolClientId });
+    this.gateway = new GatewayApi(this, 'Gateway', {
+      stageName: catalog.stage,
+      userPool: this.identity.userPool,
+      allowedOrigin,
+      logKey,
+      rateLimit: props.apiRateLimit,
+      burstLimit: props.apiBurstLimit,
+      maxIntegrationTimeoutSeconds: props.apiTimeoutSeconds,
+    });
+    new GatewayFirewall(this, 'Firewall', { stageArn: this.gateway.api.deploymentStage.stageArn, logKey });
+    this.alarms = new GatewayAlarms(this, 'Alarms');
+
+    const dashboardRows: DashboardTaskRow[] = [];
+    for (const task of catalog.tasks) {
+      const label = pascal(task.name);
+      const taskConfig = functionConfigFor(task);
+      const secret = new TaskSecret(this, `${label}Keys`, { task: task.name, secretName: task.secretName });
+
+      // Imaging's API function validates, stores and enqueues; only its worker calls a model, so
+      // only the worker holds the key.
+      const api = new TaskFunction(this, `${label}Api`, {
+        service: task.name,
+        entry: `functions/${task.name}/handler.ts`,
+        role: 'api',
+        timeout: Duration.seconds(task.timeoutSeconds),
+        memoryMb: task.memoryMb,
+        reservedConcurrency: task.reservedConcurrency,
+        taskConfig,
+        logKey,
+        allowedOrigin,
+      })
+        .useTable('USAGE_TABLE', this.tables.usage, 'readWrite')
+        .useTable('CACHE_TABLE', this.tables.cache, 'readWrite');
+      if (!task.worker) api.useSecret(secret.secret);
+
+      let worker: TaskFunction | undefined;
+      if (task.worker) {
+        api
+          .useTable('JOBS_TABLE', this.tables.jobs, 'readWrite')
+          .useImagingQueue(this.imaging.queue)
+          .useImagesBucket(this.imaging.imagesBucket, 'readWrite');
+        worker = new TaskFunction(this, `${label}Worker`, {
+          service: task.name,
+          entry: `functions/${task.name}/worker.ts`,
+          role: 'worker',
+          timeout: Duration.seconds(task.worker.timeoutSeconds),
+          memoryMb: task.worker.memoryMb,
+          reservedConcurrency: task.worker.reservedConcurrency,
+          taskConfig,
+          logKey,
+        })
+          .useSecret(secret.secret)
+          .useTable('USAGE_TABLE', this.tables.usage, 'readWrite')
+          .useTable('CACHE_TABLE', this.tables.cache, 'readWrite')
+          .useTable('JOBS_TABLE', this.tables.jobs, 'readWrite')
+          // The worker re-sends a job with a delay when the provider answers 429.
+          .useImagingQueue(this.imaging.queue)
+          .useImagesBucket(this.imaging.imagesBucket, 'read');
+        this.imaging.consumeWith(worker);
+        this.alarms.watchFunction(worker, `${label}Worker`);
+      }
+
+      for (const route of task.routes) {
+        this.gateway.addRoute(route, api, { timeout: Duration.seconds(task.timeoutSeconds) });
+      }
+      this.alarms.watchFunction(api, `${label}Api`);
+      this.alarms.watchTask(task.name, label);
+      dashboardRows.push({ task: task.name, functions: [{ label: 'api', fn: api }, ...(worker ? [{ label: 'worker', fn: worker }] : [])] });
+      this.tasks[task.name] = { config: task, secret, api, worker };
+    }
+
+    this.alarms.watchQueueAge(this.imaging.queue, 'Imaging', Duration.seconds(imagingConfig.worker.timeoutSeconds * 5));
+    this.alarms.watchDeadLetters(this.imaging.deadLetterQueue, 'Imaging');
+
+    const reservationsOff = catalog.tasks.every((t) => t.reservedConcurrency === null);
+    this.ops = new TaskFunction(this, 'OpsApi', {
+      service: 'ops',
+      entry: 'functions/ops/handler.ts',
+      role: 'api',
+      timeout: Duration.seconds(10),
+      memoryMb: 256,
+      reservedConcurrency: reservationsOff ? null : OPS_RESERVED_CONCURRENCY,
+      logKey,
+      allowedOrigin,
+    }).useTable('USAGE_TABLE', this.tables.usage, 'read');
+    this.gateway.addRoute({ method: 'GET', path: '/health' }, this.ops, { authorized: false });
+    this.gateway.addRoute({ method: 'GET', path: '/openapi.json' }, this.ops, { authorized: false });
+    this.gateway.addRoute({ method: 'GET', path: '/v1/usage' }, this.ops);
+    this.alarms.watchFunction(this.ops, 'OpsApi');
+
+    new TaskDashboard(this, 'Dashboard', {
+      dashboardName: `smartdental-ai-${catalog.stage}`,
+      rows: dashboardRows,
+      imagingQueue: this.imaging.queue,
+      imagingDeadLetters: this.imaging.deadLetterQueue,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.gateway.api.url });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    for (const [name, resources] of Object.entries(this.tasks)) {
+      new CfnOutput(this, `${pascal(name)}SecretName`, { value: resources.config.secretName, description: `put the ${name} task's provider keys here` });
+    }
+  }
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, _dash: string, c: string) => c.toUpperCase());
+}
+
+/** Reads a positive integer context value (strings on the command line, numbers in cdk.json). */
+function intContext(get: (key: string) => unknown, key: string): number | undefined {
+  const value = get(key);
+  if (value === undefined) return undefined;
+  const parsed = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new CatalogError(`context '${key}' must be a positive integer, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+function stringContext(get: (key: string) => unknown, key: string): string | undefined {
+  const value = get(key);
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw new CatalogError(`context '${key}' must be a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** The stack's props from CDK context; the catalog is resolved and validated here. */
+export function stackPropsFromContext(get: (key: string) => unknown): SmartDentalStackProps {
+  const allowedOrigin = stringContext(get, 'allowedOrigin');
+  if (allowedOrigin !== undefined && !/^https?:\/\/[^/\s*]+$/.test(allowedOrigin)) {
+    throw new CatalogError(`context 'allowedOrigin' must be one origin like https://app.example.com (no path, no wildcard), got '${allowedOrigin}'`);
+  }
+  return {
+    catalog: resolveCatalog(resolveOptionsFromContext(get)),
+    allowedOrigin,
+    userPoolId: stringContext(get, 'userPoolId'),
+    userPoolClientId: stringContext(get, 'userPoolClientId'),
+    apiRateLimit: intContext(get, 'apiRateLimit'),
+    apiBurstLimit: intContext(get, 'apiBurstLimit'),
+    apiTimeoutSeconds: intContext(get, 'apiTimeoutSeconds'),
+    imageRetentionDays: intContext(get, 'imageRetentionDays'),
+    description: 'SmartDental AI gateway: one Lambda, key, concurrency limit and budget per AI task',
+  };
+}
+
+/** Builds the gateway stack into an app from the app's context; the stack is named by stage. */
+export function createGatewayStack(scope: Construct): SmartDentalStack {
+  const props = stackPropsFromContext((key) => scope.node.tryGetContext(key));
+  return new SmartDentalStack(scope, `SmartDentalAi-${props.catalog.stage}`, props);
+}
