@@ -1,0 +1,293 @@
+import { decode as decodeJpeg, encode as encodeJpeg } from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '#core/errors';
+import { checkImageHeader, inspectImage, sniffImageFormat } from '../../../functions/imaging/image-intake';
+import { fitWithin, downscalePixels } from '../../../functions/imaging/downscale';
+import { buildDicom, IMPLICIT_LE } from '../../support/dicom';
+
+const MB = 1024 * 1024;
+const options = { maxBytes: 4 * MB };
+
+/** A grayscale gradient, like a radiograph's soft fall-off, as RGBA. */
+function gradientRgba(width: number, height: number): Buffer {
+  const data = Buffer.alloc(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = Math.round((x / Math.max(1, width - 1)) * 255);
+      const i = (y * width + x) * 4;
+      data[i] = v;
+      data[i + 1] = v;
+      data[i + 2] = v;
+      data[i + 3] = 255;
+    }
+  }
+  return data;
+}
+
+function pngBytes(width: number, height: number): Uint8Array {
+  const png = new PNG({ width, height });
+  gradientRgba(width, height).copy(png.data);
+  // No adaptive filtering: under jest it costs seconds per image and the tests need no compression.
+  return new Uint8Array(PNG.sync.write(png, { filterType: 0 }));
+}
+
+function jpegBytes(width: number, height: number): Uint8Array {
+  return new Uint8Array(encodeJpeg({ data: gradientRgba(width, height), width, height }, 90).data);
+}
+
+/** Rewrites the IHDR dimensions of a PNG (and its CRC is left stale: the header check must come first). */
+function withPngDimensions(bytes: Uint8Array, width: number, height: number): Uint8Array {
+  const copy = Uint8Array.from(bytes);
+  const view = new DataView(copy.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  return copy;
+}
+
+function expectError(fn: () => unknown, type: new (...args: never[]) => Error, message: RegExp): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(type);
+  expect((thrown as Error).message).toMatch(message);
+}
+
+function decodedPixel(bytes: Uint8Array, x: number, y: number): number {
+  const image = decodeJpeg(bytes, { useTArray: true });
+  return image.data[(y * image.width + x) * 4]!;
+}
+
+describe('sniffImageFormat', () => {
+  it('recognises formats by their bytes', () => {
+    expect(sniffImageFormat(pngBytes(64, 64))).toBe('png');
+    expect(sniffImageFormat(jpegBytes(64, 64))).toBe('jpeg');
+    expect(sniffImageFormat(buildDicom({ rows: 64, columns: 64 }))).toBe('dicom');
+    expect(sniffImageFormat(new TextEncoder().encode('GIF89a......'))).toBeUndefined();
+  });
+});
+
+describe('inspectImage: PNG and JPEG', () => {
+  it('downscales a large PNG to a 1024 px long edge, keeping the aspect, as JPEG', () => {
+    const result = inspectImage(pngBytes(2048, 1024), 'image/png', { maxBytes: 25 * MB });
+    expect(result).toMatchObject({ format: 'png', width: 2048, height: 1024 });
+    expect(result.normalized).toMatchObject({ mediaType: 'image/jpeg', width: 1024, height: 512 });
+    expect(sniffImageFormat(result.normalized.bytes)).toBe('jpeg');
+    const decoded = decodeJpeg(result.normalized.bytes, { useTArray: true });
+    expect([decoded.width, decoded.height]).toEqual([1024, 512]);
+    // The gradient survives: dark on the left, bright on the right.
+    expect(decodedPixel(result.normalized.bytes, 2, 256)).toBeLessThan(20);
+    expect(decodedPixel(result.normalized.bytes, 1021, 256)).toBeGreaterThan(235);
+  });
+
+  it('keeps a small JPEG at its size and re-encodes it', () => {
+    const result = inspectImage(jpegBytes(300, 200), 'image/jpeg', options);
+    expect(result).toMatchObject({ format: 'jpeg', width: 300, height: 200 });
+    expect(result.normalized).toMatchObject({ width: 300, height: 200 });
+  });
+
+  it('downscales a tall JPEG by its height', () => {
+    const result = inspectImage(jpegBytes(600, 1500), 'image/jpeg; charset=binary', options);
+    expect(result.normalized).toMatchObject({ width: 410, height: 1024 });
+  });
+
+  it('refuses a PNG declared as JPEG, saying what it is', () => {
+    expectError(() => inspectImage(pngBytes(64, 64), 'image/jpeg', options), BadRequestError, /declared as image\/jpeg is actually a PNG/);
+  });
+
+  it('refuses a JPEG declared as DICOM', () => {
+    expectError(() => inspectImage(jpegBytes(64, 64), 'application/dicom', options), BadRequestError, /actually a JPEG/);
+  });
+
+  it('refuses bytes that are no image with 415', () => {
+    expectError(() => inspectImage(new TextEncoder().encode('%PDF-1.7 not an x-ray at all'), 'image/png', options), UnsupportedMediaTypeError, /not a JPEG, PNG or DICOM/);
+  });
+
+  it('refuses a declared type it does not take with 415', () => {
+    expectError(() => inspectImage(pngBytes(64, 64), 'image/gif', options), UnsupportedMediaTypeError, /image\/gif/);
+  });
+
+  it('refuses an empty file and one over the byte limit', () => {
+    expectError(() => inspectImage(new Uint8Array(0), 'image/png', options), BadRequestError, /empty/);
+    expectError(() => inspectImage(pngBytes(200, 200), 'image/png', { maxBytes: 100 }), PayloadTooLargeError, /limit is 100 bytes/);
+  });
+
+  it('refuses an image under 64×64', () => {
+    expectError(() => inspectImage(pngBytes(63, 200), 'image/png', options), BadRequestError, /63×200.*at least 64×64/);
+    expectError(() => inspectImage(jpegBytes(100, 40), 'image/jpeg', options), BadRequestError, /100×40/);
+  });
+
+  it('refuses a PNG that declares enormous dimensions before inflating anything (bomb guard)', () => {
+    const hostile = withPngDimensions(pngBytes(64, 64), 100_000, 100_000);
+    expectError(() => inspectImage(hostile, 'image/png', options), PayloadTooLargeError, /100000×100000.*limit is 50\.0 MP/);
+  });
+
+  it('honours a lower pixel cap', () => {
+    expectError(() => checkImageHeader(pngBytes(200, 200), 'image/png', { ...options, maxPixels: 39_999 }), PayloadTooLargeError, /200×200/);
+  });
+
+  it('refuses a JPEG that declares enormous dimensions', () => {
+    const bytes = Uint8Array.from(jpegBytes(64, 64));
+    // Find the SOF0 segment and rewrite its height and width.
+    const sof = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xc0);
+    bytes.set([0xff, 0xff, 0xff, 0xff], sof + 5);
+    expectError(() => inspectImage(bytes, 'image/jpeg', options), PayloadTooLargeError, /65535×65535/);
+  });
+
+  it('refuses a truncated PNG', () => {
+    const bytes = pngBytes(128, 128);
+    expectError(() => inspectImage(bytes.subarray(0, bytes.length - 20), 'image/png', options), BadRequestError, /PNG file is truncated/);
+    expectError(() => inspectImage(bytes.subarray(0, 20), 'image/png', options), BadRequestError, /truncated/);
+  });
+
+  it('refuses a truncated JPEG', () => {
+    const bytes = jpegBytes(256, 256);
+    expectError(() => inspectImage(bytes.subarray(0, Math.floor(bytes.length * 0.6)), 'image/jpeg', options), BadRequestError, /JPEG file is truncated/);
+    expectError(() => inspectImage(bytes.subarray(0, 10), 'image/jpeg', options), BadRequestError, /truncated/);
+  });
+
+  it('refuses a PNG whose image data is corrupt', () => {
+    const bytes = Uint8Array.from(pngBytes(128, 128));
+    const idat = bytes.findIndex((b, i) => String.fromCharCode(b, bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!) === 'IDAT');
+    for (let i = idat + 10; i < idat + 40; i++) bytes[i] = 0xaa;
+    expectError(() => inspectImage(bytes, 'image/png', options), BadRequestError, /PNG file could not be decoded/);
+  });
+
+  it('refuses random bytes behind a PNG signature with a clear 4xx', () => {
+    let seed = 7;
+    const random = Uint8Array.from({ length: 4096 }, () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff);
+    random.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expectError(() => inspectImage(random, 'image/png', options), BadRequestError, /PNG file/);
+  });
+
+  it('refuses a lossless (SOF3) JPEG naming the coding process', () => {
+    const bytes = Uint8Array.from(jpegBytes(64, 64));
+    const sof = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xc0);
+    bytes[sof + 1] = 0xc3;
+    expectError(() => inspectImage(bytes, 'image/jpeg', options), BadRequestError, /SOF3/);
+  });
+});
+
+describe('inspectImage: DICOM', () => {
+  it('reads a 16-bit explicit VR little endian radiograph, min–max windowed', () => {
+    const result = inspectImage(buildDicom({ rows: 128, columns: 256 }), 'application/dicom', options);
+    expect(result).toMatchObject({ format: 'dicom', width: 256, height: 128, normalized: { width: 256, height: 128, mediaType: 'image/jpeg' } });
+    expect(decodedPixel(result.normalized.bytes, 1, 64)).toBeLessThan(15);
+    expect(decodedPixel(result.normalized.bytes, 254, 64)).toBeGreaterThan(240);
+  });
+
+  it('reads implicit VR little endian and skips a nested sequence of undefined length', () => {
+    const result = inspectImage(buildDicom({ rows: 100, columns: 80, transferSyntaxUid: IMPLICIT_LE, withSequence: true }), 'application/dicom', options);
+    expect(result).toMatchObject({ width: 80, height: 100 });
+  });
+
+  it('skips a sequence in explicit VR too (the decoy Rows inside it is ignored)', () => {
+    const result = inspectImage(buildDicom({ rows: 90, columns: 70, withSequence: true }), 'application/dicom', options);
+    expect(result).toMatchObject({ width: 70, height: 90 });
+  });
+
+  it('reads 8-bit pixels', () => {
+    const result = inspectImage(buildDicom({ rows: 64, columns: 64, bitsAllocated: 8 }), 'application/dicom', options);
+    expect(decodedPixel(result.normalized.bytes, 62, 10)).toBeGreaterThan(235);
+  });
+
+  it('applies the window center/width when present', () => {
+    // Values 0..4095 across the row; window 1000±50 → everything left of ~950 black, right of ~1050 white.
+    const result = inspectImage(buildDicom({ rows: 64, columns: 410, window: { center: 1000, width: 100 } }), 'application/dicom', options);
+    const columnOf = (value: number) => Math.round((value / 4095) * 409);
+    expect(decodedPixel(result.normalized.bytes, columnOf(500), 32)).toBeLessThan(12);
+    expect(decodedPixel(result.normalized.bytes, columnOf(2000), 32)).toBeGreaterThan(243);
+  });
+
+  it('inverts MONOCHROME1 so that 0 is black', () => {
+    const result = inspectImage(buildDicom({ rows: 64, columns: 128, photometric: 'MONOCHROME1' }), 'application/dicom', options);
+    expect(decodedPixel(result.normalized.bytes, 1, 32)).toBeGreaterThan(240);
+    expect(decodedPixel(result.normalized.bytes, 126, 32)).toBeLessThan(15);
+  });
+
+  it('handles signed pixels with a rescale', () => {
+    const pixels = Array.from({ length: 64 * 64 }, (_, i) => ((i % 64) - 32) & 0xfff);
+    const result = inspectImage(buildDicom({ rows: 64, columns: 64, signed: true, pixels, rescale: { slope: 2, intercept: -1000 } }), 'application/dicom', options);
+    expect(decodedPixel(result.normalized.bytes, 1, 5)).toBeLessThan(15);
+    expect(decodedPixel(result.normalized.bytes, 62, 5)).toBeGreaterThan(235);
+  });
+
+  it('downscales a large DICOM', () => {
+    const result = inspectImage(buildDicom({ rows: 1500, columns: 3000 }), 'application/dicom', { maxBytes: 25 * MB });
+    expect(result.normalized).toMatchObject({ width: 1024, height: 512 });
+  });
+
+  it.each([
+    ['1.2.840.10008.1.2.4.90', /JPEG 2000/],
+    ['1.2.840.10008.1.2.4.50', /JPEG Baseline/],
+    ['1.2.840.10008.1.2.5', /RLE Lossless/],
+    ['1.2.840.10008.1.2.2', /Big Endian/],
+    ['1.2.3.4.5', /1\.2\.3\.4\.5/],
+  ])('refuses transfer syntax %s naming it', (uid, message) => {
+    expectError(() => inspectImage(buildDicom({ rows: 64, columns: 64, transferSyntaxUid: uid, explicit: true }), 'application/dicom', options), BadRequestError, message);
+  });
+
+  it('refuses a truncated DICOM', () => {
+    const bytes = buildDicom({ rows: 128, columns: 128 });
+    expectError(() => inspectImage(bytes.subarray(0, bytes.length - 1000), 'application/dicom', options), BadRequestError, /truncated|pixel data holds/);
+    expectError(() => inspectImage(bytes.subarray(0, 200), 'application/dicom', options), BadRequestError, /truncated/);
+    expectError(() => inspectImage(bytes.subarray(0, 140), 'application/dicom', options), BadRequestError, /truncated|transfer syntax/);
+  });
+
+  it('refuses a DICOM without pixel data', () => {
+    expectError(() => inspectImage(buildDicom({ rows: 64, columns: 64, withoutPixelData: true }), 'application/dicom', options), BadRequestError, /no pixel data/);
+  });
+
+  it('refuses colour and unusual bit depths', () => {
+    expectError(() => inspectImage(buildDicom({ rows: 64, columns: 64, photometric: 'RGB', samplesPerPixel: 3 }), 'application/dicom', options), BadRequestError, /grayscale/);
+    expectError(() => inspectImage(buildDicom({ rows: 64, columns: 64, bitsAllocated: 32 as 16, bitsStored: 12 }), 'application/dicom', options), BadRequestError, /32 bits allocated/);
+  });
+
+  it('refuses enormous declared DICOM dimensions before reading pixels', () => {
+    const bytes = buildDicom({ rows: 64, columns: 64 });
+    // Rows and Columns are US values: patch them in place to 65535 × 65535.
+    const patched = Uint8Array.from(bytes);
+    for (let i = 132; i < patched.length - 10; i++) {
+      if (patched[i] === 0x28 && patched[i + 1] === 0x00 && (patched[i + 2] === 0x10 || patched[i + 2] === 0x11) && patched[i + 3] === 0x00) {
+        patched[i + 8] = 0xff;
+        patched[i + 9] = 0xff;
+      }
+    }
+    expectError(() => inspectImage(patched, 'application/dicom', options), PayloadTooLargeError, /65535×65535/);
+  });
+
+  it('refuses a DICOM under 64×64', () => {
+    expectError(() => inspectImage(buildDicom({ rows: 32, columns: 64 }), 'application/dicom', options), BadRequestError, /64×32/);
+  });
+
+  it('survives random bytes after a DICM marker with a 4xx', () => {
+    let seed = 11;
+    for (let round = 0; round < 50; round++) {
+      const bytes = Uint8Array.from({ length: 600 }, () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff);
+      bytes.set([0x44, 0x49, 0x43, 0x4d], 128);
+      bytes.set([0x02, 0x00, 0x10, 0x00, 0x55, 0x49], 132);
+      let thrown: unknown;
+      try {
+        inspectImage(bytes, 'application/dicom', options);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(BadRequestError);
+    }
+  });
+});
+
+describe('downscale', () => {
+  it('fits within the long edge and never upscales', () => {
+    expect(fitWithin(4000, 2000, 1024)).toEqual({ width: 1024, height: 512 });
+    expect(fitWithin(500, 300, 1024)).toEqual({ width: 500, height: 300 });
+    expect(fitWithin(5000, 3, 1024)).toEqual({ width: 1024, height: 1 });
+  });
+
+  it('averages the pixels each output pixel covers', () => {
+    const source = Uint8Array.from([0, 100, 200, 40, 60, 80, 10, 30]); // 4×2 gray
+    expect(Array.from(downscalePixels(source, 4, 2, 1, { width: 2, height: 1 }))).toEqual([Math.round((0 + 100 + 60 + 80) / 4), Math.round((200 + 40 + 10 + 30) / 4)]);
+  });
+});
