@@ -1,0 +1,131 @@
+/**
+ * Request, response and model-output schemas of the imaging task.
+ */
+import { z } from 'zod';
+import { toothNumberSchema } from '../clinical/dental-codes';
+
+/** Largest image sent inline in the JSON body (decoded bytes). */
+export const INLINE_IMAGE_MAX_BYTES = 4 * 1024 * 1024;
+/** Largest image put through a presigned upload URL. */
+export const UPLOAD_MAX_BYTES = 25 * 1024 * 1024;
+
+export const MODALITIES = ['bitewing', 'periapical', 'panoramic', 'cephalometric'] as const;
+export const IMAGE_CONTENT_TYPES = ['image/jpeg', 'image/png', 'application/dicom'] as const;
+export const FINDING_TYPES = ['caries', 'periapical lesion', 'bone loss', 'calculus', 'restoration', 'root canal treatment', 'impacted tooth', 'other'] as const;
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+
+export const modalitySchema = z.enum(MODALITIES).describe('Kind of radiograph');
+export const imageContentTypeSchema = z
+  .enum(IMAGE_CONTENT_TYPES)
+  .describe('Declared type; the bytes must match it (the format is recognised from the bytes)');
+
+/** Object-store key handed out by POST /v1/imaging/uploads; no `..`, no leading slash. */
+export const uploadKeySchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9/_.-]*$/, 'must be an uploadKey returned by POST /v1/imaging/uploads')
+  .describe('The uploadKey returned by POST /v1/imaging/uploads');
+
+const BASE64_MAX_CHARS = Math.ceil(INLINE_IMAGE_MAX_BYTES / 3) * 4;
+
+export const inlineImageSchema = z
+  .object({
+    contentType: imageContentTypeSchema,
+    dataBase64: z
+      .string()
+      .min(1)
+      .max(BASE64_MAX_CHARS, `the image is larger than ${INLINE_IMAGE_MAX_BYTES} bytes: upload it with POST /v1/imaging/uploads and send its uploadKey`)
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be standard base64 without line breaks')
+      .describe(`The image bytes, base64 (up to ${INLINE_IMAGE_MAX_BYTES} bytes decoded)`),
+  })
+  .strict();
+
+// ---------------------------------------------------------------- POST /v1/imaging/analyses
+
+export const analysisRequestSchema = z
+  .object({
+    modality: modalitySchema,
+    image: inlineImageSchema.optional(),
+    uploadKey: uploadKeySchema.optional(),
+  })
+  .strict()
+  .refine((body) => (body.image === undefined) !== (body.uploadKey === undefined), {
+    message: 'send exactly one of image (inline, up to 4 MB) or uploadKey (from POST /v1/imaging/uploads)',
+    path: ['image'],
+  })
+  .meta({
+    id: 'AnalysisRequest',
+    description: 'A radiograph to analyse: exactly one of `image` (inline) or `uploadKey`. JPEG, PNG or DICOM Part 10 (uncompressed grayscale). No patient identifiers.',
+  });
+
+export const analysisAcceptedSchema = z
+  .object({ jobId: z.string(), status: z.literal('queued') })
+  .strict()
+  .meta({ id: 'AnalysisAccepted', description: '202: the job is queued; poll GET /v1/imaging/analyses/{jobId}' });
+
+// ---------------------------------------------------------------- POST /v1/imaging/uploads
+
+export const uploadRequestSchema = z
+  .object({
+    contentType: imageContentTypeSchema,
+    sizeBytes: z.number().int().min(1).max(UPLOAD_MAX_BYTES, `images up to ${UPLOAD_MAX_BYTES} bytes are accepted`),
+  })
+  .strict()
+  .meta({ id: 'UploadRequest', description: 'Ask for a presigned URL to PUT an image of up to 25 MB' });
+
+export const uploadResponseSchema = z
+  .object({
+    uploadKey: uploadKeySchema,
+    uploadUrl: z.url().describe('PUT the bytes here with the same Content-Type'),
+    expiresAt: z.iso.datetime().describe('ISO-8601 UTC; the URL stops working after this'),
+    maxBytes: z.number().int(),
+  })
+  .strict()
+  .meta({ id: 'UploadResponse' });
+
+// ---------------------------------------------------------------- findings
+
+const findingFields = {
+  type: z.enum(FINDING_TYPES),
+  confidence: z.number().min(0).max(1).describe('0–1'),
+  note: z.string().max(500).describe('Short description of what is seen and where'),
+};
+
+export const findingSchema = z
+  .object({ ...findingFields, toothNumber: toothNumberSchema.nullable().describe('Universal notation, or null when not tooth-specific') })
+  .strict()
+  .meta({ id: 'ImagingFinding' });
+
+/** What the vision model must return for `imaging.findings`; also the job's `result`. */
+export const findingsModelOutputSchema = z
+  .object({
+    findings: z.array(findingSchema).max(64),
+    summary: z.string().min(1).max(2000),
+  })
+  .strict()
+  .meta({ id: 'ImagingFindings', description: 'Findings on a radiograph, for the dentist to review' });
+
+// ---------------------------------------------------------------- GET /v1/imaging/analyses/{jobId}
+
+export const jobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be a jobId returned by POST /v1/imaging/analyses');
+
+export const analysisJobSchema = z
+  .object({
+    jobId: z.string(),
+    status: z.enum(JOB_STATUSES),
+    result: findingsModelOutputSchema.optional().describe('Present when status is succeeded'),
+    error: z.object({ code: z.string(), message: z.string() }).strict().optional().describe('Present when status is failed'),
+  })
+  .strict()
+  .meta({ id: 'AnalysisJob', description: 'State of an imaging analysis job' });
+
+export type Modality = z.infer<typeof modalitySchema>;
+export type ImageContentType = z.infer<typeof imageContentTypeSchema>;
+export type AnalysisRequest = z.infer<typeof analysisRequestSchema>;
+export type AnalysisAccepted = z.infer<typeof analysisAcceptedSchema>;
+export type UploadRequest = z.infer<typeof uploadRequestSchema>;
+export type UploadResponse = z.infer<typeof uploadResponseSchema>;
+export type Finding = z.infer<typeof findingSchema>;
+export type FindingsModelOutput = z.infer<typeof findingsModelOutputSchema>;
+export type AnalysisJob = z.infer<typeof analysisJobSchema>;

@@ -1,0 +1,139 @@
+/**
+ * Request, response and model-output schemas of the scheduling task.
+ */
+import { z } from 'zod';
+
+export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+export const TIMES_OF_DAY = ['morning', 'afternoon', 'evening'] as const;
+export const REMINDER_CHANNELS = ['sms', 'email'] as const;
+/** One SMS segment in the GSM-7 alphabet. */
+export const SMS_MAX_CHARS = 160;
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const timeZoneSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(isTimeZone, 'must be an IANA time zone, e.g. America/New_York')
+  .describe('IANA time zone of the practice, e.g. America/New_York');
+
+const clockTime = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$/, "must be 'HH:MM' (24-hour)");
+const isoInstant = z.iso.datetime({ offset: true }).describe('ISO-8601 with Z or an offset, e.g. 2026-11-26T14:00:00Z');
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+export const weekdaySchema = z.enum(WEEKDAYS);
+export const timeOfDaySchema = z.enum(TIMES_OF_DAY).describe('morning: before 12:00; afternoon: 12:00–17:00; evening: from 17:00 (local time)');
+
+export const workingHoursSchema = z
+  .object({ day: weekdaySchema, start: clockTime, end: clockTime })
+  .strict()
+  .refine((w) => minutesOf(w.start) < minutesOf(w.end), { message: 'end must be after start', path: ['end'] })
+  .describe("A provider's working window on one weekday, local time; several per day for split shifts");
+
+export const appointmentSchema = z
+  .object({ start: isoInstant, end: isoInstant })
+  .strict()
+  .refine((a) => Date.parse(a.end) > Date.parse(a.start), { message: 'end must be after start', path: ['end'] });
+
+// ---------------------------------------------------------------- POST /v1/scheduling/slots
+
+export const slotsRequestSchema = z
+  .object({
+    timeZone: timeZoneSchema,
+    workingHours: z.array(workingHoursSchema).min(1).max(28),
+    appointments: z.array(appointmentSchema).max(2000).describe('Existing appointments of the provider (busy times)'),
+    durationMinutes: z.number().int().min(5).max(480),
+    preferences: z
+      .object({
+        days: z.array(weekdaySchema).max(7).optional(),
+        timesOfDay: z.array(timeOfDaySchema).max(3).optional(),
+      })
+      .strict()
+      .optional()
+      .describe('Slots matching the preferred days and times of day rank first; others still follow'),
+    horizonDays: z.number().int().min(1).max(90).describe('How many days ahead to search'),
+    from: isoInstant.optional().describe('Search from this instant (default: now); never earlier than now'),
+    stepMinutes: z.number().int().min(5).max(120).optional().describe('Granularity of slot start times (default 15)'),
+    limit: z.number().int().min(1).max(100).optional().describe('How many slots to return (default 10)'),
+  })
+  .strict()
+  .meta({ id: 'SlotsRequest', description: 'Find free appointment slots (plain code, no AI)' });
+
+export const slotSchema = z
+  .object({
+    start: z.iso.datetime().describe('UTC'),
+    end: z.iso.datetime().describe('UTC'),
+    localStart: z.string().describe("Local wall time with the zone's offset, e.g. 2026-11-26T09:00:00-05:00"),
+    day: weekdaySchema,
+    timeOfDay: timeOfDaySchema,
+    matchesPreferences: z.boolean(),
+  })
+  .strict()
+  .meta({ id: 'Slot' });
+
+export const slotsResponseSchema = z
+  .object({ timeZone: z.string(), slots: z.array(slotSchema).describe('Best first: preference matches, then earliest') })
+  .strict()
+  .meta({ id: 'SlotsResponse' });
+
+// ---------------------------------------------------------------- POST /v1/scheduling/reminders
+
+export const reminderRequestSchema = z
+  .object({
+    appointment: z
+      .object({
+        start: isoInstant,
+        timeZone: timeZoneSchema,
+        procedureDescription: z.string().trim().min(1).max(200).describe('Plain words, e.g. "cleaning and check-up"'),
+        practiceName: z.string().trim().min(1).max(100),
+        practicePhone: z.string().regex(/^[0-9+() .-]{3,32}$/).optional().describe("The practice's phone number, for rescheduling"),
+        patientFirstName: z
+          .string()
+          .trim()
+          .min(1)
+          .max(50)
+          .optional()
+          .describe('Optional greeting name. Patient data: it is used in the message only and never logged'),
+      })
+      .strict(),
+    channel: z.enum(REMINDER_CHANNELS),
+  })
+  .strict()
+  .meta({ id: 'ReminderRequest', description: 'Word an appointment reminder. No last name, date of birth or contact details of the patient' });
+
+export const reminderResponseSchema = z
+  .object({
+    channel: z.enum(REMINDER_CHANNELS),
+    text: z.string().min(1).max(2000),
+    subject: z.string().max(200).optional().describe('Email only'),
+    source: z.enum(['model', 'template']).describe('template when the model was unavailable or over budget'),
+  })
+  .strict()
+  .refine((r) => r.channel !== 'sms' || [...r.text].length <= SMS_MAX_CHARS, { message: `an SMS must be at most ${SMS_MAX_CHARS} characters`, path: ['text'] })
+  .meta({ id: 'ReminderResponse' });
+
+/** What the model must return for `scheduling.reminder` (the handler also enforces the SMS length). */
+export const reminderModelOutputSchema = z
+  .object({
+    text: z.string().min(1).max(2000),
+    subject: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+  .meta({ id: 'SchedulingReminderModelOutput', description: 'Model output for scheduling.reminder' });
+
+export type Weekday = z.infer<typeof weekdaySchema>;
+export type TimeOfDay = z.infer<typeof timeOfDaySchema>;
+export type SlotsRequest = z.infer<typeof slotsRequestSchema>;
+export type Slot = z.infer<typeof slotSchema>;
+export type SlotsResponse = z.infer<typeof slotsResponseSchema>;
+export type ReminderRequest = z.infer<typeof reminderRequestSchema>;
+export type ReminderResponse = z.infer<typeof reminderResponseSchema>;
+export type ReminderModelOutput = z.infer<typeof reminderModelOutputSchema>;
