@@ -6,10 +6,9 @@
  * allowedOrigin, userPoolId, userPoolClientId, apiRateLimit, apiBurstLimit, apiTimeoutSeconds,
  * imageRetentionDays.
  */
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { App } from 'aws-cdk-lib';
 import { CatalogError } from '../lib/catalog';
-import { createGatewayStack } from '../lib/stack';
+import { createGatewayStack, registerCompliancePacks } from '../lib/stack';
 
 const app = new App();
 try {
@@ -22,5 +21,5 @@ try {
   }
   throw error;
 }
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app));
+registerCompliancePacks(app);
 app.synth();

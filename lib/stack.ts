@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { TaskConfig } from '../functions/core/task-config';
 import { CatalogError, functionConfigFor, resolveCatalog, resolveOptionsFromContext, type ResolvedCatalog } from './catalog';
@@ -219,4 +220,12 @@ export function stackPropsFromContext(get: (key: string) => unknown): SmartDenta
 export function createGatewayStack(scope: Construct): SmartDentalStack {
   const props = stackPropsFromContext((key) => scope.node.tryGetContext(key));
   return new SmartDentalStack(scope, `SmartDentalAi-${props.catalog.stage}`, props);
+}
+
+/**
+ * Registers the cdk-nag AwsSolutions and HIPAA Security packs (cdk-nag 3: a validation plugin,
+ * not an Aspect). Any finding that is not acknowledged in a construct makes synth fail.
+ */
+export function registerCompliancePacks(scope: Construct): void {
+  Validations.of(scope).addPlugins(new AwsSolutionsChecks(scope), new HIPAASecurityChecks(scope));
 }
