@@ -8,14 +8,15 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * Socket limits sized for a function that fans out a handful of ADDs per request; the SDK's
- * default of 50 sockets queues (and warns) under the local runtime's concurrency. Short
- * connection timeouts turn an unreachable DynamoDB into a quick, typed 503 instead of a hang.
+ * default of 50 sockets queues (and warns) under the local runtime's concurrency. A short
+ * connection timeout turns an unreachable DynamoDB into a quick, typed 503 instead of a hang.
+ * No request timeout: under a loaded laptop a slow-but-working dynalite must not turn into
+ * spurious 503s, and in Lambda the function timeout bounds a hung call.
  */
 const DEFAULT_CLIENT_CONFIG: DynamoDBClientConfig = {
   maxAttempts: 3,
   requestHandler: {
     connectionTimeout: 1_000,
-    requestTimeout: 5_000,
     httpAgent: { keepAlive: true, maxSockets: 256 },
     httpsAgent: { keepAlive: true, maxSockets: 256 },
   },
