@@ -23,7 +23,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError, OverBudgetError } from './errors';
 import type { ActualUsage, Reservation, UsageEvent, UsageLedger } from './ports';
-import type { TaskName } from './task-config';
+import type { ModelPrice, TaskName } from './task-config';
 
 /** Upper bounds of the latency histogram, in milliseconds. */
 export const LATENCY_BUCKETS_MS = [50, 100, 200, 300, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 7_500, 10_000, 15_000, 20_000, 30_000, 60_000, 120_000] as const;
@@ -82,6 +82,15 @@ export function latencyBucketAttribute(latencyMs: number): string {
   return bound === undefined ? LATENCY_OVERFLOW_ATTRIBUTE : `lat_${bound}`;
 }
 
+/**
+ * Cost of one call in micro-dollars from the catalog's price (USD per million tokens is exactly
+ * micro-dollars per token). A model without a price costs 0 rather than failing the request.
+ */
+export function usageCostMicroUsd(price: ModelPrice | undefined, inputTokens: number, outputTokens: number): number {
+  if (!price) return 0;
+  return Math.round(inputTokens * price.inputUsdPerMTok + outputTokens * price.outputUsdPerMTok);
+}
+
 /** What {@link DynamoUsageLedger.reserve} returns: the reservation plus the task's day position after it. */
 export interface LedgerReservation extends Reservation {
   /** The task's committed tokens today, this reservation included. */
@@ -129,7 +138,8 @@ export class DynamoUsageLedger implements UsageLedger {
     try {
       minuteCommitted = await this.admit(minute, tokens, tokensPerMinute);
     } catch (error) {
-      await this.add(day, { committedTokens: -tokens, reservedTokens: -tokens });
+      // Keep the original failure; a day reservation that cannot be undone only errs on the safe side.
+      await this.add(day, { committedTokens: -tokens, reservedTokens: -tokens }).catch(() => undefined);
       throw error;
     }
     if (minuteCommitted === undefined) {

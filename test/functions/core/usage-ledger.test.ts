@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError, OverBudgetError } from '../../../functions/core/errors';
 import { keyFingerprint } from '../../../functions/core/key-fingerprint';
-import { DynamoUsageLedger, type LedgerReservation } from '../../../functions/core/usage-ledger';
+import { DynamoUsageLedger, latencyBucketAttribute, usageCostMicroUsd, type LedgerReservation } from '../../../functions/core/usage-ledger';
 import { startDynamoHarness, type DynamoHarness } from '../../support/dynamo';
 
 const NOW = Date.parse('2026-11-26T14:03:20.000Z');
@@ -167,5 +167,20 @@ describe('DynamoUsageLedger when DynamoDB is down', () => {
     const error = await downLedger.reserve({ task: 'chat', tokens: 10, dailyTokenBudget: 100, tokensPerMinute: 100, now: NOW }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DependencyUnavailableError);
     expect((error as DependencyUnavailableError).statusCode).toBe(503);
+  });
+});
+
+describe('ledger arithmetic', () => {
+  it('prices a call in micro-dollars from the per-million-token price', () => {
+    expect(usageCostMicroUsd({ inputUsdPerMTok: 2.5, outputUsdPerMTok: 15 }, 1_000, 200)).toBe(5_500);
+    expect(usageCostMicroUsd({ inputUsdPerMTok: 0.2, outputUsdPerMTok: 1.25 }, 3, 1)).toBe(2);
+    expect(usageCostMicroUsd(undefined, 1_000, 1_000)).toBe(0);
+  });
+
+  it('puts a latency into the bucket of its upper bound', () => {
+    expect(latencyBucketAttribute(0)).toBe('lat_50');
+    expect(latencyBucketAttribute(50)).toBe('lat_50');
+    expect(latencyBucketAttribute(51)).toBe('lat_100');
+    expect(latencyBucketAttribute(120_001)).toBe('lat_inf');
   });
 });
