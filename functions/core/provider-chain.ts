@@ -149,8 +149,9 @@ export class ProviderChain {
       emit(onEvent, { type: 'stream-failed', target, keyFingerprint, kind: failure.kind });
       throw failure;
     } finally {
-      // The consumer stopped early (or the stream failed): release the connection.
-      if (!finished) await iterator.return?.().catch(() => undefined);
+      // Ends the adapter's generator too (its finally releases the connection and the timer),
+      // whether the consumer stopped early, the stream failed, or it ended at `done`.
+      await iterator.return?.().catch(() => undefined);
     }
   }
 

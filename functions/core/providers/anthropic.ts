@@ -72,6 +72,8 @@ export class AnthropicProviderClient implements ProviderClient {
         else if (event.type === 'message_stop') stopped = true;
       }
       if (!started || !stopped) throw this.malformed('the stream ended before message_stop');
+      // The consumer may never ask past `done`, so this generator's finally may never run: stop the timer now.
+      attempt.dispose();
       yield { type: 'done', usage: usageOf(started, outputTokens), provider: this.provider, model: this.model };
     } catch (error) {
       throw this.classify(error, attempt.timedOut());

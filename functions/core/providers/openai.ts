@@ -66,6 +66,8 @@ export class OpenAiProviderClient implements ProviderClient {
       }
       // The usage chunk is the last one; without it the stream was cut or the server ignored include_usage.
       if (!usage) throw this.malformed('the stream ended without its usage chunk');
+      // The consumer may never ask past `done`, so this generator's finally may never run: stop the timer now.
+      attempt.dispose();
       yield { type: 'done', usage, provider: this.provider, model: this.model };
     } catch (error) {
       throw this.classify(error, attempt.timedOut());

@@ -43,13 +43,21 @@ export function classifyProviderError(error: unknown, context: ClassifyContext):
     return fail('rejected', described, status);
   }
   if (error instanceof sdk.APIConnectionError) return fail('unavailable', 'the connection failed');
-  // JSON.parse of a broken body or stream event; compared by name because realms differ under jest.
-  if (error instanceof Error && error.name === 'SyntaxError') return fail('malformed', 'the answer was not valid JSON');
+  // JSON.parse of a broken body or stream event. Compared by name, not instanceof: the error may come
+  // from another realm (undici's body parsing, jest's module sandbox).
+  const { name, message } = nameAndMessageOf(error);
+  if (name === 'SyntaxError') return fail('malformed', 'the answer was not valid JSON');
   // undici's "terminated": the socket closed in the middle of the body (a cut stream).
-  if (error instanceof Error && error.name === 'TypeError' && /terminated|other side closed|socket/i.test(error.message)) {
+  if (name === 'TypeError' && /terminated|other side closed|socket/i.test(message)) {
     return fail('unavailable', 'the connection closed before the answer was complete');
   }
-  return fail('unavailable', `the call failed (${error instanceof Error ? error.name : typeof error})`);
+  return fail('unavailable', `the call failed (${name ?? typeof error})`);
+}
+
+function nameAndMessageOf(error: unknown): { name?: string; message: string } {
+  if (typeof error !== 'object' || error === null) return { message: '' };
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  return { name: typeof name === 'string' ? name : undefined, message: typeof message === 'string' ? message : '' };
 }
 
 function statusOf(error: unknown): number | undefined {
