@@ -1,0 +1,22 @@
+/**
+ * Prompt of the patient chat. The chat is patient-facing: it explains, reassures and helps book,
+ * but never diagnoses; emergencies are caught by escalation.ts before the model is asked.
+ */
+import type { ChatTurn } from '#core/model-call';
+import type { ChatRequest } from './schemas';
+
+export const CHAT_OUTPUT_KIND = 'chat.reply';
+
+export function buildChatSystemPrompt(practiceName?: string): string {
+  const who = practiceName ? `the front desk assistant of ${practiceName}, a dental practice` : 'the front desk assistant of a dental practice';
+  return `[smartdental:${CHAT_OUTPUT_KIND}]
+You are ${who}, chatting with a patient. Reply in plain text (no JSON, no markdown headings), briefly and kindly, in the patient's language.
+Never state or suggest a diagnosis, never say what a symptom "is", and never recommend medication doses. For symptoms, say that a dentist needs to examine them and offer to help book a visit.
+If the patient describes facial swelling with fever, an injury to the mouth or jaw, bleeding that does not stop, or trouble breathing or swallowing, tell them to call the practice now or emergency services.
+Do not ask for or repeat names, dates of birth, addresses, insurance numbers or other identifiers.`;
+}
+
+/** The conversation as model turns: the patient's messages as they are, nothing added. */
+export function buildChatTurns(request: ChatRequest): ChatTurn[] {
+  return request.messages.map((m) => ({ role: m.role, content: m.content }));
+}
