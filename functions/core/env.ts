@@ -7,6 +7,11 @@ export const ENV = {
   task: 'AI_TASK',
   /** The resolved catalog entry for the task, JSON (see task-config.ts). */
   taskConfig: 'TASK_CONFIG',
+  /**
+   * The whole resolved catalog, a JSON array of task configs (see task-config.ts), for the ops
+   * function: health, the usage report's limits and the OpenAPI document's routes.
+   */
+  catalog: 'CATALOG',
   /** `api` for the function behind API Gateway, `worker` for the imaging queue consumer. */
   functionRole: 'FUNCTION_ROLE',
   /** Name or ARN of the task's own secret in Secrets Manager. */

@@ -26,6 +26,8 @@ export interface RouteContext<TBody> {
   body: TBody;
   identity: CallerIdentity;
   pathParameters: Record<string, string>;
+  /** Query string parameters (`?since=24h`); empty when there are none. */
+  query: Record<string, string>;
   /** Lower-cased header names. */
   headers: Record<string, string>;
   requestId: string;
@@ -139,6 +141,7 @@ async function runRoute(
     body,
     identity,
     pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+    query: (event.queryStringParameters ?? {}) as Record<string, string>,
     headers,
     requestId,
     deadline: Date.now() + Math.max(1_000, remaining - DEADLINE_MARGIN_MS),
