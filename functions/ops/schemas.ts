@@ -1,0 +1,102 @@
+/**
+ * Request and response schemas of the operations routes (`/health`, `/v1/usage`). The usage
+ * report schema mirrors `UsageReport` in functions/core/usage-report.ts; a test parses a real
+ * report with it, so the two cannot drift apart.
+ */
+import { z } from 'zod';
+
+export const healthResponseSchema = z
+  .object({
+    status: z.literal('ok'),
+    tasks: z.array(z.string()).describe('The AI tasks this deployment serves'),
+  })
+  .strict()
+  .meta({ id: 'Health', description: 'The gateway is up; no authentication needed' });
+
+/** Longest period the report covers: the day items go back further, but a month answers the question. */
+export const USAGE_MAX_DAYS = 31;
+
+export const usageQuerySchema = z
+  .object({
+    since: z
+      .string()
+      .regex(/^[1-9]\d{0,5}[mhd]$/, 'must be a duration such as 90m, 24h or 7d')
+      .optional()
+      .describe(`How far back the report reaches: minutes (m), hours (h) or days (d), up to ${USAGE_MAX_DAYS}d. Default 24h`),
+    days: z
+      .string()
+      .regex(/^\d{1,3}$/, `must be a whole number of days from 1 to ${USAGE_MAX_DAYS}`)
+      .optional()
+      .describe(`The last N days (1–${USAGE_MAX_DAYS}); use either since or days`),
+  })
+  .strict();
+
+const percent = z.number().nonnegative();
+const count = z.number().int().nonnegative();
+const latency = z.number().int().nonnegative().nullable();
+
+const usageTotalsShape = {
+  requests: count,
+  inputTokens: count,
+  outputTokens: count,
+  cachedTokens: count,
+  costMicroUsd: count.describe('Cost in micro-dollars (1,000,000 = 1 USD)'),
+  errors: count,
+  providerThrottles: count.describe('429 answers from the model provider'),
+  lambdaThrottles: count.describe('Requests refused because the task was at its concurrency limit'),
+  cacheHits: count,
+  cacheMisses: count,
+  fallbacks: count,
+  cacheHitRate: z.number().min(0).max(1).nullable().describe('null when the cache was never asked'),
+  p50LatencyMs: latency.describe('Upper bound of the latency histogram bucket; null without requests'),
+  p95LatencyMs: latency,
+};
+
+export const taskUsageRowSchema = z
+  .object({
+    task: z.string(),
+    ...usageTotalsShape,
+    dailyTokenBudget: count,
+    budgetUsedPercent: percent.describe("Tokens committed today (UTC) against the task's daily budget"),
+    tokensPerMinuteCeiling: count,
+    peakTokensPerMinute: count,
+    peakTpmPercent: percent,
+    timeoutPercent: percent.describe('p95 latency against the function timeout'),
+    pressurePercent: percent.describe('What the rows are sorted by: the largest of the three percentages, at least 100 when throttled'),
+  })
+  .strict()
+  .meta({ id: 'TaskUsage' });
+
+export const keyUsageRowSchema = z
+  .object({
+    keyFingerprint: z.string().describe('Hash prefix of the provider key; never the key'),
+    tasks: z.array(z.string()),
+    ...usageTotalsShape,
+  })
+  .strict()
+  .meta({ id: 'KeyUsage' });
+
+export const pressureSummarySchema = z
+  .object({
+    task: z.string().nullable().describe('null when no task saw any traffic or pressure in the period'),
+    reason: z.string(),
+  })
+  .strict()
+  .meta({ id: 'PressureSummary', description: 'Which AI task runs closest to its limits, and why' });
+
+export const usageReportSchema = z
+  .object({
+    since: z.iso.datetime(),
+    until: z.iso.datetime(),
+    resolution: z.enum(['minute', 'day']).describe('minute: summed from minute items (periods up to 25 h); day: whole UTC days'),
+    underMostPressure: pressureSummarySchema,
+    tasks: z.array(taskUsageRowSchema).describe('Closest to its limits or slowest first'),
+    keys: z.array(keyUsageRowSchema).describe('Throttled, then slowest, then busiest first'),
+  })
+  .strict()
+  .meta({ id: 'UsageReport', description: 'Usage per AI task and per provider key for a period' });
+
+export type HealthResponse = z.infer<typeof healthResponseSchema>;
+export type UsageQuery = z.infer<typeof usageQuerySchema>;
+export type PressureSummary = z.infer<typeof pressureSummarySchema>;
+export type UsageReportResponse = z.infer<typeof usageReportSchema>;
