@@ -97,7 +97,8 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     ],
     secretName: 'smartdental/{stage}/clinical',
     reservedConcurrency: 10,
-    timeoutSeconds: 60,
+    // API Gateway (REST) stops waiting after 29 s; the function must answer before that.
+    timeoutSeconds: 29,
     memoryMb: 512,
     dailyTokenBudget: 10_000_000,
     tokensPerMinute: 200_000,

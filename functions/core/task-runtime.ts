@@ -3,7 +3,6 @@
  * task's budget and TPM ceiling, the provider chain, output validation with one repair, exact
  * settlement in the ledger, and metrics. Handlers describe *what* to ask; this decides *how*.
  */
-import { createHash } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
 import { InvalidModelOutputError } from './errors';
@@ -12,40 +11,20 @@ import type { ChatTurn, ImageInput, ModelRequest, ModelResponse, ModelStreamEven
 import type { Observability } from './observability';
 import { redactForLog } from './observability';
 import type { Reservation, UsageLedger } from './ports';
-import type { FunctionTaskConfig, ProviderTarget } from './task-config';
+import type { ResponseCache } from './response-cache';
+import type { ChainEvent, ProviderChain } from './provider-chain';
+import type { FunctionTaskConfig } from './task-config';
 
 /** Rough prompt size before the provider counts it: ~4 characters per token, a flat cost per image. */
 const CHARS_PER_TOKEN = 4;
 const TOKENS_PER_IMAGE = 1_100;
 
 /** What the runtime needs from the provider chain (functions/core/provider-chain.ts). */
-export interface ChainEvent {
-  type: string;
-  keyFingerprint?: string;
-  provider?: string;
-  model?: string;
-}
-export interface ChainOutcome {
-  response: ModelResponse;
-  keyFingerprint: string;
-  target: ProviderTarget;
-  attempts: number;
-  fallbackUsed: boolean;
-}
-export interface ModelChain {
-  complete(request: ModelRequest, options: { deadline: number; onEvent?: (event: ChainEvent) => void }): Promise<ChainOutcome>;
-  stream(
-    request: ModelRequest,
-    options: { deadline: number; onEvent?: (event: ChainEvent) => void },
-  ): AsyncIterable<ModelStreamEvent> & { outcome(): { keyFingerprint: string; target: ProviderTarget; fallbackUsed: boolean } | undefined };
-}
+export type ModelChain = Pick<ProviderChain, 'complete' | 'stream'>;
+type ChainOutcome = Awaited<ReturnType<ProviderChain['complete']>>;
 
 /** What the runtime needs from the response cache (functions/core/response-cache.ts). */
-export interface AnswerCache {
-  get(key: string): Promise<unknown | undefined>;
-  put(key: string, value: unknown, ttlSeconds: number): Promise<void>;
-  shared<T>(key: string, produce: () => Promise<T>): Promise<T>;
-}
+export type AnswerCache = Pick<ResponseCache, 'readThrough'>;
 
 export interface TaskRuntimeDeps {
   config: FunctionTaskConfig;
@@ -65,6 +44,11 @@ export interface GenerateInput<T> {
   images?: ImageInput[];
   /** The model's output must parse with this schema. */
   schema: z.ZodType<T>;
+  /**
+   * Checks beyond the schema (e.g. CDT codes, tooth numbers): the problems found. Any problem
+   * triggers the one repair attempt; what is still wrong after it is the handler's to drop.
+   */
+  domainProblems?: (value: T) => string[];
   /** The normalised request to key the cache on; omit to never cache this call. */
   cacheInput?: unknown;
   deadline: number;
@@ -92,41 +76,34 @@ export class TaskRuntime {
     return this.deps.config;
   }
 
-  /** Asks the task's models for JSON that fits `schema`, from the cache when allowed. */
+  /**
+   * Asks the task's models for JSON that fits `schema`. When the task caches, an identical request
+   * of the same practice is answered from the cache, and identical requests arriving together
+   * share one provider call; either way the answer costs no tokens.
+   */
   async generate<T>(input: GenerateInput<T>): Promise<GenerateResult<T>> {
     const { cache, config } = this.deps;
     if (!cache || !config.cache.enabled || input.cacheInput === undefined) return this.generateFresh(input);
 
-    const key = this.cacheKey(input);
-    const hit = await cache.get(key);
-    if (hit !== undefined) {
-      const parsed = input.schema.safeParse(hit);
-      if (parsed.success) {
-        this.count(METRIC.cacheHits);
-        await this.recordQuietly({ cacheHits: 1 });
-        return { data: parsed.data, usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0 }, cached: true, fallbackUsed: false, repaired: false };
-      }
-    }
-    // Identical requests arriving together share one provider call; only the first one pays.
-    let leader = false;
-    const result = await cache.shared(key, async () => {
-      leader = true;
+    const scope = { practiceId: input.practiceId, task: config.name, model: config.providers.map((p) => `${p.provider}:${p.model}`).join('>') };
+    const { value, source } = await cache.readThrough(scope, { outputKind: input.outputKind, request: input.cacheInput }, config.cache.ttlSeconds, async () => {
       this.count(METRIC.cacheMisses);
       await this.recordQuietly({ cacheMisses: 1 });
-      const fresh = await this.generateFresh(input);
-      await cache.put(key, fresh.data, config.cache.ttlSeconds).catch((error) => this.deps.observability.logger.warn('cache write failed', redactForLog(error)));
-      return fresh;
+      return this.generateFresh(input);
     });
-    if (leader) return result;
+    if (source === 'computed') return value;
+    const data = input.schema.safeParse(value.data);
+    // An entry that no longer fits the schema (a deploy changed it) is answered afresh.
+    if (!data.success) return this.generateFresh(input);
     this.count(METRIC.cacheHits);
     await this.recordQuietly({ cacheHits: 1 });
-    return { ...result, usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0 }, cached: true };
+    return { ...value, data: data.data, usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0 }, cached: true };
   }
 
   private async generateFresh<T>(input: GenerateInput<T>): Promise<GenerateResult<T>> {
     const request = this.modelRequest(input, 'json');
     const first = await this.callOnce(request, input.deadline);
-    const firstCheck = parseModelJson(first.response.text, input.schema);
+    const firstCheck = parseModelJson(first.response.text, input.schema, input.domainProblems);
     if (firstCheck.ok) return this.result(firstCheck.value, first, first.response.usage, false);
 
     // One repair: show the model its answer and what was wrong with it.
@@ -136,13 +113,15 @@ export class TaskRuntime {
       messages: [
         ...request.messages,
         { role: 'assistant', content: first.response.text.slice(0, 8_000) },
-        { role: 'user', content: `Your answer did not match the required JSON schema: ${firstCheck.problems.slice(0, 5).join('; ')}. Answer again with only the corrected JSON object.` },
+        { role: 'user', content: `Your answer has these problems: ${firstCheck.problems.slice(0, 10).join('; ')}. Answer again with only the corrected JSON object, same shape.` },
       ],
     };
     const second = await this.callOnce(repairRequest, input.deadline);
     const secondCheck = parseModelJson(second.response.text, input.schema);
     const usage = addUsage(first.response.usage, second.response.usage);
     if (secondCheck.ok) return this.result(secondCheck.value, second, usage, true);
+    // The repair broke the shape but the first answer had one: keep it, the handler drops what is invalid.
+    if (firstCheck.parsed !== undefined) return this.result(firstCheck.parsed, first, usage, false);
     this.count(METRIC.invalidModelOutput);
     throw new InvalidModelOutputError(`The ${this.deps.config.name} model answered with output that does not fit the expected format, even after one repair; try again`);
   }
@@ -189,13 +168,12 @@ export class TaskRuntime {
     const request = this.modelRequest(input, 'text');
     const reservation = await this.admit(request);
     const started = this.now();
-    const stream = this.deps.chain.stream(request, { deadline: input.deadline, onEvent: (event) => this.onChainEvent(event) });
     let settled = false;
     try {
-      for await (const event of stream) {
+      const stream = await this.deps.chain.stream(request, { deadline: input.deadline, onEvent: (event) => this.onChainEvent(event) });
+      for await (const event of stream.events) {
         if (event.type === 'done') {
-          const outcome = stream.outcome();
-          await this.settle(reservation, { text: '', usage: event.usage, provider: event.provider, model: event.model }, outcome?.keyFingerprint ?? 'unknown', this.now() - started, outcome?.fallbackUsed ?? false);
+          await this.settle(reservation, { text: '', usage: event.usage, provider: event.provider, model: event.model }, stream.keyFingerprint, this.now() - started, stream.fallbackUsed);
           settled = true;
         }
         yield event;
@@ -249,7 +227,7 @@ export class TaskRuntime {
   }
 
   private onChainEvent(event: ChainEvent): void {
-    if (event.type === 'throttled') {
+    if (event.type === 'provider-throttled') {
       this.count(METRIC.providerThrottles);
       void this.recordQuietly({ providerThrottles: 1 }, event.keyFingerprint);
     } else if (event.type === 'fallback') {
@@ -269,14 +247,6 @@ export class TaskRuntime {
       this.deps.observability.logger.warn('usage counter write failed', redactForLog(error));
     }
   }
-
-  private cacheKey(input: GenerateInput<unknown>): string {
-    const chain = this.deps.config.providers.map((p) => `${p.provider}:${p.model}`).join('>');
-    const digest = createHash('sha256')
-      .update(JSON.stringify([chain, input.outputKind, canonicalJson(input.cacheInput)]))
-      .digest('hex');
-    return `CACHE#${input.practiceId}#${this.deps.config.name}#${digest}`;
-  }
 }
 
 export function estimateTokens(request: ModelRequest): number {
@@ -288,10 +258,10 @@ function addUsage(a: ModelUsage, b: ModelUsage): ModelUsage {
   return { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, cachedTokens: a.cachedTokens + b.cachedTokens };
 }
 
-type Checked<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+type Checked<T> = { ok: true; value: T } | { ok: false; problems: string[]; parsed?: T };
 
 /** Parses a model's JSON answer, tolerating a Markdown code fence around it. */
-export function parseModelJson<T>(text: string, schema: z.ZodType<T>): Checked<T> {
+export function parseModelJson<T>(text: string, schema: z.ZodType<T>, domainProblems?: (value: T) => string[]): Checked<T> {
   const trimmed = text.trim().replace(/^```(?:json)?\s*/i, '').replace(/\s*```$/, '');
   let json: unknown;
   try {
@@ -300,15 +270,22 @@ export function parseModelJson<T>(text: string, schema: z.ZodType<T>): Checked<T
     return { ok: false, problems: ['the answer is not valid JSON'] };
   }
   const parsed = schema.safeParse(json);
-  if (parsed.success) return { ok: true, value: parsed.data };
+  if (parsed.success) {
+    const problems = domainProblems?.(parsed.data) ?? [];
+    return problems.length === 0 ? { ok: true, value: parsed.data } : { ok: false, problems, parsed: parsed.data };
+  }
   return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
 }
 
-/** JSON with object keys sorted, so `{a,b}` and `{b,a}` share a cache entry. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
+/**
+ * Response headers that tell the front end how an answer was produced (cache, provider, model,
+ * fallback) without touching the documented body. No key and no fingerprint.
+ */
+export function outcomeHeaders(result: Pick<GenerateResult<unknown>, 'cached' | 'provider' | 'model' | 'fallbackUsed' | 'usage'>): Record<string, string> {
+  const headers: Record<string, string> = { 'x-smartdental-cache': result.cached ? 'hit' : 'miss' };
+  if (result.provider) headers['x-smartdental-provider'] = result.provider;
+  if (result.model) headers['x-smartdental-model'] = result.model;
+  if (result.fallbackUsed) headers['x-smartdental-fallback'] = 'true';
+  headers['x-smartdental-tokens'] = String(result.usage.inputTokens + result.usage.outputTokens);
+  return headers;
 }

@@ -74,7 +74,7 @@ describe.each(['openai', 'anthropic', 'openai-compatible'] as const)('%s adapter
     expect(done.type).toBe('done');
     expect(events.filter((e) => e.type === 'done')).toHaveLength(1);
     const text = events.map((e) => (e.type === 'delta' ? e.text : '')).join('');
-    expect(text).toBe((reply as { reply: string }).reply);
+    expect(text).toBe(reply);
     expect(done).toMatchObject({ usage: { outputTokens: textTokens(text) }, provider });
   });
 
