@@ -280,3 +280,8 @@ function rewriteRefs(value: unknown, names: Map<string, string>): unknown {
 function sortKeys<T>(record: Record<string, T>, compare: (a: string, b: string) => number): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compare(a, b)));
 }
+
+/** The document as committed in openapi.json: two-space indented, with a final newline. */
+export function serializeOpenApiDocument(document: OpenApiDocument): string {
+  return `${JSON.stringify(document, null, 2)}\n`;
+}

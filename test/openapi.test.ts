@@ -1,0 +1,134 @@
+/**
+ * The committed openapi.json: never out of date, and a well-formed OpenAPI 3.1 document that
+ * documents every catalog route with the answers the gateway really gives.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveCatalog } from '../lib/catalog';
+import { OPENAPI_FILE, generateOpenApiJson } from '../bin/openapi';
+import { OPS_ROUTES, ROUTE_DOCUMENTATION, routeKey } from '../functions/ops/route-schemas';
+
+type Json = Record<string, any>;
+const committed = readFileSync(OPENAPI_FILE, 'utf8');
+const doc = JSON.parse(committed) as Json;
+const catalog = resolveCatalog();
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+function operations(): Array<{ path: string; method: string; op: Json }> {
+  return Object.entries(doc.paths as Json).flatMap(([path, item]) =>
+    Object.entries(item as Json)
+      .filter(([method]) => METHODS.includes(method))
+      .map(([method, op]) => ({ path, method, op: op as Json })),
+  );
+}
+
+function resolvePointer(ref: string): unknown {
+  if (!ref.startsWith('#/')) return undefined;
+  return ref
+    .slice(2)
+    .split('/')
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce<any>((node, part) => (node === undefined || node === null ? undefined : node[part]), doc);
+}
+
+function collectRefs(node: unknown, at = '#', out: Array<{ at: string; ref: string }> = []) {
+  if (Array.isArray(node)) node.forEach((item, i) => collectRefs(item, `${at}/${i}`, out));
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$ref' && typeof value === 'string') out.push({ at, ref: value });
+      else collectRefs(value, `${at}/${key}`, out);
+    }
+  }
+  return out;
+}
+
+describe('openapi.json', () => {
+  it('is exactly what `npm run openapi` generates (run it and commit when this fails)', () => {
+    expect(committed).toBe(generateOpenApiJson());
+    expect(OPENAPI_FILE).toBe(join(__dirname, '..', 'openapi.json'));
+  });
+
+  it('has the OpenAPI 3.1 shape: version, info, and operations with a success answer on every path', () => {
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
+    for (const [path, item] of Object.entries(doc.paths as Json)) {
+      expect(Object.keys(item).filter((k) => METHODS.includes(k)).length).toBeGreaterThan(0);
+      expect(path.startsWith('/')).toBe(true);
+    }
+    const ids = operations().map(({ op }) => op.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const { path, method, op } of operations()) {
+      const success = Object.keys(op.responses).filter((status) => /^2\d\d$/.test(status));
+      expect({ route: `${method} ${path}`, success: success.length }).toEqual({ route: `${method} ${path}`, success: 1 });
+    }
+  });
+
+  it('resolves every $ref inside the document', () => {
+    const refs = collectRefs(doc);
+    expect(refs.length).toBeGreaterThan(50);
+    const broken = refs.filter(({ ref }) => resolvePointer(ref) === undefined);
+    expect(broken).toEqual([]);
+  });
+
+  it('documents every catalog route and the ops routes, and nothing else', () => {
+    const expected = [...catalog.tasks.flatMap((t) => t.routes), ...OPS_ROUTES].map(routeKey).sort();
+    expect(Object.keys(ROUTE_DOCUMENTATION).sort()).toEqual(expected);
+    const documented = operations().map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort();
+    expect(documented).toEqual(expected);
+  });
+
+  it('declares each path template parameter as a required path parameter', () => {
+    for (const { path, op } of operations()) {
+      const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      const declared = (op.parameters ?? []).filter((p: Json) => p.in === 'path');
+      expect(declared.map((p: Json) => p.name)).toEqual(names);
+      for (const p of declared) expect(p.required).toBe(true);
+    }
+  });
+
+  it('secures every route with the Cognito bearer token except /health and /openapi.json', () => {
+    expect(doc.components.securitySchemes.cognito).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(doc.security).toEqual([{ cognito: [] }]);
+    for (const { path, op } of operations()) {
+      const isPublic = path === '/health' || path === '/openapi.json';
+      expect({ path, public: op.security !== undefined && op.security.length === 0 }).toEqual({ path, public: isPublic });
+      if (!isPublic) expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403']));
+    }
+    expect(doc.paths['/v1/usage'].get['x-smartdental-required-group']).toBe('admin');
+  });
+
+  it('describes errors with the ErrorBody and Retry-After on 429 and 503', () => {
+    const errorBody = doc.components.schemas.ErrorBody;
+    expect(errorBody.required).toEqual(['error']);
+    expect(errorBody.properties.error.required).toEqual(['code', 'message']);
+    for (const [name, response] of Object.entries(doc.components.responses as Json)) {
+      expect(response.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorBody' });
+      const retryAfter = name === 'TooManyRequests' || name === 'ServiceUnavailable';
+      expect({ name, retryAfter: 'Retry-After' in response.headers }).toEqual({ name, retryAfter });
+    }
+    const diagnoses = doc.paths['/v1/clinical/diagnoses'].post;
+    expect(Object.keys(diagnoses.responses)).toEqual(['200', '400', '401', '403', '413', '415', '429', '502', '503']);
+    const estimates = doc.paths['/v1/billing/estimates'].post;
+    expect(Object.keys(estimates.responses)).not.toContain('502');
+    expect(Object.keys(doc.paths['/v1/imaging/analyses/{jobId}'].get.responses)).toContain('404');
+    expect(Object.keys(doc.paths['/v1/billing/claims'].post.responses)).toContain('422');
+  });
+
+  it('answers imaging analyses with 202 and chat as JSON or server-sent events', () => {
+    const analyses = doc.paths['/v1/imaging/analyses'].post;
+    expect(analyses.responses['202'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/AnalysisAccepted' });
+    expect(analyses.responses['200']).toBeUndefined();
+    const chat = doc.paths['/v1/chat/messages'].post.responses['200'].content;
+    expect(Object.keys(chat).sort()).toEqual(['application/json', 'text/event-stream']);
+    expect(chat['text/event-stream'].schema.type).toBe('string');
+  });
+
+  it('carries the request constraints of the zod schemas (required fields, no extra fields, bounds)', () => {
+    const estimate = doc.components.schemas.EstimateRequest;
+    expect(estimate.additionalProperties).toBe(false);
+    expect(estimate.required).toEqual(expect.arrayContaining(['procedures', 'coverage']));
+    expect(doc.components.schemas.Coverage.properties.preventivePct).toMatchObject({ type: 'integer', minimum: 0, maximum: 100 });
+    const usageParameters = doc.paths['/v1/usage'].get.parameters.map((p: Json) => `${p.in}:${p.name}`);
+    expect(usageParameters).toEqual(['query:since', 'query:days']);
+  });
+});
