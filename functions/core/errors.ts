@@ -57,6 +57,11 @@ export class IdempotencyConflictError extends GatewayError {
   readonly statusCode = 422;
   readonly code = 'IdempotencyKeyReused';
 }
+/** The first request with this idempotency key is still running; retry after `Retry-After`. */
+export class IdempotencyInProgressError extends GatewayError {
+  readonly statusCode = 409;
+  readonly code = 'IdempotencyRequestInProgress';
+}
 /** The task's daily token budget or tokens-per-minute ceiling would be exceeded. */
 export class OverBudgetError extends GatewayError {
   readonly statusCode = 429;
