@@ -1,12 +1,106 @@
 /**
- * billing task API function (scaffolding): answers 501 until the task's handler lands.
+ * Billing task: CDT code suggestions and claim narratives from a model, estimates in plain code.
+ *
+ * `POST /v1/billing/estimates` never calls a model: it is integer-cent arithmetic over the
+ * coverage. `POST /v1/billing/claims` asks the model for codes and a narrative, checks every code
+ * (one repair, then drop with a warning) and prices the claim with the same estimate code. A claim
+ * sent again with the same `Idempotency-Key` gets the first answer back.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ENV, requireEnv } from '#core/env';
+import { createHttpHandler, route, type RouteContext, type RouteResult } from '#core/http';
+import { RouteIdempotency } from '#core/idempotency';
+import { taskFunctionFromEnv } from '#core/task-function';
+import { outcomeHeaders } from '#core/task-runtime';
+import { checkSuggestedCodes, repairInstructions, requiresClaimNarrative, warningsFor } from '../clinical/dental-codes';
+import { categoryOf, estimateCoverage } from './estimate';
+import { CLAIM_OUTPUT_KIND, CLAIM_SYSTEM_PROMPT, buildClaimUserPrompt } from './prompts';
+import { claimModelOutputSchema, claimRequestSchema, estimateRequestSchema, type ClaimModelOutput, type ClaimRequest, type ClaimResponse } from './schemas';
 
-export async function handler(_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  return {
-    statusCode: 501,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ error: { code: 'NotImplemented', message: 'The billing task is not implemented yet' } }),
-  };
+const { runtime, observability, doc } = taskFunctionFromEnv();
+const idempotency = new RouteIdempotency({ tableName: requireEnv(ENV.cacheTable), doc });
+
+export const handler = createHttpHandler({
+  observability,
+  routes: [
+    route({
+      method: 'POST',
+      path: '/v1/billing/estimates',
+      body: estimateRequestSchema,
+      handle: async ({ body }) => ({ body: estimateCoverage(body) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/billing/claims',
+      body: claimRequestSchema,
+      // A claim retried with the same Idempotency-Key is answered once and charged once.
+      handle: async (ctx) =>
+        idempotency.run(
+          { key: ctx.headers['idempotency-key'], practiceId: ctx.identity.practiceId, route: 'POST /v1/billing/claims', body: ctx.body, deadline: ctx.deadline },
+          () => suggestClaim(ctx),
+        ),
+    }),
+  ],
+});
+
+async function suggestClaim({ body, identity, deadline, annotate }: RouteContext<ClaimRequest>): Promise<RouteResult> {
+  const answer = await runtime.generate({
+    practiceId: identity.practiceId,
+    outputKind: CLAIM_OUTPUT_KIND,
+    system: CLAIM_SYSTEM_PROMPT,
+    messages: [{ role: 'user', content: buildClaimUserPrompt(body) }],
+    schema: claimModelOutputSchema,
+    domainProblems: (output) => {
+      const { invalid } = checkClaimCodes(output, body);
+      return invalid.length === 0 ? [] : [repairInstructions(invalid)];
+    },
+    cacheInput: body,
+    deadline,
+  });
+  const response = assembleClaim(answer.data, body);
+  annotate({ cache: answer.cached ? 'hit' : 'miss', repaired: answer.repaired, dropped: response.warnings.length });
+  return { body: response, headers: outcomeHeaders(answer) };
+}
+
+/** Codes must be well-formed, priceable and point at a procedure of the request. */
+function checkClaimCodes(output: ClaimModelOutput, request: ClaimRequest) {
+  const checked = checkSuggestedCodes<ClaimModelOutput['suggestedCodes'][number], ClaimModelOutput>(output);
+  const invalid = [...checked.invalid];
+  const suggestedCodes = checked.valid.suggestedCodes.filter((suggestion, index) => {
+    const reasons: string[] = [];
+    if (suggestion.procedureIndex >= request.procedures.length) reasons.push(`procedureIndex ${suggestion.procedureIndex} does not name one of the ${request.procedures.length} procedures`);
+    if (!hasCategory(suggestion.cdtCode)) reasons.push(`${suggestion.cdtCode} is not in a CDT range this estimate can price`);
+    if (reasons.length > 0) invalid.push({ path: `suggestedCodes[${index}]`, item: suggestion, reasons });
+    return reasons.length === 0;
+  });
+  return { suggestedCodes, invalid };
+}
+
+function hasCategory(cdtCode: string): boolean {
+  try {
+    categoryOf(cdtCode);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function assembleClaim(output: ClaimModelOutput, request: ClaimRequest): ClaimResponse {
+  const { suggestedCodes, invalid } = checkClaimCodes(output, request);
+  const warnings = warningsFor(invalid);
+  const codes = request.procedures.map((procedure, index) => procedure.cdtCode ?? suggestedCodes.find((s) => s.procedureIndex === index)?.cdtCode);
+  const uncoded = codes.flatMap((code, index) => (code === undefined ? [index] : []));
+  if (uncoded.length > 0) warnings.push(`No valid code for procedure ${uncoded.join(', ')}; the estimate needs a code for every procedure`);
+  const estimate =
+    uncoded.length > 0
+      ? null
+      : estimateCoverage({
+          procedures: request.procedures.map((procedure, index) => ({
+            cdtCode: codes[index]!,
+            ...(procedure.toothNumber === undefined ? {} : { toothNumber: procedure.toothNumber }),
+            feeCents: procedure.feeCents,
+          })),
+          coverage: request.coverage,
+        });
+  const needsNarrative = codes.some((code) => code !== undefined && requiresClaimNarrative(code));
+  return { suggestedCodes, narrative: needsNarrative ? output.narrative : null, estimate, warnings };
 }

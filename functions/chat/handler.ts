@@ -1,12 +1,81 @@
 /**
- * chat task API function (scaffolding): answers 501 until the task's handler lands.
+ * Patient chat: a reply as JSON, or as server-sent events when the client sends
+ * `Accept: text/event-stream` (API Gateway response streaming; the handler is streamified).
+ *
+ * Emergencies are decided in plain code before any model is asked: the patient gets
+ * `"escalate": true` and advice to call, even when every provider is down. The model is asked
+ * only for ordinary conversation, and its prompt forbids diagnoses.
+ *
+ * Events of a stream: `delta` (`{"text"}`) as the model writes, then one `done`
+ * (`{"escalate", "usage"}`), or one `error` (`{"error": {"code", "message"}}`) if the provider
+ * fails mid-answer — a stream always ends with `done` or `error`, never just stops.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { Readable } from 'node:stream';
+import { toHttpError } from '#core/errors';
+import { createHttpHandler, route } from '#core/http';
+import type { ModelStreamEvent } from '#core/model-call';
+import { redactForLog } from '#core/observability';
+import { taskFunctionFromEnv } from '#core/task-function';
+import { outcomeHeaders } from '#core/task-runtime';
+import { detectEmergency } from './escalation';
+import { buildChatSystemPrompt, buildChatTurns } from './prompts';
+import { chatRequestSchema, type ChatResponse } from './schemas';
 
-export async function handler(_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  return {
-    statusCode: 501,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ error: { code: 'NotImplemented', message: 'The chat task is not implemented yet' } }),
-  };
+const { runtime, observability } = taskFunctionFromEnv();
+
+export const handler = createHttpHandler({
+  observability,
+  streaming: true,
+  routes: [
+    route({
+      method: 'POST',
+      path: '/v1/chat/messages',
+      body: chatRequestSchema,
+      maxBodyBytes: 512 * 1024,
+      handle: async ({ body, headers, deadline, annotate }) => {
+        const wantsStream = (headers.accept ?? '').includes('text/event-stream');
+        const emergency = detectEmergency(body.messages);
+        if (emergency.escalate) {
+          annotate({ escalate: true, reason: emergency.reasonCode });
+          const response: ChatResponse = { reply: emergency.advice!, escalate: true, escalationReason: emergency.reason, advice: emergency.advice };
+          return wantsStream ? { body: Readable.from([sse('delta', { text: response.reply }), sse('done', { escalate: true, escalationReason: emergency.reason, advice: emergency.advice })]) } : { body: response };
+        }
+
+        const prompt = { practiceId: 'chat', outputKind: 'chat.reply', system: buildChatSystemPrompt(body.practiceName), messages: buildChatTurns(body), deadline };
+        if (!wantsStream) {
+          const answer = await runtime.complete(prompt);
+          annotate({ escalate: false });
+          const response: ChatResponse = { reply: answer.text.trim(), escalate: false, usage: { inputTokens: answer.usage.inputTokens, outputTokens: answer.usage.outputTokens } };
+          return { body: response, headers: outcomeHeaders({ ...answer, cached: false, fallbackUsed: false }) };
+        }
+
+        // Admission and the provider's first event happen before the 200 is sent, so a budget
+        // or provider failure is still an ordinary 429/503 with Retry-After.
+        const events = runtime.stream(prompt);
+        const first = await events.next();
+        annotate({ escalate: false, streamed: true });
+        return { body: Readable.from(sseFrames(first, events)) };
+      },
+    }),
+  ],
+});
+
+async function* sseFrames(first: IteratorResult<ModelStreamEvent>, rest: AsyncGenerator<ModelStreamEvent>): AsyncGenerator<string> {
+  try {
+    let next = first;
+    while (!next.done) {
+      const event = next.value;
+      if (event.type === 'delta') yield sse('delta', { text: event.text });
+      else yield sse('done', { escalate: false, usage: { inputTokens: event.usage.inputTokens, outputTokens: event.usage.outputTokens } });
+      next = await rest.next();
+    }
+  } catch (error) {
+    observability.logger.warn('chat stream failed after it started', redactForLog(error));
+    const mapped = toHttpError(error);
+    yield sse('error', mapped.body);
+  }
+}
+
+function sse(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }

@@ -1,12 +1,70 @@
 /**
- * scheduling task API function (scaffolding): answers 501 until the task's handler lands.
+ * Scheduling task: free-slot search in plain code, and reminder wording from a small model.
+ *
+ * A reminder must always go out: when the model is unavailable, over budget or answers something
+ * unusable, the response is a template reminder with `"source": "template"` instead of an error.
+ * The patient's first name never reaches the model (it writes a placeholder we fill in).
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { GatewayError } from '#core/errors';
+import { createHttpHandler, route } from '#core/http';
+import { redactForLog } from '#core/observability';
+import { taskFunctionFromEnv } from '#core/task-function';
+import { outcomeHeaders } from '#core/task-runtime';
+import { REMINDER_OUTPUT_KIND, REMINDER_SYSTEM_PROMPT, buildReminderUserPrompt, personalizeReminder, smsBudget } from './prompts';
+import { buildTemplateReminder, fitsChannel } from './reminder-template';
+import { reminderModelOutputSchema, reminderRequestSchema, slotsRequestSchema, type ReminderRequest, type ReminderResponse } from './schemas';
+import { findSlots } from './slots';
 
-export async function handler(_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  return {
-    statusCode: 501,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ error: { code: 'NotImplemented', message: 'The scheduling task is not implemented yet' } }),
-  };
+const { runtime, observability } = taskFunctionFromEnv();
+
+export const handler = createHttpHandler({
+  observability,
+  routes: [
+    route({
+      method: 'POST',
+      path: '/v1/scheduling/slots',
+      body: slotsRequestSchema,
+      handle: async ({ body }) => ({ body: findSlots(body, Date.now()) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/scheduling/reminders',
+      body: reminderRequestSchema,
+      handle: async ({ body, identity, deadline, annotate }) => {
+        try {
+          const answer = await runtime.generate({
+            practiceId: identity.practiceId,
+            outputKind: REMINDER_OUTPUT_KIND,
+            system: REMINDER_SYSTEM_PROMPT,
+            messages: [{ role: 'user', content: buildReminderUserPrompt(body) }],
+            schema: reminderModelOutputSchema,
+            domainProblems: (output) => (body.channel === 'sms' && [...output.text].length > smsBudget(body) ? [`the SMS is ${[...output.text].length} characters; at most ${smsBudget(body)} are allowed`] : []),
+            // Reminders for different patients share an entry: the name is not part of what was asked.
+            cacheInput: { ...body, appointment: { ...body.appointment, patientFirstName: body.appointment.patientFirstName === undefined ? undefined : '{firstName}' } },
+            deadline,
+          });
+          const reminder = modelReminder(answer.data, body);
+          if (reminder) {
+            annotate({ source: 'model', cache: answer.cached ? 'hit' : 'miss' });
+            return { body: reminder, headers: outcomeHeaders(answer) };
+          }
+          annotate({ source: 'template', reason: 'unusable-model-text' });
+        } catch (error) {
+          // Our own typed errors (over budget, providers down, bad output) fall back to the template;
+          // anything unexpected is still a bug and surfaces as one.
+          if (!(error instanceof GatewayError)) throw error;
+          observability.logger.warn('reminder model unavailable; sending the template', redactForLog(error));
+          annotate({ source: 'template', reason: error.code });
+        }
+        return { body: buildTemplateReminder(body), headers: { 'x-smartdental-source': 'template' } };
+      },
+    }),
+  ],
+});
+
+function modelReminder(output: { text: string; subject?: string }, request: ReminderRequest): ReminderResponse | undefined {
+  const text = personalizeReminder(output.text, request).trim();
+  if (text === '' || !fitsChannel(request.channel, text)) return undefined;
+  if (request.channel === 'sms') return { channel: 'sms', text, source: 'model' };
+  return { channel: 'email', text, subject: output.subject ?? `Your appointment at ${request.appointment.practiceName}`, source: 'model' };
 }

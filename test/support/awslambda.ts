@@ -18,9 +18,11 @@ class CollectingStream extends Writable {
 }
 
 export function installAwsLambdaGlobal(): void {
-  const global = globalThis as Record<string, unknown>;
-  if (global.awslambda) return;
-  global.awslambda = {
+  // Other packages (the Lambda invoke store) may have created the global already: add to it.
+  const global = globalThis as Record<string, any>;
+  global.awslambda = global.awslambda ?? {};
+  if (typeof global.awslambda.streamifyResponse === 'function') return;
+  Object.assign(global.awslambda, {
     streamifyResponse<T extends (...args: any[]) => any>(handler: T): T {
       (handler as unknown as Record<symbol, boolean>)[STREAMING] = true;
       return handler;
@@ -32,7 +34,7 @@ export function installAwsLambdaGlobal(): void {
         return stream;
       },
     },
-  };
+  });
 }
 
 export interface StreamedResponse {

@@ -1,0 +1,98 @@
+/**
+ * The patient chat end to end in-process: JSON answers, server-sent events parsed as a client
+ * would, escalation before any model call, and a stream cut by the provider ending in an error event.
+ */
+import { DynamoUsageLedger, utcDay } from '../../../functions/core/usage-ledger';
+import { apiEvent, lambdaContext } from '../../support/api-event';
+import { invokeStreaming, type StreamedResponse } from '../../support/awslambda';
+import { startStandIns, type StandIns } from '../../support/stand-ins';
+
+let standIns: StandIns;
+let handler: (...args: any[]) => Promise<unknown>;
+let ledger: DynamoUsageLedger;
+
+async function chat(content: string, accept = 'application/json'): Promise<StreamedResponse> {
+  return invokeStreaming(handler, apiEvent({ resource: '/v1/chat/messages', body: { messages: [{ role: 'user', content }] }, headers: { Accept: accept } }), lambdaContext(30_000));
+}
+
+function parseSse(text: string): Array<{ event: string; data: any }> {
+  return text
+    .split('\n\n')
+    .filter((frame) => frame.trim() !== '')
+    .map((frame) => {
+      const event = /^event: (.+)$/m.exec(frame)?.[1] ?? 'message';
+      const data = JSON.parse(/^data: (.+)$/m.exec(frame)?.[1] ?? 'null');
+      return { event, data };
+    });
+}
+
+beforeAll(async () => {
+  standIns = await startStandIns();
+  handler = standIns.loadHandler('chat');
+  ledger = new DynamoUsageLedger({ doc: standIns.dynamo.doc, tableName: standIns.dynamo.tables.usage });
+});
+afterAll(() => standIns.close());
+beforeEach(() => standIns.simulator.resetStats());
+
+describe('POST /v1/chat/messages', () => {
+  it('answers JSON with the reply and its usage', async () => {
+    const res = await chat('How long does a filling take?');
+    expect(res.statusCode).toBe(200);
+    const body = JSON.parse(res.body);
+    expect(body.escalate).toBe(false);
+    expect(body.reply.length).toBeGreaterThan(0);
+    expect(body.usage.outputTokens).toBe(standIns.simulator.stats().totals.outputTokens);
+  });
+
+  it('streams server-sent events that a client can parse, ending with done and the usage', async () => {
+    const before = await ledger.readTaskDay('chat', utcDay(Date.now()));
+    const res = await chat('Can I bring my kids to the same appointment?', 'text/event-stream');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    const events = parseSse(res.body);
+    expect(events.filter((e) => e.event === 'delta').length).toBeGreaterThan(0);
+    const done = events.at(-1)!;
+    expect(done.event).toBe('done');
+    const served = standIns.simulator.stats().totals;
+    expect(done.data.usage).toEqual({ inputTokens: served.inputTokens, outputTokens: served.outputTokens });
+    const after = await ledger.readTaskDay('chat', utcDay(Date.now()));
+    expect(after.outputTokens - before.outputTokens).toBe(served.outputTokens);
+    expect(after.reservedTokens).toBe(0);
+  });
+
+  it('escalates an emergency in plain code, before and without any model call', async () => {
+    const res = await chat('My face is really swollen on one side and I have a fever of 39');
+    const body = JSON.parse(res.body);
+    expect(res.statusCode).toBe(200);
+    expect(body.escalate).toBe(true);
+    expect(body.advice).toMatch(/call/i);
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+  });
+
+  it('ends a stream the provider cuts with an error event, and charges nothing for it', async () => {
+    standIns.simulator.configure({ faults: { cutStream: 1 } });
+    try {
+      const before = await ledger.readTaskDay('chat', utcDay(Date.now()));
+      const res = await chat('What are your opening hours on Saturday?', 'text/event-stream');
+      const events = parseSse(res.body);
+      expect(events.at(-1)!.event).toBe('error');
+      expect(events.at(-1)!.data.error.code).toBeDefined();
+      const after = await ledger.readTaskDay('chat', utcDay(Date.now()));
+      expect(after.reservedTokens).toBe(0);
+      expect(after.inputTokens).toBe(before.inputTokens);
+    } finally {
+      standIns.simulator.configure({ faults: { cutStream: 0 } });
+    }
+  });
+
+  it('rejects a conversation that does not end with the patient, with 400 before any model call', async () => {
+    const res = await invokeStreaming(
+      handler,
+      apiEvent({ resource: '/v1/chat/messages', body: { messages: [{ role: 'assistant', content: 'Hello' }] } }),
+      lambdaContext(),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body).error.message).toMatch(/last message/);
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+  });
+});

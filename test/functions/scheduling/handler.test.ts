@@ -1,0 +1,79 @@
+/** The scheduling task end to end in-process: plain-code slots, model reminders with a template fallback. */
+import { apiEvent, lambdaContext } from '../../support/api-event';
+import { startStandIns, type StandIns } from '../../support/stand-ins';
+
+type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
+
+let standIns: StandIns;
+let handler: Handler;
+
+async function post(resource: string, body: unknown) {
+  const res = await handler(apiEvent({ resource, body }), lambdaContext(15_000));
+  return { ...res, json: JSON.parse(res.body) };
+}
+
+beforeAll(async () => {
+  standIns = await startStandIns();
+  handler = standIns.loadHandler<Handler>('scheduling');
+});
+afterAll(() => standIns.close());
+beforeEach(() => standIns.simulator.resetStats());
+
+const reminder = (channel: 'sms' | 'email', start = '2030-03-04T15:30:00Z') => ({
+  appointment: { start, timeZone: 'America/Chicago', procedureDescription: 'cleaning and check-up', practiceName: 'Bright Smiles Dental', patientFirstName: 'Marisol' },
+  channel,
+});
+
+describe('POST /v1/scheduling/slots', () => {
+  it('finds free slots inside working hours that never overlap an appointment, without a model', async () => {
+    const res = await post('/v1/scheduling/slots', {
+      timeZone: 'America/New_York',
+      workingHours: [{ day: 'monday', start: '09:00', end: '12:00' }],
+      appointments: [{ start: '2030-03-04T14:00:00Z', end: '2030-03-04T15:00:00Z' }],
+      durationMinutes: 60,
+      horizonDays: 7,
+      from: '2030-03-03T00:00:00Z',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json.slots.length).toBeGreaterThan(0);
+    for (const slot of res.json.slots) {
+      const [start, end] = [Date.parse(slot.start), Date.parse(slot.end)];
+      expect(end - start).toBe(3_600_000);
+      expect(start >= Date.parse('2030-03-04T15:00:00Z') || end <= Date.parse('2030-03-04T14:00:00Z')).toBe(true);
+    }
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+  });
+});
+
+describe('POST /v1/scheduling/reminders', () => {
+  it('words an SMS with the model, fills in the first name the model never saw, within 160 characters', async () => {
+    const res = await post('/v1/scheduling/reminders', reminder('sms'));
+    expect(res.statusCode).toBe(200);
+    expect(res.json.source).toBe('model');
+    expect([...res.json.text].length).toBeLessThanOrEqual(160);
+    expect(res.json.text).toContain('Marisol');
+    expect(res.json.text).not.toContain('{firstName}');
+    expect(standIns.simulator.stats().totals.requests).toBe(1);
+  });
+
+  it('returns a template reminder instead of an error when every provider is down', async () => {
+    standIns.simulator.configure({ faults: { serverError: 1 } });
+    try {
+      const res = await post('/v1/scheduling/reminders', reminder('email', '2030-04-01T15:30:00Z'));
+      expect(res.statusCode).toBe(200);
+      expect(res.json.source).toBe('template');
+      expect(res.json.subject).toBeTruthy();
+      expect(res.json.text).toContain('Bright Smiles Dental');
+    } finally {
+      standIns.simulator.configure({ faults: { serverError: 0 } });
+    }
+  });
+
+  it('rejects an unknown channel and a bad time zone with 400', async () => {
+    expect((await post('/v1/scheduling/reminders', { ...reminder('sms'), channel: 'fax' })).statusCode).toBe(400);
+    const badZone = reminder('sms');
+    badZone.appointment.timeZone = 'Mars/Olympus_Mons';
+    expect((await post('/v1/scheduling/reminders', badZone)).statusCode).toBe(400);
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+  });
+});
