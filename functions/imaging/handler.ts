@@ -1,12 +1,73 @@
 /**
- * imaging task API function (scaffolding): answers 501 until the task's handler lands.
+ * Imaging task, API function: accepts radiographs, answers job status, hands out upload URLs.
+ *
+ * `POST /v1/imaging/analyses` checks the image (format by its bytes, completeness, dimensions,
+ * size), stores it, writes a `queued` job and queues a reference for the worker: 202 with the
+ * job id. `GET /v1/imaging/analyses/{jobId}` reads the job (404 for an unknown id or another
+ * practice's job). `POST /v1/imaging/uploads` presigns a size-limited PUT for images over the
+ * 4 MB inline limit. This function holds no provider key and never calls a model; the worker
+ * (worker.ts) does.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { DynamoJobStore } from '#core/job-store';
+import { ENV, requireEnv } from '#core/env';
+import { createHttpHandler, route } from '#core/http';
+import { RouteIdempotency } from '#core/idempotency';
+import { SqsJobQueue } from '#core/job-queue';
+import { S3ObjectStore, s3ClientFromEnv } from '#core/object-store';
+import { taskFunctionFromEnv } from '#core/task-function';
+import { readObjectBounded } from './image-objects';
+import { ImagingJobIntake } from './job-intake';
+import { INLINE_IMAGE_MAX_BYTES, analysisRequestSchema, uploadRequestSchema } from './schemas';
 
-export async function handler(_event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  return {
-    statusCode: 501,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ error: { code: 'NotImplemented', message: 'The imaging task is not implemented yet' } }),
-  };
-}
+const { observability, doc } = taskFunctionFromEnv({ usesModels: false });
+const bucket = requireEnv(ENV.imagesBucket);
+const s3 = s3ClientFromEnv();
+const intake = new ImagingJobIntake({
+  jobs: new DynamoJobStore({ doc, tableName: requireEnv(ENV.jobsTable) }),
+  queue: new SqsJobQueue({ queueUrl: requireEnv(ENV.imagingQueueUrl) }),
+  images: new S3ObjectStore({ bucket, client: s3 }),
+  readUpload: (key, maxBytes) => readObjectBounded(s3, bucket, key, maxBytes),
+  logger: observability.logger,
+});
+const cacheTable = process.env[ENV.cacheTable];
+const idempotency = cacheTable ? new RouteIdempotency({ tableName: cacheTable, doc }) : undefined;
+
+/**
+ * Base64 JSON of a 4 MiB image is about 5.6 MB; a little more leaves room for the other fields.
+ * A larger body is a 413 before it is parsed (API Gateway's own limit is 10 MB).
+ */
+const ANALYSIS_MAX_BODY_BYTES = Math.ceil(INLINE_IMAGE_MAX_BYTES / 3) * 4 + 64 * 1024;
+const ANALYSES_ROUTE = 'POST /v1/imaging/analyses';
+
+export const handler = createHttpHandler({
+  observability,
+  routes: [
+    route({
+      method: 'POST',
+      path: '/v1/imaging/analyses',
+      body: analysisRequestSchema,
+      maxBodyBytes: ANALYSIS_MAX_BODY_BYTES,
+      handle: async ({ body, identity, headers, deadline, annotate }) => {
+        const accept = async () => {
+          const accepted = await intake.submit(identity.practiceId, body);
+          annotate({ jobId: accepted.jobId, format: accepted.header.format, width: accepted.header.width, height: accepted.header.height });
+          return { statusCode: 202, body: { jobId: accepted.jobId, status: accepted.status } };
+        };
+        // A retried submit with the same Idempotency-Key gets the first job back, not a second job.
+        if (!idempotency) return accept();
+        return idempotency.run({ key: headers['idempotency-key'], practiceId: identity.practiceId, route: ANALYSES_ROUTE, body, deadline }, accept);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/imaging/analyses/{jobId}',
+      handle: async ({ pathParameters, identity }) => ({ body: await intake.status(pathParameters.jobId ?? '', identity.practiceId) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/imaging/uploads',
+      body: uploadRequestSchema,
+      handle: async ({ body, identity }) => ({ body: await intake.presignUpload(identity.practiceId, body) }),
+    }),
+  ],
+});

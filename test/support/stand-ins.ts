@@ -8,11 +8,24 @@ import { resolveCatalog, functionConfigFor, type TaskName } from '../../lib/cata
 import { ENV } from '../../functions/core/env';
 import { startSecretsManager, type SecretsManagerStandIn } from '../../local/secrets-manager';
 import { startProviderSimulator, type ProviderSimulator, type ProviderSimulatorOptions } from '../../local/simulator/index';
+import { startObjectStore, type LocalObjectStore } from '../../local/object-store';
+import { LocalQueue, startSqsEndpoint, type SqsEndpoint } from '../../local/sqs';
 import { startDynamoHarness, type DynamoHarness } from './dynamo';
 import { installAwsLambdaGlobal } from './awslambda';
 
+/** The imaging queue (with its dead-letter queue) behind a local SQS endpoint, and the images bucket. */
+export interface ImagingStandIns {
+  queue: LocalQueue;
+  deadLetterQueue: LocalQueue;
+  sqs: SqsEndpoint;
+  objects: LocalObjectStore;
+  bucket: string;
+}
+
 export interface StandIns {
   dynamo: DynamoHarness;
+  /** Present when started with `{ imaging: true }`; its env (queue URL, bucket, endpoints) is in `envFor`. */
+  imaging?: ImagingStandIns;
   secrets: SecretsManagerStandIn;
   simulator: ProviderSimulator;
   /** The simulated key of a task and provider entry (`sim-clinical-openai`). */
@@ -28,7 +41,14 @@ export interface StandIns {
 
 const PROVIDER_ENTRIES = ['openai', 'anthropic', 'openai-compatible'];
 
-export async function startStandIns(options: { simulator?: ProviderSimulatorOptions; catalog?: Parameters<typeof resolveCatalog>[0] } = {}): Promise<StandIns> {
+export interface StandInsOptions {
+  simulator?: ProviderSimulatorOptions;
+  catalog?: Parameters<typeof resolveCatalog>[0];
+  /** Also start the imaging queue (SQS JSON endpoint, redrive after the catalog's maxReceiveCount) and the object store. */
+  imaging?: boolean;
+}
+
+export async function startStandIns(options: StandInsOptions = {}): Promise<StandIns> {
   installAwsLambdaGlobal();
   const catalog = resolveCatalog(options.catalog);
   const keyOf = (task: TaskName, entry: string) => `sim-${task}-${entry}`;
@@ -45,8 +65,18 @@ export async function startStandIns(options: { simulator?: ProviderSimulatorOpti
     startProviderSimulator({ keys, latency: { fixedMs: 0, jitterMs: 0 }, ...options.simulator }),
   ]);
 
+  const imaging = options.imaging ? await startImagingStandIns(catalog.byName.imaging.worker?.maxReceiveCount ?? 4) : undefined;
+
   const envFor = (task: TaskName, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
     const config = catalog.byName[task];
+    const imagingEnv: NodeJS.ProcessEnv = imaging
+      ? {
+          [ENV.imagingQueueUrl]: imaging.sqs.queueUrl(imaging.queue.name),
+          [ENV.imagesBucket]: imaging.bucket,
+          AWS_ENDPOINT_URL_SQS: imaging.sqs.endpoint,
+          AWS_ENDPOINT_URL_S3: imaging.objects.endpoint,
+        }
+      : {};
     return {
       ...process.env,
       [ENV.task]: task,
@@ -60,12 +90,14 @@ export async function startStandIns(options: { simulator?: ProviderSimulatorOpti
       [ENV.providerBaseUrls]: JSON.stringify({ openai: simulator.openaiBaseUrl, anthropic: simulator.anthropicBaseUrl, 'openai-compatible': simulator.openaiBaseUrl }),
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      ...imagingEnv,
       ...overrides,
     };
   };
 
   return {
     dynamo,
+    imaging,
     secrets,
     simulator,
     keyOf,
@@ -79,7 +111,14 @@ export async function startStandIns(options: { simulator?: ProviderSimulatorOpti
       return loaded!.handler;
     },
     async close() {
-      await Promise.all([dynamo.close(), secrets.close(), simulator.close()]);
+      await Promise.all([dynamo.close(), secrets.close(), simulator.close(), imaging?.sqs.close(), imaging?.objects.close()]);
     },
   };
+}
+
+async function startImagingStandIns(maxReceiveCount: number): Promise<ImagingStandIns> {
+  const deadLetterQueue = new LocalQueue({ name: 'smartdental-test-imaging-dlq', visibilityTimeoutMs: 60_000 });
+  const queue = new LocalQueue({ name: 'smartdental-test-imaging', visibilityTimeoutMs: 60_000, redrive: { deadLetterQueue, maxReceiveCount } });
+  const [sqs, objects] = await Promise.all([startSqsEndpoint({ queues: [queue, deadLetterQueue], port: 0 }), startObjectStore({ port: 0 })]);
+  return { queue, deadLetterQueue, sqs, objects, bucket: 'smartdental-test-images' };
 }

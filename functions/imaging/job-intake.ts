@@ -1,0 +1,156 @@
+/**
+ * The API side of the imaging pipeline: accept a radiograph, create its job, queue it.
+ *
+ * The API function only runs the header checks ({@link checkImageHeader}: real format against
+ * the declared one, complete structure, dimensions, byte size) and stores the image as sent;
+ * decoding and downscaling happen in the worker. Decoding a 50-megapixel radiograph takes
+ * hundreds of MB and seconds of CPU, which the worker has (1 GB, 120 s) and the API function,
+ * which must answer 202 quickly in 512 MB, does not. Both sides use the same pixel cap, so a
+ * job accepted here is one the worker can decode.
+ *
+ * Nothing is left half-written: the image is stored first, then the job, then the message; a
+ * failure at any step undoes what came before it (or, once the job exists, marks it failed), so
+ * a caller who saw a 5xx owns no job, and a job that exists is one the worker will finish.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { BadRequestError, DependencyUnavailableError, NotFoundError } from '#core/errors';
+import { redactForLog } from '#core/observability';
+import type { ImagingJob, JobQueue, JobStore, ObjectStore } from '#core/ports';
+import { DEFAULT_MAX_PIXELS, checkImageHeader, type ImageHeader } from './image-intake';
+import { contentTypeOfKey, imageKeyFor, isUploadKeyOf, uploadKeyFor } from './image-objects';
+import {
+  INLINE_IMAGE_MAX_BYTES,
+  UPLOAD_MAX_BYTES,
+  jobIdSchema,
+  type AnalysisAccepted,
+  type AnalysisJob,
+  type AnalysisRequest,
+  type UploadRequest,
+  type UploadResponse,
+} from './schemas';
+
+/** Pixel cap shared with the worker: the decompression-bomb guard, checked from the header. */
+export const IMAGING_MAX_PIXELS = DEFAULT_MAX_PIXELS;
+/** How long a presigned upload URL stays valid. */
+export const UPLOAD_URL_TTL_SECONDS = 15 * 60;
+
+export interface JobIntakeDeps {
+  jobs: JobStore;
+  queue: JobQueue;
+  images: ObjectStore;
+  /** Reads an upload, refusing more than `maxBytes` (see readObjectBounded). */
+  readUpload(key: string, maxBytes: number): Promise<Uint8Array | undefined>;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface AcceptedAnalysis extends AnalysisAccepted {
+  header: ImageHeader;
+}
+
+export class ImagingJobIntake {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: JobIntakeDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async submit(practiceId: string, request: AnalysisRequest): Promise<AcceptedAnalysis> {
+    const jobId = newJobId();
+    let header: ImageHeader;
+    let imageKey: string;
+    let storedInline = false;
+    if (request.image) {
+      const bytes = decodeBase64(request.image.dataBase64);
+      header = checkImageHeader(bytes, request.image.contentType, { maxBytes: INLINE_IMAGE_MAX_BYTES, maxPixels: IMAGING_MAX_PIXELS });
+      imageKey = imageKeyFor(practiceId, jobId, request.image.contentType);
+      await this.deps.images.put(imageKey, bytes, request.image.contentType);
+      storedInline = true;
+    } else {
+      const uploadKey = request.uploadKey!;
+      const contentType = contentTypeOfKey(uploadKey);
+      // Another practice's key reads exactly like a key that was never handed out.
+      const noUpload = () => new BadRequestError('No upload with that key for this practice: PUT the image to the uploadUrl from POST /v1/imaging/uploads first');
+      if (!isUploadKeyOf(uploadKey, practiceId) || !contentType) throw noUpload();
+      const bytes = await this.deps.readUpload(uploadKey, UPLOAD_MAX_BYTES);
+      if (!bytes) throw noUpload();
+      header = checkImageHeader(bytes, contentType, { maxBytes: UPLOAD_MAX_BYTES, maxPixels: IMAGING_MAX_PIXELS });
+      // The upload is the job's image: copying 25 MB would only cost time.
+      imageKey = uploadKey;
+    }
+
+    const at = new Date(this.now()).toISOString();
+    const job: ImagingJob = { jobId, practiceId, status: 'queued', modality: request.modality, imageKey, createdAt: at, updatedAt: at, attempts: 0 };
+    try {
+      await this.deps.jobs.create(job);
+    } catch (error) {
+      if (storedInline) await this.quietly('delete the image of a job that was not created', () => this.deps.images.delete(imageKey));
+      throw asUnavailable(error, 'The imaging job store is unavailable; retry shortly');
+    }
+
+    try {
+      await this.deps.queue.send({ jobId, practiceId });
+    } catch (error) {
+      // The caller gets a 503 and never sees this id; the job must not wait forever as queued.
+      await this.quietly('fail a job that could not be queued', () =>
+        this.deps.jobs.fail(jobId, { code: 'NotQueued', message: 'The imaging queue did not accept the job; it was not analysed' }, this.now()),
+      );
+      if (storedInline) await this.quietly('delete the image of a job that was not queued', () => this.deps.images.delete(imageKey));
+      throw asUnavailable(error, 'The imaging queue did not accept the job; retry shortly');
+    }
+    return { jobId, status: 'queued', header };
+  }
+
+  /** The job as the caller may see it; an invalid id, an unknown job or another practice's job is a 404. */
+  async status(jobId: string, practiceId: string): Promise<AnalysisJob> {
+    const notFound = () => new NotFoundError('No imaging job with that id');
+    if (!jobIdSchema.safeParse(jobId).success) throw notFound();
+    const job = await this.deps.jobs.get(jobId, practiceId);
+    if (!job) throw notFound();
+    const view: AnalysisJob = { jobId: job.jobId, status: job.status };
+    if (job.status === 'succeeded' && job.result !== undefined) view.result = job.result as AnalysisJob['result'];
+    if (job.status === 'failed' && job.error) view.error = { code: job.error.code, message: job.error.message };
+    return view;
+  }
+
+  /** A presigned PUT for exactly the size the caller announced, scoped to the caller's practice. */
+  async presignUpload(practiceId: string, request: UploadRequest): Promise<UploadResponse> {
+    const uploadKey = uploadKeyFor(practiceId, request.contentType);
+    const uploadUrl = await this.deps.images.presignPut(uploadKey, request.contentType, request.sizeBytes, UPLOAD_URL_TTL_SECONDS);
+    return { uploadKey, uploadUrl, expiresAt: new Date(this.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString(), maxBytes: request.sizeBytes };
+  }
+
+  /** Undo steps are best effort: the caller's answer is already decided by the step that failed. */
+  private async quietly(what: string, undo: () => Promise<unknown>): Promise<void> {
+    try {
+      await undo();
+    } catch (error) {
+      this.deps.logger.warn(`could not ${what}`, redactForLog(error));
+    }
+  }
+}
+
+/** 32 hex characters: a UUID without dashes, which jobIdSchema and the job store both accept. */
+export function newJobId(): string {
+  return randomUUID().replace(/-/g, '');
+}
+
+/**
+ * Strict base64: the schema already limits the alphabet; this refuses lengths that cannot be
+ * base64 and non-canonical trailing bits, which Buffer.from would otherwise quietly drop.
+ */
+export function decodeBase64(text: string): Uint8Array {
+  const unpadded = text.replace(/=+$/, '');
+  const bytes = Buffer.from(text, 'base64');
+  const padded = unpadded.length !== text.length;
+  if (unpadded.length % 4 === 1 || (padded && text.length % 4 !== 0) || bytes.toString('base64').replace(/=+$/, '') !== unpadded) {
+    throw new BadRequestError('image.dataBase64 is not valid base64');
+  }
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function asUnavailable(error: unknown, message: string): unknown {
+  if (error instanceof DependencyUnavailableError) return error;
+  return new DependencyUnavailableError(message, { retryAfterSeconds: 1, cause: error });
+}

@@ -1,0 +1,225 @@
+/**
+ * The imaging API function end to end in-process: the real handler module with the stack's
+ * environment, dynalite for jobs, the local SQS endpoint and object store behind the official
+ * SDK clients. Every refusal is checked to leave no job, no stored image and no queue message.
+ */
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoJobStore } from '../../../functions/core/job-store';
+import { apiEvent, lambdaContext } from '../../support/api-event';
+import { startStandIns, type ImagingStandIns, type StandIns } from '../../support/stand-ins';
+import { buildDicom } from '../../support/dicom';
+import { base64, dicomBytes, jpegBytes, pngBytes } from './radiographs';
+
+type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
+
+let standIns: StandIns;
+let imaging: ImagingStandIns;
+let handler: Handler;
+let jobs: DynamoJobStore;
+
+async function call(options: Parameters<typeof apiEvent>[0]) {
+  const res = await handler(apiEvent(options), lambdaContext(9_000));
+  return { ...res, json: JSON.parse(res.body) };
+}
+const submit = (body: unknown, practiceId = 'practice-a', headers?: Record<string, string>) => call({ resource: '/v1/imaging/analyses', body, practiceId, headers });
+const status = (jobId: string, practiceId = 'practice-a') =>
+  call({ method: 'GET', resource: '/v1/imaging/analyses/{jobId}', path: `/v1/imaging/analyses/${jobId}`, pathParameters: { jobId }, practiceId });
+const presign = (body: unknown, practiceId = 'practice-a') => call({ resource: '/v1/imaging/uploads', body, practiceId });
+
+async function jobCount(): Promise<number> {
+  const out = await standIns.dynamo.doc.send(new ScanCommand({ TableName: standIns.dynamo.tables.jobs, Select: 'COUNT' }));
+  return out.Count ?? 0;
+}
+
+/** Jobs, stored images and queue messages: what a refused request must leave unchanged. */
+async function footprint() {
+  return { jobs: await jobCount(), images: (await imaging.objects.listKeys(imaging.bucket)).filter((k) => k.startsWith('images/')).length, queued: imaging.queue.depth().depth };
+}
+
+beforeAll(async () => {
+  standIns = await startStandIns({ imaging: true });
+  imaging = standIns.imaging!;
+  handler = standIns.loadHandler<Handler>('imaging');
+  jobs = new DynamoJobStore({ doc: standIns.dynamo.doc, tableName: standIns.dynamo.tables.jobs });
+});
+afterAll(() => standIns.close());
+beforeEach(() => imaging.queue.purge());
+
+describe('POST /v1/imaging/analyses with an inline image', () => {
+  it.each([
+    ['PNG', 'image/png', () => pngBytes(300, 200), 'png'],
+    ['JPEG', 'image/jpeg', () => jpegBytes(320, 240), 'jpg'],
+    ['DICOM', 'application/dicom', () => dicomBytes(128, 96), 'dcm'],
+  ])('accepts a %s: 202, a queued job, the image stored, a reference queued', async (_label, contentType, bytes, extension) => {
+    const image = bytes();
+    const res = await submit({ modality: 'bitewing', image: { contentType, dataBase64: base64(image) } });
+    expect(res.statusCode).toBe(202);
+    expect(res.json).toEqual({ jobId: expect.stringMatching(/^[0-9a-f]{32}$/), status: 'queued' });
+    const { jobId } = res.json;
+
+    const job = await jobs.get(jobId, 'practice-a');
+    expect(job).toMatchObject({ status: 'queued', modality: 'bitewing', imageKey: `images/practice-a/${jobId}.${extension}`, attempts: 0 });
+    const stored = await imaging.objects.getObject(imaging.bucket, job!.imageKey);
+    expect(new Uint8Array(stored!.body)).toEqual(image);
+
+    const messages = imaging.queue.peek();
+    expect(messages.map((m) => JSON.parse(m.body))).toEqual([{ jobId, practiceId: 'practice-a' }]);
+
+    const read = await status(jobId);
+    expect(read.statusCode).toBe(200);
+    expect(read.json).toEqual({ jobId, status: 'queued' });
+  });
+
+  it.each([
+    ['a PNG declared as JPEG', { contentType: 'image/jpeg', dataBase64: base64(pngBytes(100, 100)) }, 400, /declared as image\/jpeg is actually a PNG/],
+    ['a truncated DICOM', { contentType: 'application/dicom', dataBase64: base64(dicomBytes(128, 128).subarray(0, 2_000)) }, 400, /DICOM .*(truncated|holds \d+ bytes)/],
+    ['a compressed DICOM', { contentType: 'application/dicom', dataBase64: base64(buildDicom({ rows: 96, columns: 96, transferSyntaxUid: '1.2.840.10008.1.2.4.50' })) }, 400, /JPEG Baseline.*not supported/],
+    ['an image under 64×64', { contentType: 'image/png', dataBase64: base64(pngBytes(32, 32)) }, 400, /32.*64|64.*32/],
+    ['invalid base64 (misplaced padding)', { contentType: 'image/png', dataBase64: 'iVBORw0KGgoR==' }, 400, /not valid base64/],
+    ['invalid base64 (stray trailing bits)', { contentType: 'image/png', dataBase64: 'iVBORw0KGgp=' }, 400, /not valid base64/],
+    ['bytes that are no image', { contentType: 'image/png', dataBase64: base64(new Uint8Array(512).fill(7)) }, 415, /not a JPEG, PNG or DICOM/],
+  ])('refuses %s with a clear 4xx and leaves nothing behind', async (_label, image, statusCode, message) => {
+    const before = await footprint();
+    const res = await submit({ modality: 'periapical', image });
+    expect(res.statusCode).toBe(statusCode);
+    expect(res.json.error.message).toMatch(message);
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('refuses a body over the inline limit with 413 before reading it', async () => {
+    const before = await footprint();
+    const huge = 'A'.repeat(6 * 1024 * 1024);
+    const res = await call({ resource: '/v1/imaging/analyses', rawBody: JSON.stringify({ modality: 'panoramic', image: { contentType: 'image/png', dataBase64: huge } }) });
+    expect(res.statusCode).toBe(413);
+    expect(res.json.error.message).toMatch(/at most/);
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('refuses a body with both or neither of image and uploadKey', async () => {
+    const neither = await submit({ modality: 'bitewing' });
+    const both = await submit({ modality: 'bitewing', image: { contentType: 'image/png', dataBase64: base64(pngBytes(80, 80)) }, uploadKey: 'uploads/practice-a/0123456789abcdef0123456789abcdef.png' });
+    for (const res of [neither, both]) {
+      expect(res.statusCode).toBe(400);
+      expect(res.json.error.message).toMatch(/exactly one of image/);
+    }
+  });
+
+  it('replays the first answer for a retried Idempotency-Key and creates no second job', async () => {
+    const body = { modality: 'bitewing', image: { contentType: 'image/png', dataBase64: base64(pngBytes(90, 90)) } };
+    const first = await submit(body, 'practice-a', { 'Idempotency-Key': 'submit-xray-1' });
+    const jobsAfterFirst = await jobCount();
+    const retry = await submit(body, 'practice-a', { 'Idempotency-Key': 'submit-xray-1' });
+    expect(first.statusCode).toBe(202);
+    expect(retry.statusCode).toBe(202);
+    expect(retry.json.jobId).toBe(first.json.jobId);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(await jobCount()).toBe(jobsAfterFirst);
+    expect(imaging.queue.depth().depth).toBe(1);
+
+    const reused = await submit({ ...body, modality: 'panoramic' }, 'practice-a', { 'Idempotency-Key': 'submit-xray-1' });
+    expect(reused.statusCode).toBe(422);
+  });
+});
+
+describe('uploads', () => {
+  it('presigns a size-limited PUT; the uploaded image is analysed by its uploadKey', async () => {
+    const image = pngBytes(400, 300);
+    const presigned = await presign({ contentType: 'image/png', sizeBytes: image.length });
+    expect(presigned.statusCode).toBe(200);
+    expect(presigned.json).toEqual({
+      uploadKey: expect.stringMatching(/^uploads\/practice-a\/[0-9a-f]{32}\.png$/),
+      uploadUrl: expect.stringContaining(`/${imaging.bucket}/uploads/practice-a/`),
+      expiresAt: expect.any(String),
+      maxBytes: image.length,
+    });
+    expect(Date.parse(presigned.json.expiresAt)).toBeGreaterThan(Date.now());
+
+    const tooBig = await fetch(presigned.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: new Uint8Array(image.length + 1) });
+    expect(tooBig.status).toBe(400);
+    const put = await fetch(presigned.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: image });
+    expect(put.status).toBe(200);
+
+    const res = await submit({ modality: 'cephalometric', uploadKey: presigned.json.uploadKey });
+    expect(res.statusCode).toBe(202);
+    const job = await jobs.get(res.json.jobId, 'practice-a');
+    expect(job).toMatchObject({ status: 'queued', modality: 'cephalometric', imageKey: presigned.json.uploadKey });
+    expect(imaging.queue.peek().map((m) => JSON.parse(m.body))).toEqual([{ jobId: res.json.jobId, practiceId: 'practice-a' }]);
+  });
+
+  it('checks the uploaded bytes against the type the upload was asked for', async () => {
+    const presigned = await presign({ contentType: 'image/jpeg', sizeBytes: 100_000 });
+    await fetch(presigned.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/jpeg' }, body: pngBytes(100, 100) });
+    const before = await footprint();
+    const res = await submit({ modality: 'bitewing', uploadKey: presigned.json.uploadKey });
+    expect(res.statusCode).toBe(400);
+    expect(res.json.error.message).toMatch(/actually a PNG/);
+    expect(await footprint()).toEqual(before);
+  });
+
+  it("answers another practice's upload key exactly like a key that was never uploaded", async () => {
+    const image = pngBytes(100, 100);
+    const presigned = await presign({ contentType: 'image/png', sizeBytes: image.length }, 'practice-b');
+    await fetch(presigned.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: image });
+    const before = await footprint();
+
+    const stolen = await submit({ modality: 'bitewing', uploadKey: presigned.json.uploadKey }, 'practice-a');
+    const neverUploaded = await submit({ modality: 'bitewing', uploadKey: (await presign({ contentType: 'image/png', sizeBytes: 10 })).json.uploadKey });
+    const madeUp = await submit({ modality: 'bitewing', uploadKey: 'images/practice-a/0123456789abcdef0123456789abcdef.png' });
+    for (const res of [stolen, neverUploaded, madeUp]) {
+      expect(res.statusCode).toBe(400);
+      expect(res.json.error.message).toMatch(/No upload with that key/);
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('refuses with 413 an uploaded object over 25 MB, which a presigned PUT in S3 would not have stopped', async () => {
+    const uploadKey = 'uploads/practice-a/00000000000000000000000000000025.png';
+    const oversized = new Uint8Array(25 * 1024 * 1024 + 1);
+    oversized.set(pngBytes(64, 64));
+    const put = await fetch(`${imaging.objects.endpoint}/${imaging.bucket}/${uploadKey}`, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: oversized });
+    expect(put.status).toBe(200);
+    const before = await footprint();
+    const res = await submit({ modality: 'panoramic', uploadKey });
+    expect(res.statusCode).toBe(413);
+    expect(res.json.error.message).toMatch(/over 26214400 bytes/);
+    expect(await footprint()).toEqual(before);
+  });
+
+  it('refuses an upload request over 25 MB', async () => {
+    const res = await presign({ contentType: 'image/png', sizeBytes: 26 * 1024 * 1024 });
+    expect(res.statusCode).toBe(400);
+    expect(res.json.error.message).toMatch(/sizeBytes/);
+  });
+});
+
+describe('GET /v1/imaging/analyses/{jobId}', () => {
+  it("answers 404 for another practice's job, an unknown id and a malformed id", async () => {
+    const created = await submit({ modality: 'bitewing', image: { contentType: 'image/png', dataBase64: base64(pngBytes(80, 80)) } });
+    expect((await status(created.json.jobId)).statusCode).toBe(200);
+    for (const res of [await status(created.json.jobId, 'practice-b'), await status('0123456789abcdef0123456789abcdef'), await status('../../etc')]) {
+      expect(res.statusCode).toBe(404);
+      expect(res.json.error.code).toBe('NotFound');
+    }
+  });
+});
+
+describe('when the queue refuses the job', () => {
+  it('answers 503, marks the job failed and removes its image', async () => {
+    const broken = standIns.loadHandler<Handler>('imaging', 'handler', { IMAGING_QUEUE_URL: imaging.sqs.queueUrl('no-such-queue') });
+    const before = await footprint();
+    const res = await broken(
+      apiEvent({ resource: '/v1/imaging/analyses', body: { modality: 'bitewing', image: { contentType: 'image/png', dataBase64: base64(pngBytes(70, 70)) } } }),
+      lambdaContext(9_000),
+    );
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['Retry-After'] ?? res.headers['retry-after']).toBeDefined();
+    const after = await footprint();
+    expect(after.images).toBe(before.images);
+    expect(after.queued).toBe(0);
+    // The job row exists (ids are never reused) but can never be mistaken for pending work.
+    const scan = await standIns.dynamo.doc.send(new ScanCommand({ TableName: standIns.dynamo.tables.jobs }));
+    const notQueued = (scan.Items ?? []).filter((item) => item.errorCode === 'NotQueued');
+    expect(notQueued).toHaveLength(1);
+    expect(notQueued[0]!.status).toBe('failed');
+  });
+});
