@@ -105,7 +105,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   const corsHeaders = {
     'access-control-allow-origin': allowedOrigin,
     'access-control-allow-headers': 'Authorization, Content-Type, Accept, Idempotency-Key, X-Request-Id',
-    'access-control-expose-headers': 'x-amzn-RequestId, Retry-After',
+    'access-control-expose-headers': 'x-amzn-RequestId, x-amzn-ErrorType, Retry-After',
   };
 
   function answer(res: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -118,8 +118,10 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   }
 
   /** API Gateway's own error shape (`message`) plus the gateway's `error` object for the front end. */
+  /** API Gateway marks its own answers with `x-amzn-ErrorType`; so does this one, so callers can tell them from the function's. */
   function gatewayError(res: ServerResponse, statusCode: number, code: string, message: string, gatewayMessage: string, headers: Record<string, string> = {}): void {
-    answer(res, statusCode, { message: gatewayMessage, error: { code, message } }, headers);
+    const errorType = code.endsWith('Exception') ? code : `${code}Exception`;
+    answer(res, statusCode, { message: gatewayMessage, error: { code, message } }, { 'x-amzn-ErrorType': errorType, ...headers });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -200,7 +202,6 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       if (error instanceof FunctionThrottledError) {
         gatewayError(res, 429, 'TooManyRequestsException', `The ${route.functionId} function is at its concurrency limit of ${fn.spec.concurrencyLimit}; retry shortly`, 'Rate Exceeded.', {
           'retry-after': '1',
-          'x-amzn-ErrorType': 'TooManyRequestsException',
         });
       } else if (error instanceof FunctionTimeoutError) {
         gatewayError(res, 504, 'FunctionTimeout', `The ${route.functionId} function timed out after ${fn.spec.timeoutSeconds} s`, 'Endpoint request timed out');

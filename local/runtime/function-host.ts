@@ -60,6 +60,7 @@ class RelayResponseStream extends Writable {
 }
 
 type StreamingHandler = ((event: unknown, stream: RelayResponseStream, context: Context) => Promise<unknown>) & { [STREAMING_HANDLER]?: string };
+type BufferedHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 (globalThis as Record<string, unknown>).awslambda = {
   streamifyResponse<T extends StreamingHandler>(handler: T): T {
@@ -100,7 +101,7 @@ async function invoke(handler: StreamingHandler, request: HostRequest): Promise<
     if (!stream.writableEnded) await new Promise<void>((resolve) => stream.end(resolve));
     return;
   }
-  const result = await handler(request.event, undefined as never, context);
+  const result = await (handler as unknown as BufferedHandler)(request.event, context);
   post({ type: 'result', id: request.id, result });
 }
 

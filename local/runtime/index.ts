@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resolveCatalog, functionConfigFor, type ResolveOptions, type TaskConfig } from '../../lib/catalog';
 import { ENV } from '../../functions/core/env';
+import { OPS_ROUTES } from '../../functions/ops/route-schemas';
 import { createDocumentClient } from '../../functions/core/dynamo';
 import { DynamoUsageLedger } from '../../functions/core/usage-ledger';
 import type { TaskName } from '../../functions/core/task-config';
@@ -27,6 +28,8 @@ export const LOCAL_STAGE = 'local';
 export const UNRESERVED_CONCURRENCY = 1000;
 export const IMAGING_WORKER_ID = 'imaging-worker';
 export const OPS_FUNCTION_ID = 'ops';
+/** Ops routes that API Gateway serves without the authorizer. */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/openapi.json']);
 
 export const LOCAL_TABLES = { usage: 'smartdental-local-usage', cache: 'smartdental-local-cache', jobs: 'smartdental-local-jobs' } as const;
 export const LOCAL_BUCKET = 'smartdental-local-images';
@@ -56,6 +59,8 @@ export interface LocalRuntimeOptions {
   localRoutes?: LocalRoute[];
   /** Path of the local secrets file. @default local/secrets.json */
   secretsFile?: string;
+  /** Handler file per function id, replacing `functions/<task>/handler.ts` (test probes). */
+  handlerOverrides?: Partial<Record<string, string>>;
 }
 
 export interface ImagingQueueStats extends QueueDepth {
@@ -233,13 +238,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       id: OPS_FUNCTION_ID,
       functionName: `smartdental-${LOCAL_STAGE}-ops`,
       handlerFile: handlerFileOf('ops'),
-      env: { ...sharedEnv, [ENV.functionRole]: 'ops', [ENV.imagingQueueUrl]: sqs.queueUrl(LOCAL_QUEUE) },
+      env: { ...sharedEnv, [ENV.functionRole]: 'ops', [ENV.catalog]: JSON.stringify(catalog.tasks), [ENV.imagingQueueUrl]: sqs.queueUrl(LOCAL_QUEUE) },
       timeoutSeconds: 10,
       memoryMb: 256,
       concurrencyLimit: limitOf(OPS_FUNCTION_ID, null),
       quiet: options.quiet,
     });
 
+    for (const spec of specs) spec.handlerFile = options.handlerOverrides?.[spec.id] ?? spec.handlerFile;
     const functions = new Map(specs.map((spec) => [spec.id, new LocalLambdaFunction(spec)]));
     closers.push(() => Promise.all([...functions.values()].map((fn) => fn.close())));
     for (const fn of functions.values()) {
@@ -267,9 +273,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // ---- API
     const routes: ApiRoute[] = [
       ...catalog.tasks.flatMap((task) => task.routes.map((r): ApiRoute => ({ method: r.method, path: r.path, functionId: task.name, public: false }))),
-      { method: 'GET', path: '/v1/usage', functionId: OPS_FUNCTION_ID, public: false },
-      { method: 'GET', path: '/health', functionId: OPS_FUNCTION_ID, public: true },
-      { method: 'GET', path: '/openapi.json', functionId: OPS_FUNCTION_ID, public: true },
+      ...OPS_ROUTES.map((r): ApiRoute => ({ method: r.method, path: r.path, functionId: OPS_FUNCTION_ID, public: PUBLIC_PATHS.has(r.path) })),
     ];
     const stats = (): RuntimeStats => ({
       startedAt: new Date(startedAt).toISOString(),
