@@ -60,8 +60,12 @@ async function main(): Promise<void> {
   process.stdout.write('Starting the local gateway: DynamoDB, queue, object store, secrets, provider simulator, functions…\n');
   const { startLocalRuntime } = await import('../local/runtime');
   const { formatBanner } = await import('../local/runtime/banner');
-  const runtime = await startLocalRuntime({ port, dataDir });
+  const runtime = await startLocalRuntime({ port, dataDir, warmUp: 'background', onProgress: (line) => process.stdout.write(`  ${line}\n`) });
   process.stdout.write(formatBanner(runtime.describe()));
+  runtime.ready.then(
+    (ms) => process.stdout.write(`All functions are warm ${(ms / 1000).toFixed(1)} s after start.\n`),
+    (error: unknown) => process.stderr.write(`A function failed to load: ${(error as Error).message}\n`),
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -181,7 +181,9 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     const fn = options.functions.get(route.functionId)!;
     const sink: ResponseStreamSink = {
       head(statusCode, headers, cookies) {
-        const all: Record<string, string | string[]> = { ...headers };
+        // A handler may leave a header undefined; Node refuses those, Lambda drops them.
+        const all: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(headers)) if (value !== undefined && value !== null) all[name] = String(value);
         if (cookies?.length) all['set-cookie'] = cookies;
         res.writeHead(statusCode, all);
         res.flushHeaders();
@@ -332,8 +334,8 @@ function writeProxyResult(res: ServerResponse, result: unknown, malformed: (stat
     return;
   }
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(proxy.multiValueHeaders ?? {})) headers[name.toLowerCase()] = value.map(String);
-  for (const [name, value] of Object.entries(proxy.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  for (const [name, value] of Object.entries(proxy.multiValueHeaders ?? {})) if (Array.isArray(value)) headers[name.toLowerCase()] = value.map(String);
+  for (const [name, value] of Object.entries(proxy.headers ?? {})) if (value !== undefined && value !== null) headers[name.toLowerCase()] = String(value);
   const body = proxy.body === undefined || proxy.body === null ? Buffer.alloc(0) : Buffer.from(String(proxy.body), proxy.isBase64Encoded ? 'base64' : 'utf8');
   headers['content-length'] = String(body.length);
   res.writeHead(proxy.statusCode, headers);

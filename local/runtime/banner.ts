@@ -6,7 +6,8 @@ import type { RuntimeDescription } from './index';
 
 export function formatBanner(d: RuntimeDescription): string {
   const lines: string[] = [];
-  lines.push('', `SmartDental AI gateway (local) is listening on ${d.url}  (started in ${(d.startupMs / 1000).toFixed(1)} s)`, '');
+  lines.push('', `SmartDental AI gateway (local) is listening on ${d.url}  (started in ${(d.startupMs / 1000).toFixed(1)} s)`);
+  lines.push('Functions load their handlers in the background; a request that comes first waits for that cold start.', '');
 
   lines.push('Routes:');
   const width = Math.max(...d.routes.map((r) => r.path.length));

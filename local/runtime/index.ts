@@ -4,6 +4,7 @@
  * thread per Lambda function with the environment the stack would give it, and the local API
  * Gateway in front. Used by `bin/local.ts`, the integration tests and the benchmark.
  */
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resolveCatalog, functionConfigFor, type ResolveOptions, type TaskConfig } from '../../lib/catalog';
@@ -59,6 +60,14 @@ export interface LocalRuntimeOptions {
   localRoutes?: LocalRoute[];
   /** Path of the local secrets file. @default local/secrets.json */
   secretsFile?: string;
+  /**
+   * `wait` (default): resolve once every function has loaded its handler. `background`: start
+   * serving as soon as the stand-ins are up while the functions load; a request that arrives
+   * first waits for its function's cold start, as in Lambda. `ready` resolves when all are warm.
+   */
+  warmUp?: 'wait' | 'background';
+  /** Called with a line of start-up progress (stand-ins up, each function loaded). */
+  onProgress?: (line: string) => void;
   /** Handler file per function id, replacing `functions/<task>/handler.ts` (test probes). */
   handlerOverrides?: Partial<Record<string, string>>;
 }
@@ -81,6 +90,8 @@ export interface RuntimeStats {
 export interface LocalRuntime {
   url: string;
   port: number;
+  /** Resolves when every function has loaded its handler, with the ms since the start began. */
+  ready: Promise<number>;
   stats(): RuntimeStats;
   /** Messages in the imaging dead-letter queue. */
   deadLetters(): LocalMessage[];
@@ -120,6 +131,7 @@ function passThroughEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const startedAt = Date.now();
+  let warmMs: number | undefined;
   const env = options.env ?? process.env;
   const catalog = resolveCatalog({ stage: LOCAL_STAGE, taskOverrides: options.taskOverrides });
   const closers: Array<() => Promise<unknown>> = [];
@@ -253,8 +265,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const task = fn.spec.id === IMAGING_WORKER_ID ? 'imaging' : (fn.spec.id as TaskName);
       if (fn.spec.id !== OPS_FUNCTION_ID) fn.on('throttle', () => void ledger.record(task, { lambdaThrottles: 1 }).catch(() => undefined));
     }
-    // Cold-start every function now, in parallel, so the first request is not the slow one.
-    await Promise.all([...functions.values()].map((fn) => fn.start()));
+    // Cold-start every function now, so the first request is not the slow one; as many at once
+    // as there are cores, since loading the SDKs is CPU-bound and more only thrash.
+    const warmQueue = [...functions.values()].sort((a, b) => Number(b.spec.id === OPS_FUNCTION_ID) - Number(a.spec.id === OPS_FUNCTION_ID));
+    const warmers = Array.from({ length: Math.max(1, Math.min(availableParallelism(), warmQueue.length)) }, async () => {
+      for (let fn = warmQueue.shift(); fn; fn = warmQueue.shift()) {
+        const began = Date.now();
+        await fn.start();
+        options.onProgress?.(`${fn.spec.functionName} loaded in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+      }
+    });
+    const warm = Promise.all(warmers).then(() => {
+      warmMs = Date.now() - startedAt;
+    });
+    // A failed cold start surfaces on the first invocation of that function, as in Lambda.
+    warm.catch(() => undefined);
+    if ((options.warmUp ?? 'wait') === 'wait') await warm;
 
     // ---- imaging event source mapping
     const maxConcurrency = Math.min(worker.maxConcurrency, workerLimit);
@@ -322,6 +348,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     return {
       url: api.url,
       port: api.port,
+      ready: warm.then(() => warmMs ?? Date.now() - startedAt),
       stats,
       deadLetters: () => deadLetterQueue.peek(),
       simulator,

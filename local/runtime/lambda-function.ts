@@ -165,6 +165,19 @@ export class LocalLambdaFunction extends EventEmitter {
   }
 
   private onReply(reply: Exclude<HostReply, { type: 'ready' | 'load-error' }>): void {
+    try {
+      this.dispatchReply(reply);
+    } catch (error) {
+      // A sink that cannot write (the client went away) must not take the whole runtime down.
+      const invocation = this.pending.get(reply.id);
+      if (invocation) {
+        this.finish(reply.id, invocation);
+        invocation.reject(error as Error);
+      }
+    }
+  }
+
+  private dispatchReply(reply: Exclude<HostReply, { type: 'ready' | 'load-error' }>): void {
     const invocation = this.pending.get(reply.id);
     if (!invocation) return; // timed out already; Lambda discards late results too
     switch (reply.type) {
