@@ -26,9 +26,9 @@ beforeEach(() => {
 const openai = (apiKey = KEY, timeout = 10_000) => new OpenAI({ apiKey, baseURL: simulator.openaiBaseUrl, maxRetries: 0, timeout });
 const anthropic = (apiKey = KEY, timeout = 10_000) => new Anthropic({ apiKey, baseURL: simulator.anthropicBaseUrl, maxRetries: 0, timeout });
 const chatSystem = '[smartdental:chat.reply]\nYou are a dental practice assistant.';
-const chatReply = () => SIMULATED_ANSWERS['chat.reply']!({ outputKind: 'chat.reply', userText: '', imageCount: 0 });
-const expectedText = () => {
-  const answer = chatReply();
+const chatReply = (userText: string) => SIMULATED_ANSWERS['chat.reply']!({ outputKind: 'chat.reply', userText, imageCount: 0 });
+const expectedText = (userText: string) => {
+  const answer = chatReply(userText);
   return typeof answer === 'string' ? answer : (answer as { reply: string }).reply;
 };
 
@@ -48,7 +48,7 @@ describe('OpenAI Chat Completions', () => {
       .withResponse();
 
     const content = data.choices[0]!.message.content!;
-    expect(JSON.parse(content)).toEqual(chatReply());
+    expect(JSON.parse(content)).toEqual(chatReply(user));
     expect(data.system_fingerprint).toBe('smartdental-simulator');
     expect(response.headers.get('x-simulated')).toBe('true');
     expect(data.usage).toMatchObject({
@@ -60,7 +60,7 @@ describe('OpenAI Chat Completions', () => {
 
   it('answers a text request with the reply text, and { simulated: true } for an unknown kind', async () => {
     const text = await openai().chat.completions.create({ model: 'gpt-5.4-mini', messages: [{ role: 'system', content: chatSystem }, { role: 'user', content: 'Hello' }] });
-    expect(text.choices[0]!.message.content).toBe(expectedText());
+    expect(text.choices[0]!.message.content).toBe(expectedText('Hello'));
 
     const unknown = await openai().chat.completions.create({
       model: 'gpt-5.4-mini',
@@ -83,7 +83,7 @@ describe('OpenAI Chat Completions', () => {
       text += chunk.choices[0]?.delta.content ?? '';
       if (chunk.usage) usage = chunk.usage;
     }
-    expect(text).toBe(expectedText());
+    expect(text).toBe(expectedText('Hi there'));
     expect(usage).toMatchObject({ prompt_tokens: textTokens(chatSystem) + textTokens('Hi there'), completion_tokens: textTokens(text) });
   });
 
@@ -120,7 +120,7 @@ describe('OpenAI Chat Completions', () => {
     const ask = (model: string) =>
       openai().chat.completions.create({ model, response_format: { type: 'json_object' }, messages: [{ role: 'system', content: chatSystem }, { role: 'user', content: 'x' }] });
     expect(JSON.parse((await ask('gpt-5.4')).choices[0]!.message.content!)).toHaveProperty('unexpected');
-    expect(JSON.parse((await ask('gpt-5.4-mini')).choices[0]!.message.content!)).toEqual(chatReply());
+    expect(JSON.parse((await ask('gpt-5.4-mini')).choices[0]!.message.content!)).toEqual(chatReply('x'));
   });
 
   it('cuts a stream half-way: the SDK iteration throws instead of hanging', async () => {
@@ -163,7 +163,7 @@ describe('Anthropic Messages', () => {
     const block = message.content[0]!;
     expect(block.type).toBe('text');
     const text = (block as Anthropic.TextBlock).text;
-    expect(JSON.parse(text)).toEqual(chatReply());
+    expect(JSON.parse(text)).toEqual(chatReply('What do you see?'));
     expect(message.usage.input_tokens).toBe(textTokens(system) + textTokens('What do you see?') + imageTokens(PNG_BASE64));
     expect(message.usage.output_tokens).toBe(textTokens(text));
   });
@@ -177,7 +177,7 @@ describe('Anthropic Messages', () => {
       if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text;
     }
     const final = await stream.finalMessage();
-    expect(text).toBe(expectedText());
+    expect(text).toBe(expectedText('Hello'));
     expect(seen[0]).toBe('message_start');
     expect(seen).toEqual(expect.arrayContaining(['content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']));
     expect(final.usage.output_tokens).toBe(textTokens(text));
