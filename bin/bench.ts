@@ -1,0 +1,124 @@
+/**
+ * `npm run bench`: measures the gateway's claims on this machine (see bench/RESULTS.md).
+ *
+ *   npm run bench -- [--quick] [--only <scenario>[,<scenario>…]]
+ *
+ * Writes bench/results.json, bench/RESULTS.md, bench/README-section.md and (isolation)
+ * bench/isolation.svg. Exits 1 when a scenario could not run to its end; missed targets are
+ * reported as "MISSED: …" lines, in RESULTS.md and here, and do not change the exit code.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { BENCH_USAGE, BenchArgsError, parseBenchArgs } from '../bench/cli-args';
+import { consoleProgress } from '../bench/progress';
+import { machineInfo, mergeResults, regressions, type BenchResults, type ScenarioResult } from '../bench/results';
+import { renderReadmeSection, renderResultsMarkdown } from '../bench/results-markdown';
+import type { BenchContext } from '../bench/scenario';
+import { SCENARIOS } from '../bench/scenarios';
+
+const REPO_ROOT = resolve(__dirname, '..');
+const RESULTS_JSON = join(REPO_ROOT, 'bench', 'results.json');
+
+/** A scenario that runs past this is abandoned (its loops are bounded; this guards a hang). */
+const SCENARIO_TIME_LIMIT_MS = { full: 6 * 60_000, quick: 90_000 };
+
+async function readPrevious(): Promise<BenchResults | undefined> {
+  try {
+    return JSON.parse(await readFile(RESULTS_JSON, 'utf8')) as BenchResults;
+  } catch {
+    return undefined;
+  }
+}
+
+function withTimeLimit<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} ran past its time limit of ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseBenchArgs(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof BenchArgsError) {
+      process.stderr.write(`${error.message}\n\n${BENCH_USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (args.help) {
+    process.stdout.write(BENCH_USAGE);
+    return 0;
+  }
+
+  const mode = args.quick ? 'quick' : 'full';
+  const progress = consoleProgress();
+  const context: BenchContext = {
+    quick: args.quick,
+    repoRoot: REPO_ROOT,
+    progress,
+    shared: new Map(),
+    async writeArtifact(relativePath, content) {
+      const file = join(REPO_ROOT, relativePath);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, content);
+    },
+  };
+  const machine = machineInfo();
+  progress.say(`bench (${mode}): ${args.scenarios.join(', ')} on ${machine.cpus} cores, Node ${machine.node}`);
+
+  const results: ScenarioResult[] = [];
+  for (const name of args.scenarios) {
+    const scenario = SCENARIOS[name];
+    const started = Date.now();
+    const base = { scenario: name, title: scenario?.title ?? name, mode, figures: {}, targets: [], notes: [] } as const;
+    if (!scenario) {
+      results.push({ ...base, status: 'failed', finishedAt: new Date().toISOString(), durationMs: 0, figures: {}, targets: [], notes: [], reason: 'not implemented yet' });
+      progress.say(`${name}: not implemented yet`);
+      continue;
+    }
+    progress.say(`${name}: starting`);
+    try {
+      const outcome = await withTimeLimit(scenario.run(context), SCENARIO_TIME_LIMIT_MS[mode], name);
+      const result: ScenarioResult = {
+        ...base,
+        status: 'ok',
+        finishedAt: new Date().toISOString(),
+        durationMs: Date.now() - started,
+        figures: outcome.figures,
+        tables: outcome.tables,
+        targets: outcome.targets,
+        notes: outcome.notes ?? [],
+      };
+      results.push(result);
+      const missed = result.targets.filter((t) => !t.met).length;
+      progress.say(`${name}: done in ${(result.durationMs / 1000).toFixed(1)} s, ${result.targets.length - missed}/${result.targets.length} targets met`);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      results.push({ ...base, status: 'failed', finishedAt: new Date().toISOString(), durationMs: Date.now() - started, figures: {}, targets: [], notes: [], reason });
+      progress.say(`${name}: FAILED: ${reason}`);
+    }
+  }
+
+  const merged = mergeResults(await readPrevious(), results, machine, new Date());
+  await context.writeArtifact('bench/results.json', `${JSON.stringify(merged, null, 2)}\n`);
+  await context.writeArtifact('bench/RESULTS.md', renderResultsMarkdown(merged));
+  await context.writeArtifact('bench/README-section.md', renderReadmeSection(merged));
+
+  const missed = regressions({ ...merged, scenarios: results });
+  for (const line of missed) process.stdout.write(`${line}\n`);
+  process.stdout.write(`${missed.length === 0 ? 'Every target met.' : `${missed.length} target(s) missed.`} Results: bench/RESULTS.md, bench/results.json\n`);
+  return results.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+main().then(
+  // Exit explicitly: an abandoned scenario may still hold sockets, and the run is over.
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
