@@ -16,6 +16,9 @@ import { renderReadmeSection, renderResultsMarkdown } from '../bench/results-mar
 import type { BenchContext } from '../bench/scenario';
 import { SCENARIOS } from '../bench/scenarios';
 
+// The SDK warns once per client on Node 20; the bench's progress lines matter more here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const REPO_ROOT = resolve(__dirname, '..');
 const RESULTS_JSON = join(REPO_ROOT, 'bench', 'results.json');
 
