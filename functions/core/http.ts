@@ -170,7 +170,7 @@ function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>,
   if (!/^application\/(.+\+)?json\s*(;|$)/i.test(contentType)) {
     throw new UnsupportedMediaTypeError(`Send the body as application/json (got ${contentType === '' ? 'no content-type' : JSON.stringify(contentType.slice(0, 80))})`);
   }
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  const text = event.isBase64Encoded ? strictUtf8(raw) : raw;
   const size = Buffer.byteLength(text, 'utf8');
   if (size > maxBytes) throw new PayloadTooLargeError(`The request body is ${size} bytes; this route accepts at most ${maxBytes}`);
   let json: unknown;
@@ -189,6 +189,17 @@ function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>,
     throw new BadRequestError(`Invalid request body: ${summary}`, { details: { issues } });
   }
   return parsed.data;
+}
+
+// JSON must be UTF-8 (RFC 8259); a lenient decode would turn bad bytes into U+FFFD and pass them on to a model.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function strictUtf8(base64: string): string {
+  try {
+    return UTF8.decode(Buffer.from(base64, 'base64'));
+  } catch {
+    throw new BadRequestError('The request body is not valid UTF-8');
+  }
 }
 
 /** True when an error is ours and safe to show the caller as is. */
