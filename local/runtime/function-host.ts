@@ -62,7 +62,11 @@ class RelayResponseStream extends Writable {
 type StreamingHandler = ((event: unknown, stream: RelayResponseStream, context: Context) => Promise<unknown>) & { [STREAMING_HANDLER]?: string };
 type BufferedHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-(globalThis as Record<string, unknown>).awslambda = {
+// Merge, never replace: `@aws/lambda-invoke-store` (under Powertools) keeps its `InvokeStore` on
+// this same global, and whichever side loads first must not wipe the other's members.
+const lambdaGlobal = globalThis as { awslambda?: Record<string, unknown> };
+lambdaGlobal.awslambda = lambdaGlobal.awslambda ?? {};
+Object.assign(lambdaGlobal.awslambda, {
   streamifyResponse<T extends StreamingHandler>(handler: T): T {
     handler[STREAMING_HANDLER] = 'response';
     return handler;
@@ -73,7 +77,7 @@ type BufferedHandler = (event: unknown, context: Context) => Promise<unknown>;
       return stream;
     },
   },
-};
+});
 
 function lambdaContext(context: InvocationContext): Context {
   return {

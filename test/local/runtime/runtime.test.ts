@@ -25,6 +25,7 @@ interface ProbeAnswer {
   claims: Record<string, string>;
   env: { providerBaseUrls: string };
   context: { remainingMs: number };
+  awslambdaMembers: string[];
 }
 
 let runtime: LocalRuntime;
@@ -119,6 +120,8 @@ describe('API Gateway emulation', () => {
     });
     expect(seen.requestId).toBe(response.headers.get('x-amzn-requestid'));
     expect(seen.context.remainingMs).toBeGreaterThan(0);
+    // The host's streaming members and the invoke store share one global; neither wipes the other.
+    expect(seen.awslambdaMembers).toEqual(expect.arrayContaining(['HttpResponseStream', 'InvokeStore', 'streamifyResponse']));
     expect(JSON.parse(seen.env.providerBaseUrls)).toMatchObject({ anthropic: runtime.simulator.anthropicBaseUrl, openai: runtime.simulator.openaiBaseUrl });
   });
 
