@@ -1,17 +1,24 @@
 /**
  * Imaging jobs in DynamoDB (`pk = JOB#<jobId>`). Every transition is one conditional write, so a
- * redelivered or duplicated queue message cannot move a job backwards or finish it twice:
+ * redelivered or duplicated queue message cannot move a job backwards, run it twice at once, or
+ * finish it twice:
  *
- *   create       only when the id is new
- *   markRunning  only from queued or running (a redelivery after a crash), counting the attempt
- *   succeed/fail only while not yet final; the first one wins, later ones get `false`
+ *   create   only when the id is new
+ *   claim    queued, or running under an expired lease → running under a new lease
+ *            (`leaseId`, `leaseUntil` epoch ms), counting the attempt
+ *   release  running under this lease → queued (a throttled or failed attempt waiting to come back)
+ *   succeed/fail
+ *            with a lease: only while that lease holds the job; without one: only while no live
+ *            lease holds it. Never once final; the first one wins, later ones get `false`
  *
- * Jobs expire (`expiresAt`, epoch seconds) 30 days after they were created or finished.
+ * The lease runs until the claiming worker is killed by its Lambda timeout, so a copy of the same
+ * message delivered meanwhile finds it held, and a delivery after a crash finds it expired and
+ * takes over. Jobs expire (`expiresAt`, epoch seconds) 30 days after they were created or finished.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError } from './errors';
-import type { ImagingJob, ImagingJobStatus, JobStore } from './ports';
+import type { ImagingJob, ImagingJobStatus, JobClaim, JobLease, JobStore } from './ports';
 
 export const JOB_RETENTION_SECONDS = 30 * 24 * 3600;
 
@@ -26,6 +33,12 @@ export interface DynamoJobStoreOptions {
 }
 
 const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}` });
+
+/**
+ * Nobody is working on the job: queued, or running under a lease that has run out (its worker was
+ * killed). A running job without a lease predates leases and counts as abandoned.
+ */
+const UNHELD = '(#status = :queued OR (#status = :running AND (attribute_not_exists(leaseUntil) OR leaseUntil < :nowMs)))';
 
 /** Ids come from the URL; DynamoDB refuses empty or huge keys with an error that is not the caller's. */
 const LOOKUP_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -81,40 +94,76 @@ export class DynamoJobStore implements JobStore {
     return job;
   }
 
-  markRunning(jobId: string, now: number): Promise<boolean> {
+  async claim(jobId: string, lease: JobLease, now: number): Promise<JobClaim> {
     const command = new UpdateCommand({
       TableName: this.tableName,
       Key: jobKey(jobId),
-      UpdateExpression: 'SET #status = :running, updatedAt = :now ADD attempts :one',
-      ConditionExpression: 'attribute_exists(pk) AND (#status = :queued OR #status = :running)',
+      UpdateExpression: 'SET #status = :running, leaseId = :lease, leaseUntil = :until, updatedAt = :now ADD attempts :one',
+      ConditionExpression: `attribute_exists(pk) AND ${UNHELD}`,
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':running': 'running', ':queued': 'queued', ':now': new Date(now).toISOString(), ':one': 1 },
+      ExpressionAttributeValues: {
+        ':running': 'running',
+        ':queued': 'queued',
+        ':lease': lease.id,
+        ':until': lease.until,
+        ':nowMs': now,
+        ':now': new Date(now).toISOString(),
+        ':one': 1,
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+    let attempts: number | undefined;
+    const claimed = await this.conditional(async () => {
+      attempts = Number((await this.doc.send(command)).Attributes?.attempts ?? 0);
+    });
+    if (claimed) return { outcome: 'claimed', attempts: attempts ?? 0 };
+    // Why it lost decides what the message does next; the write above alone decided who runs.
+    const read = await this.guard(() => this.doc.send(new GetCommand({ TableName: this.tableName, Key: jobKey(jobId), ConsistentRead: true })));
+    const item = read.Item;
+    if (!item) return { outcome: 'missing' };
+    if (item.status === 'succeeded' || item.status === 'failed') return { outcome: 'final' };
+    return { outcome: 'held', until: Number(item.leaseUntil ?? now) };
+  }
+
+  release(jobId: string, leaseId: string, now: number): Promise<boolean> {
+    const command = new UpdateCommand({
+      TableName: this.tableName,
+      Key: jobKey(jobId),
+      UpdateExpression: 'SET #status = :queued, updatedAt = :now REMOVE leaseId, leaseUntil',
+      ConditionExpression: '#status = :running AND leaseId = :lease',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':queued': 'queued', ':running': 'running', ':lease': leaseId, ':now': new Date(now).toISOString() },
     });
     return this.conditional(() => this.doc.send(command));
   }
 
-  succeed(jobId: string, result: unknown, now: number): Promise<boolean> {
-    return this.finish(jobId, 'succeeded', now, 'resultJson = :result', { ':result': JSON.stringify(result ?? null) });
+  succeed(jobId: string, result: unknown, now: number, leaseId?: string): Promise<boolean> {
+    return this.finish(jobId, 'succeeded', now, leaseId, 'resultJson = :result', { ':result': JSON.stringify(result ?? null) });
   }
 
-  fail(jobId: string, error: { code: string; message: string }, now: number): Promise<boolean> {
-    return this.finish(jobId, 'failed', now, 'errorCode = :code, errorMessage = :message', { ':code': error.code, ':message': error.message || error.code });
+  fail(jobId: string, error: { code: string; message: string }, now: number, leaseId?: string): Promise<boolean> {
+    return this.finish(jobId, 'failed', now, leaseId, 'errorCode = :code, errorMessage = :message', {
+      ':code': error.code,
+      ':message': error.message || error.code,
+    });
   }
 
-  private finish(jobId: string, status: 'succeeded' | 'failed', now: number, set: string, values: Record<string, string>): Promise<boolean> {
+  private finish(jobId: string, status: 'succeeded' | 'failed', now: number, leaseId: string | undefined, set: string, values: Record<string, string>): Promise<boolean> {
+    const held = leaseId !== undefined;
     const command = new UpdateCommand({
       TableName: this.tableName,
       Key: jobKey(jobId),
-      UpdateExpression: `SET #status = :status, updatedAt = :now, expiresAt = :expiresAt, ${set}`,
-      ConditionExpression: 'attribute_exists(pk) AND #status <> :succeeded AND #status <> :failed',
+      UpdateExpression: `SET #status = :status, updatedAt = :now, expiresAt = :expiresAt, ${set} REMOVE leaseId, leaseUntil`,
+      // Neither form matches a final job, so the first finish wins.
+      ConditionExpression: held ? '#status = :running AND leaseId = :lease' : `attribute_exists(pk) AND ${UNHELD}`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ...values,
         ':status': status,
         ':now': new Date(now).toISOString(),
         ':expiresAt': Math.floor(now / 1000) + JOB_RETENTION_SECONDS,
-        ':succeeded': 'succeeded',
-        ':failed': 'failed',
+        ':running': 'running',
+        ...(held ? { ':lease': leaseId } : { ':queued': 'queued', ':nowMs': now }),
       },
     });
     return this.conditional(() => this.doc.send(command));

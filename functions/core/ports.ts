@@ -86,15 +86,36 @@ export interface ImagingJob {
   error?: { code: string; message: string };
 }
 
+/** A worker's hold on a running job: only its holder may finish or release the job until `until`. */
+export interface JobLease {
+  /** Unique per claim (not per message: two copies of one message get two ids). */
+  id: string;
+  /** Epoch ms after which another delivery may take the job over (the holder is dead by then). */
+  until: number;
+}
+
+export type JobClaim =
+  /** This worker holds the job; `attempts` counts this claim. */
+  | { outcome: 'claimed'; attempts: number }
+  /** Another worker's lease is still live: try again later. */
+  | { outcome: 'held'; until: number }
+  | { outcome: 'final' }
+  | { outcome: 'missing' };
+
 export interface JobStore {
   create(job: ImagingJob): Promise<void>;
   /** The job when it exists and belongs to the practice; undefined otherwise. */
   get(jobId: string, practiceId: string): Promise<ImagingJob | undefined>;
-  /** Moves a queued (or redelivered running) job to running; false when it is already final. */
-  markRunning(jobId: string, now: number): Promise<boolean>;
-  /** Final transitions happen once: false when the job was already final. */
-  succeed(jobId: string, result: unknown, now: number): Promise<boolean>;
-  fail(jobId: string, error: { code: string; message: string }, now: number): Promise<boolean>;
+  /** queued, or running under an expired lease → running under `lease`; one winner among racing claims. */
+  claim(jobId: string, lease: JobLease, now: number): Promise<JobClaim>;
+  /** running under `leaseId` → queued (waiting for a redelivery or a delayed re-send); false otherwise. */
+  release(jobId: string, leaseId: string, now: number): Promise<boolean>;
+  /**
+   * Final transitions happen once. With `leaseId`: only while that lease holds the job. Without:
+   * only while no live lease holds it. false when the job was already final or held by another.
+   */
+  succeed(jobId: string, result: unknown, now: number, leaseId?: string): Promise<boolean>;
+  fail(jobId: string, error: { code: string; message: string }, now: number, leaseId?: string): Promise<boolean>;
 }
 
 export interface ImagingJobMessage {

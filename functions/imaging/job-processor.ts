@@ -2,8 +2,14 @@
  * The worker side of the imaging pipeline: one queue record → one finished (or deferred) job.
  *
  * Every accepted job ends `succeeded` or `failed` with a reason, exactly once:
- * - the job store's conditional transitions make a redelivered or duplicated message a no-op
- *   once the job is final (no second result, no second model call, no second charge);
+ * - before the model is asked, the job is claimed under a lease that lasts until this Lambda is
+ *   killed by its timeout. A copy of the same message delivered meanwhile (SQS delivers at least
+ *   once) finds it held and goes back to the queue as a batch item failure; once the job is final
+ *   a copy is acknowledged. Either way there is no second model call, charge or result. A worker
+ *   killed mid-job leaves a lease that runs out before the visibility timeout (6 × the worker
+ *   timeout) returns its message, so that delivery takes the job over;
+ * - a job waiting to come back (throttled, or a failed attempt SQS will redeliver) is released to
+ *   `queued`, so its status reads truthfully and the next delivery need not wait for the lease;
  * - a provider 429 or our own budget 429 is not a failure: the reference is sent again with
  *   `DelaySeconds` = the provider's retry-after and the original is acknowledged. That waits
  *   exactly as long as the provider asked (a batch item failure would wait the whole visibility
@@ -14,12 +20,14 @@
  *   fit the schema even after its repair) fails the job at once;
  * - anything else is retried through SQS; on the catalog's last receive the job is failed with
  *   the reason, and the message still goes on to the dead-letter queue, where the alarm sees it.
+ *   (A copy that finds the job held on its last receive also goes there; the holder finishes it.)
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import { GatewayError, InvalidModelOutputError, OverBudgetError, ProviderThrottledError } from '#core/errors';
 import { redactForLog } from '#core/observability';
-import type { ImagingJob, JobQueue, JobStore } from '#core/ports';
+import type { ImagingJob, JobLease, JobQueue, JobStore } from '#core/ports';
 import type { GenerateInput, GenerateResult } from '#core/task-runtime';
 import { DEFAULT_MAX_LONG_EDGE, inspectImage } from './image-intake';
 import { contentTypeOfKey } from './image-objects';
@@ -78,9 +86,14 @@ export class ImagingJobProcessor {
     this.jitter = deps.jitter ?? Math.random;
   }
 
-  async process(record: SQSRecord, deadline: number): Promise<RecordOutcome> {
+  /**
+   * @param deadline epoch ms by which the model call must have answered
+   * @param leaseUntil epoch ms at which this Lambda is killed: nobody else runs the job before.
+   *   @default deadline + WORKER_DEADLINE_MARGIN_MS
+   */
+  async process(record: SQSRecord, deadline: number, leaseUntil = deadline + WORKER_DEADLINE_MARGIN_MS): Promise<RecordOutcome> {
     const { logger } = this.deps;
-    const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+    const receiveCount = receiveCountOf(record);
     const lastTry = receiveCount >= this.deps.maxReceiveCount;
 
     const reference = parseReference(record.body);
@@ -98,17 +111,29 @@ export class ImagingJobProcessor {
         return { kind: 'retry', jobId, reason: 'unknown job' };
       }
       if (job.status === 'succeeded' || job.status === 'failed') return { kind: 'done', jobId, status: 'already-final' };
-      return await this.run(job, record, deadline, lastTry);
+      return await this.run(job, record, deadline, leaseUntil, lastTry);
     } catch (error) {
-      return this.retryOrFail(jobId, error, lastTry, receiveCount);
+      return this.retryOrFail(jobId, undefined, error, lastTry, receiveCount);
     } finally {
       logger.removeKeys(['jobId']);
     }
   }
 
-  private async run(job: ImagingJob, record: SQSRecord, deadline: number, lastTry: boolean): Promise<RecordOutcome> {
+  private async run(job: ImagingJob, record: SQSRecord, deadline: number, leaseUntil: number, lastTry: boolean): Promise<RecordOutcome> {
     const { jobs, logger } = this.deps;
-    if (!(await jobs.markRunning(job.jobId, this.now()))) return { kind: 'done', jobId: job.jobId, status: 'already-final' };
+    const lease: JobLease = { id: randomUUID(), until: leaseUntil };
+    const claim = await jobs.claim(job.jobId, lease, this.now());
+    switch (claim.outcome) {
+      case 'final':
+        return { kind: 'done', jobId: job.jobId, status: 'already-final' };
+      case 'missing':
+        return { kind: 'retry', jobId: job.jobId, reason: 'unknown job' };
+      case 'held':
+        // Another delivery of this job is running it now: come back after the visibility timeout,
+        // by which time it is final (acknowledged then) or its worker died (taken over then).
+        logger.info('imaging job is held by another delivery; leaving this copy on the queue', { messageId: record.messageId, heldUntil: new Date(claim.until).toISOString() });
+        return { kind: 'retry', jobId: job.jobId, reason: 'held' };
+    }
 
     let findings: FindingsModelOutput;
     try {
@@ -126,13 +151,13 @@ export class ImagingJobProcessor {
       });
       findings = answer.data;
     } catch (error) {
-      if (error instanceof FinalFailure) return this.failJob(job.jobId, error.code, error.message);
-      if (error instanceof InvalidModelOutputError) return this.failJob(job.jobId, error.code, error.message);
-      if (isThrottle(error)) return this.defer(job, error, record, lastTry);
-      throw error;
+      if (error instanceof FinalFailure) return this.failJob(job.jobId, lease.id, error.code, error.message);
+      if (error instanceof InvalidModelOutputError) return this.failJob(job.jobId, lease.id, error.code, error.message);
+      if (isThrottle(error)) return this.defer(job, lease.id, claim.attempts, error, record, lastTry);
+      return this.retryOrFail(job.jobId, lease.id, error, lastTry, receiveCountOf(record));
     }
-    const written = await jobs.succeed(job.jobId, findings, this.now());
-    if (!written) logger.warn('imaging job was already final; this result was not kept');
+    const written = await jobs.succeed(job.jobId, findings, this.now(), lease.id);
+    if (!written) logger.warn('imaging job was no longer held by this worker; this result was not kept');
     return { kind: 'done', jobId: job.jobId, status: written ? 'succeeded' : 'already-final' };
   }
 
@@ -152,10 +177,9 @@ export class ImagingJobProcessor {
     }
   }
 
-  private async defer(job: ImagingJob, error: GatewayError, record: SQSRecord, lastTry: boolean): Promise<RecordOutcome> {
-    // markRunning counted this attempt; job.attempts is the count before it.
-    if (job.attempts + 1 >= MAX_THROTTLED_ATTEMPTS) {
-      return this.failJob(job.jobId, error.code, `Still rate-limited after ${job.attempts + 1} attempts: ${error.message}`);
+  private async defer(job: ImagingJob, leaseId: string, attempts: number, error: GatewayError, record: SQSRecord, lastTry: boolean): Promise<RecordOutcome> {
+    if (attempts >= MAX_THROTTLED_ATTEMPTS) {
+      return this.failJob(job.jobId, leaseId, error.code, `Still rate-limited after ${attempts} attempts: ${error.message}`);
     }
     const base = Math.max(1, Math.ceil(error.retryAfterSeconds ?? 1));
     const delaySeconds = Math.min(MAX_DELAY_SECONDS, base + Math.floor(this.jitter() * Math.max(1, base / 4)));
@@ -164,23 +188,27 @@ export class ImagingJobProcessor {
     } catch (sendError) {
       // Without a re-send, the original message is the only copy: keep it.
       this.deps.logger.warn('could not re-send a throttled imaging job; leaving it on the queue', redactForLog(sendError));
-      return this.retryOrFail(job.jobId, error, lastTry, Number(record.attributes?.ApproximateReceiveCount ?? '1'));
+      return this.retryOrFail(job.jobId, leaseId, error, lastTry, receiveCountOf(record));
     }
+    // The delayed copy may come back before this Lambda's lease would end; it must find the job free.
+    await this.releaseLease(job.jobId, leaseId);
     this.deps.logger.info('imaging job deferred by a 429', { code: error.code, delaySeconds });
     return { kind: 'deferred', jobId: job.jobId, delaySeconds };
   }
 
-  private async retryOrFail(jobId: string, error: unknown, lastTry: boolean, receiveCount: number): Promise<RecordOutcome> {
+  private async retryOrFail(jobId: string, leaseId: string | undefined, error: unknown, lastTry: boolean, receiveCount: number): Promise<RecordOutcome> {
     const details = redactForLog(error);
     if (!lastTry) {
       this.deps.logger.warn('imaging job attempt failed; SQS will redeliver it', { ...details, receiveCount });
+      if (leaseId !== undefined) await this.releaseLease(jobId, leaseId);
       return { kind: 'retry', jobId, reason: String(details.code ?? details.name ?? 'error') };
     }
     const code = error instanceof GatewayError ? error.code : 'InternalError';
     const message = error instanceof GatewayError ? error.message : 'The analysis failed on every attempt';
     this.deps.logger.error('imaging job failed on its last attempt', { ...details, receiveCount });
     try {
-      await this.deps.jobs.fail(jobId, { code, message: `Gave up after ${receiveCount} attempts: ${message}` }, this.now());
+      // Without a lease of our own this only fails a job nobody is running.
+      await this.deps.jobs.fail(jobId, { code, message: `Gave up after ${receiveCount} attempts: ${message}` }, this.now(), leaseId);
     } catch (failError) {
       this.deps.logger.error('could not mark the imaging job failed', redactForLog(failError));
     }
@@ -188,12 +216,23 @@ export class ImagingJobProcessor {
     return { kind: 'retry', jobId, reason: code };
   }
 
-  private async failJob(jobId: string, code: string, message: string): Promise<RecordOutcome> {
+  /** Back to queued; when this fails, the lease simply runs out at the Lambda timeout. */
+  private async releaseLease(jobId: string, leaseId: string): Promise<void> {
+    try {
+      if (!(await this.deps.jobs.release(jobId, leaseId, this.now()))) this.deps.logger.warn('imaging job was no longer held by this worker when releasing it');
+    } catch (releaseError) {
+      this.deps.logger.warn('could not release the imaging job; its lease will run out', redactForLog(releaseError));
+    }
+  }
+
+  private async failJob(jobId: string, leaseId: string, code: string, message: string): Promise<RecordOutcome> {
     this.deps.logger.warn('imaging job failed', { code });
-    const written = await this.deps.jobs.fail(jobId, { code, message }, this.now());
+    const written = await this.deps.jobs.fail(jobId, { code, message }, this.now(), leaseId);
     return { kind: 'done', jobId, status: written ? 'failed' : 'already-final' };
   }
 }
+
+const receiveCountOf = (record: SQSRecord) => Number(record.attributes?.ApproximateReceiveCount ?? '1');
 
 function isThrottle(error: unknown): error is GatewayError {
   return error instanceof ProviderThrottledError || error instanceof OverBudgetError;

@@ -35,7 +35,9 @@ async function processBatch(event: SQSEvent, context: Context): Promise<SQSBatch
   // One at a time: each record gets the whole remaining time for its model call.
   for (const record of event.Records) {
     const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 60_000;
-    const outcome = await processor.process(record, Date.now() + Math.max(1_000, remaining - WORKER_DEADLINE_MARGIN_MS));
+    const deadline = Date.now() + Math.max(1_000, remaining - WORKER_DEADLINE_MARGIN_MS);
+    // The job's lease ends when Lambda kills this invocation: until then no other delivery runs it.
+    const outcome = await processor.process(record, deadline, deadline + WORKER_DEADLINE_MARGIN_MS);
     observability.logger.info('imaging record', { messageId: record.messageId, jobId: outcome.jobId, outcome: outcome.kind, ...('status' in outcome ? { status: outcome.status } : {}) });
     if (outcome.kind === 'retry') batchItemFailures.push({ itemIdentifier: record.messageId });
   }

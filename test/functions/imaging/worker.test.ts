@@ -131,7 +131,8 @@ describe('imaging worker', () => {
     expect(waiting[0]!.visibleAt - Date.now()).toBeGreaterThan(5_000);
     expect(waiting[0]!.visibleAt - Date.now()).toBeLessThanOrEqual(9_000);
     expect(imaging.deadLetterQueue.depth().depth).toBe(0);
-    expect((await jobs.get(jobId, 'practice-a'))!.status).toBe('running');
+    // Waiting for its delayed copy, the job reads queued again and holds no lease.
+    expect((await jobs.get(jobId, 'practice-a'))!.status).toBe('queued');
   });
 
   it('fails a job that is still rate-limited after its last allowed attempt, so a permanent 429 cannot keep it forever', async () => {
@@ -139,7 +140,11 @@ describe('imaging worker', () => {
     const stormWorker = standIns.loadHandler<Worker>('imaging', 'worker', { FUNCTION_ROLE: 'worker' });
     const jobId = await submitJob();
     // Earlier throttled attempts, as a long storm would have left them.
-    for (let i = 1; i < MAX_THROTTLED_ATTEMPTS; i++) await jobs.markRunning(jobId, Date.now());
+    for (let i = 1; i < MAX_THROTTLED_ATTEMPTS; i++) {
+      const lease = { id: `earlier-${i}`, until: Date.now() + 60_000 };
+      expect((await jobs.claim(jobId, lease, Date.now())).outcome).toBe('claimed');
+      expect(await jobs.release(jobId, lease.id, Date.now())).toBe(true);
+    }
     const [message] = imaging.queue.receive(1);
     const response = await stormWorker(toSqsEvent(imaging.queue, [message!]), lambdaContext(5_000));
     expect(response.batchItemFailures).toEqual([]);
@@ -183,7 +188,7 @@ describe('imaging worker', () => {
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: batch[0]!.messageId }]);
       imaging.queue.changeVisibility(batch[0]!.receiptHandle!, 0);
       const job = await jobs.get(jobId, 'practice-a');
-      expect(job!.status).toBe(receive < MAX_RECEIVE_COUNT ? 'running' : 'failed');
+      expect(job!.status).toBe(receive < MAX_RECEIVE_COUNT ? 'queued' : 'failed');
     }
     const job = await jobs.get(jobId, 'practice-a');
     expect(job!.error!.code).toBe('ProviderUnavailable');
