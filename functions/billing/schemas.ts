@@ -1,7 +1,7 @@
 /**
  * Request, response and model-output schemas of the billing task. All money is integer cents.
  */
-import { z } from 'zod';
+import * as z from '#core/zod';
 import { cdtCodeSchema, toothNumberSchema } from '../clinical/dental-codes';
 
 /** Ceiling per fee: $1,000,000 keeps every product of cents and percent far inside 2^53. */

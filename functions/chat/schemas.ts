@@ -1,7 +1,7 @@
 /**
  * Request, response and model-output schemas of the patient chat.
  */
-import { z } from 'zod';
+import * as z from '#core/zod';
 
 export const MAX_CHAT_MESSAGES = 50;
 export const MAX_MESSAGE_CHARS = 4000;

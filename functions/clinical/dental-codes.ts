@@ -6,7 +6,7 @@
  * valid. The handler can then ask the model to repair the invalid items once, or drop them and
  * tell the caller in `warnings`.
  */
-import { z } from 'zod';
+import * as z from '#core/zod';
 
 /** A CDT code: `D` and four digits (e.g. `D2740`). */
 export const CDT_CODE_PATTERN = /^D\d{4}$/;

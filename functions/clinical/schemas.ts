@@ -9,7 +9,7 @@
  * `dental-codes.ts` then checks them item by item, so one bad code costs one repair or one
  * dropped item with a warning instead of failing the whole answer.
  */
-import { z } from 'zod';
+import * as z from '#core/zod';
 import { cdtCodeSchema, toothNumberSchema } from './dental-codes';
 
 const NO_IDENTIFIERS =

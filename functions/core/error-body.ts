@@ -2,7 +2,7 @@
  * The JSON body of every error answer (see `toHttpError` in errors.ts), as a zod schema so the
  * OpenAPI document can describe it next to the route schemas.
  */
-import { z } from 'zod';
+import * as z from './zod';
 import type { HttpErrorBody } from './errors';
 
 export const errorBodySchema = z

@@ -177,7 +177,8 @@ function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>,
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new BadRequestError(`The request body is not valid JSON (${(error as Error).message.slice(0, 120)})`);
+    // V8's message quotes the start of the body ("Unexpected token 'M', "Margarethe"..."); keep only the position.
+    throw new BadRequestError(`The request body is not valid JSON${/ at position \d+/.exec((error as Error).message)?.[0] ?? ''}`);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

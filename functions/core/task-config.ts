@@ -6,7 +6,7 @@
  * function parses it once at cold start with {@link parseTaskConfig}. The schema lives here, beside
  * the runtime code, because it is the contract between the infrastructure and the functions.
  */
-import { z } from 'zod';
+import * as z from './zod';
 
 export const TASK_NAMES = ['imaging', 'clinical', 'billing', 'scheduling', 'chat'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];

@@ -1,7 +1,7 @@
 /**
  * Request, response and model-output schemas of the imaging task.
  */
-import { z } from 'zod';
+import * as z from '#core/zod';
 import { toothNumberSchema } from '../clinical/dental-codes';
 
 /** Largest image sent inline in the JSON body (decoded bytes). */

@@ -2,12 +2,15 @@
  * The resolved catalog as the ops function receives it in `CATALOG`: a JSON array of task
  * configs, set by the stack and by the local runtime from lib/catalog.ts.
  */
-import { z } from 'zod';
+import * as z from '#core/zod';
 import { ENV } from '#core/env';
 import { functionTaskConfigSchema, taskConfigSchema, type TaskConfig } from '#core/task-config';
 
-// Entries may carry their model prices too (what TASK_CONFIG holds); the ops function ignores them.
-const catalogEnvSchema = z.array(taskConfigSchema.extend({ prices: functionTaskConfigSchema.shape.prices.optional() })).min(1);
+/** The resolved catalog as JSON. Entries may carry their model prices too (as TASK_CONFIG does); they are dropped. */
+export const resolvedCatalogSchema = z
+  .array(taskConfigSchema.extend({ prices: functionTaskConfigSchema.shape.prices.optional() }))
+  .min(1)
+  .transform((tasks): TaskConfig[] => tasks.map(({ prices: _prices, ...task }) => task));
 
 /** Parses `CATALOG`; a missing or broken value is a deployment bug, so the message says where to look. */
 export function parseCatalogEnv(env: NodeJS.ProcessEnv = process.env): TaskConfig[] {
@@ -19,9 +22,9 @@ export function parseCatalogEnv(env: NodeJS.ProcessEnv = process.env): TaskConfi
   } catch {
     throw new Error(`${ENV.catalog} is not valid JSON`);
   }
-  const parsed = catalogEnvSchema.safeParse(value);
+  const parsed = resolvedCatalogSchema.safeParse(value);
   if (!parsed.success) {
     throw new Error(`${ENV.catalog} is invalid: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  return parsed.data.map(({ prices: _prices, ...task }) => task);
+  return parsed.data;
 }

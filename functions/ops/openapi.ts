@@ -8,7 +8,7 @@
  * The output is deterministic (paths, methods and components in sorted order), so the committed
  * copy only changes when a route or a schema does.
  */
-import { z } from 'zod';
+import * as z from '#core/zod';
 import { errorBodySchema } from '#core/error-body';
 import type { TaskConfig } from '#core/task-config';
 import { OPS_ROUTES, ROUTE_DOCUMENTATION, routeKey, type RouteDocumentation } from './route-schemas';

@@ -4,7 +4,7 @@
  * `"<METHOD> <path>"` as the catalog names routes; a test fails when a catalog route has no entry,
  * so a new route cannot ship undocumented.
  */
-import { z } from 'zod';
+import * as z from '#core/zod';
 import {
   claimRequestSchema,
   claimResponseSchema,

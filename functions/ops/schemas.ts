@@ -3,7 +3,7 @@
  * report schema mirrors `UsageReport` in functions/core/usage-report.ts; a test parses a real
  * report with it, so the two cannot drift apart.
  */
-import { z } from 'zod';
+import * as z from '#core/zod';
 
 export const healthResponseSchema = z
   .object({

@@ -1,7 +1,7 @@
 /**
  * Request, response and model-output schemas of the scheduling task.
  */
-import { z } from 'zod';
+import * as z from '#core/zod';
 
 export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 export const TIMES_OF_DAY = ['morning', 'afternoon', 'evening'] as const;

@@ -3,19 +3,28 @@
  * JSON request gets an instruction in the system prompt (and a fenced answer is unwrapped).
  * SDK retries are off: the provider chain does the retrying.
  */
-import Anthropic from '@anthropic-ai/sdk';
+import { BaseAnthropic } from '@anthropic-ai/sdk/client';
+import { Messages, type Usage } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { ContentBlockParam, MessageCreateParamsBase, MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { ProviderCallError, type ModelRequest, type ModelResponse, type ModelStreamEvent, type ModelUsage, type ProviderCallOptions, type ProviderClient } from '../model-call';
 import { attemptSignal, SDK_TIMEOUT_GRACE_MS } from './attempt-signal';
 import { classifyProviderError } from './provider-errors';
 
-const sdkClients = new Map<string, Anthropic>();
+/**
+ * The SDK's client with only the Messages resource. `new Anthropic()` carries every resource
+ * (beta, files, organization, skills…), about 300 KB of each bundle that this gateway never calls.
+ */
+class MessagesClient extends BaseAnthropic {
+  readonly messages: Messages = new Messages(this);
+}
 
-function sdkClient(baseURL: string | undefined, apiKey: string): Anthropic {
+const sdkClients = new Map<string, MessagesClient>();
+
+function sdkClient(baseURL: string | undefined, apiKey: string): MessagesClient {
   const cacheKey = `${baseURL ?? ''}\n${apiKey}`;
   let client = sdkClients.get(cacheKey);
   if (!client) {
-    client = new Anthropic({ apiKey, baseURL, maxRetries: 0 });
+    client = new MessagesClient({ apiKey, baseURL, maxRetries: 0 });
     sdkClients.set(cacheKey, client);
   }
   return client;
@@ -61,7 +70,7 @@ export class AnthropicProviderClient implements ProviderClient {
         { ...this.body(request), stream: true },
         { timeout: options.timeoutMs + SDK_TIMEOUT_GRACE_MS, signal: attempt.signal, maxRetries: 0 },
       );
-      let started: Anthropic.Usage | undefined;
+      let started: Usage | undefined;
       let outputTokens = 0;
       let stopped = false;
       for await (const event of stream) {
@@ -102,7 +111,7 @@ export class AnthropicProviderClient implements ProviderClient {
   }
 
   private classify(error: unknown, timedOut: boolean): ProviderCallError {
-    return classifyProviderError(error, { provider: this.provider, model: this.model, sdk: Anthropic, timedOut });
+    return classifyProviderError(error, { provider: this.provider, model: this.model, sdk: BaseAnthropic, timedOut });
   }
 }
 
@@ -110,7 +119,7 @@ export class AnthropicProviderClient implements ProviderClient {
  * Total input tokens, whether served from Anthropic's prompt cache or not (its `input_tokens`
  * excludes cache reads and writes); `cachedTokens` are the cache reads.
  */
-function usageOf(usage: Anthropic.Usage, outputTokens: number): ModelUsage {
+function usageOf(usage: Usage, outputTokens: number): ModelUsage {
   const cacheRead = usage.cache_read_input_tokens ?? 0;
   return {
     inputTokens: usage.input_tokens + cacheRead + (usage.cache_creation_input_tokens ?? 0),
