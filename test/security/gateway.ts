@@ -10,6 +10,7 @@ import { functionConfigFor, resolveCatalog, type ResolvedCatalog, type TaskName 
 import { ENV } from '../../functions/core/env';
 import { lambdaContext } from '../support/api-event';
 import { invokeStreaming } from '../support/awslambda';
+import { toSqsEvent } from '../../local/sqs';
 import { startStandIns, type StandIns, type StandInsOptions } from '../support/stand-ins';
 
 export type FunctionName = TaskName | 'ops';
@@ -35,6 +36,8 @@ export interface Gateway {
   catalog: ResolvedCatalog;
   invoke(fn: FunctionName, event: APIGatewayProxyEvent, timeoutMs?: number): Promise<Answer>;
   leftovers(): Promise<Leftovers>;
+  /** One poll of the imaging queue by the worker, as the SQS event source would; reported failures stay queued. */
+  pollImagingQueue(timeoutMs?: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -70,6 +73,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     handlers.set('ops', (require('../../functions/ops/handler') as { handler: PlainHandler }).handler);
   });
   envOf.set('ops', opsEnv);
+  const workerEnv = standIns.envFor('imaging', { ...extraEnv, [ENV.functionRole]: 'worker' });
+  const worker = standIns.loadHandler<(event: unknown, context: unknown) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>>('imaging', 'worker', {
+    ...extraEnv,
+    [ENV.functionRole]: 'worker',
+  });
 
   const count = async (table: string) => {
     let items = 0;
@@ -103,6 +111,16 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         imaging.objects.listKeys(imaging.bucket).then((keys) => keys.length),
       ]);
       return { usageItems, cacheItems, jobItems, storedImages, queuedMessages: imaging.queue.depth().depth + imaging.queue.depth().inFlight, providerRequests: standIns.simulator.stats().totals.requests };
+    },
+    async pollImagingQueue(timeoutMs = 60_000) {
+      const queue = standIns.imaging!.queue;
+      const batch = queue.receive(10);
+      if (batch.length === 0) return 0;
+      process.env = workerEnv;
+      const { batchItemFailures } = await worker(toSqsEvent(queue, batch), lambdaContext(timeoutMs));
+      const failed = new Set(batchItemFailures.map((f) => f.itemIdentifier));
+      for (const message of batch) if (!failed.has(message.messageId)) queue.delete(message.receiptHandle!);
+      return batch.length;
     },
     close: () => standIns.close(),
   };
