@@ -13,7 +13,9 @@
  *
  * The lease runs until the claiming worker is killed by its Lambda timeout, so a copy of the same
  * message delivered meanwhile finds it held, and a delivery after a crash finds it expired and
- * takes over. Jobs expire (`expiresAt`, epoch seconds) 30 days after they were created or finished.
+ * takes over. A worker killed on the message's last delivery leaves nobody to take over (the
+ * message goes to the dead-letter queue): the first read after that lease ran out fails the job
+ * with `WorkerStopped`, one conditional write, so it never reads `running` for ever. Jobs expire (`expiresAt`, epoch seconds) 30 days after they were created or finished.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -30,7 +32,15 @@ export class ImagingJobExistsError extends Error {
 export interface DynamoJobStoreOptions {
   doc: DynamoDBDocumentClient;
   tableName: string;
+  /** Clock for reading leases. @default Date.now */
+  now?: () => number;
 }
+
+/** What a job reads when its worker was killed on the last delivery of its message. */
+export const WORKER_STOPPED = {
+  code: 'WorkerStopped',
+  message: 'The analysis was stopped on its last attempt before it finished (the worker ran out of time or memory)',
+} as const;
 
 const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}` });
 
@@ -46,10 +56,12 @@ const LOOKUP_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export class DynamoJobStore implements JobStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
+  private readonly now: () => number;
 
   constructor(options: DynamoJobStoreOptions) {
     this.doc = options.doc;
     this.tableName = options.tableName;
+    this.now = options.now ?? Date.now;
   }
 
   async create(job: ImagingJob): Promise<void> {
@@ -75,10 +87,15 @@ export class DynamoJobStore implements JobStore {
 
   async get(jobId: string, practiceId: string): Promise<ImagingJob | undefined> {
     if (!LOOKUP_ID.test(jobId)) return undefined;
-    const result = await this.guard(() => this.doc.send(new GetCommand({ TableName: this.tableName, Key: jobKey(jobId), ConsistentRead: true })));
-    const item = result.Item;
+    let item = await this.read(jobId);
     // Another practice's job reads exactly like a job that does not exist.
     if (!item || item.practiceId !== practiceId) return undefined;
+    const now = this.now();
+    if (item.status === 'running' && item.lastDelivery === true && Number(item.leaseUntil) < now) {
+      // Whether this write or a concurrent reader's wins, the job is failed once; read what won.
+      await this.fail(jobId, WORKER_STOPPED, now);
+      item = (await this.read(jobId)) ?? item;
+    }
     const job: ImagingJob = {
       jobId: String(item.jobId),
       practiceId: String(item.practiceId),
@@ -98,7 +115,7 @@ export class DynamoJobStore implements JobStore {
     const command = new UpdateCommand({
       TableName: this.tableName,
       Key: jobKey(jobId),
-      UpdateExpression: 'SET #status = :running, leaseId = :lease, leaseUntil = :until, updatedAt = :now ADD attempts :one',
+      UpdateExpression: 'SET #status = :running, leaseId = :lease, leaseUntil = :until, lastDelivery = :last, updatedAt = :now ADD attempts :one',
       ConditionExpression: `attribute_exists(pk) AND ${UNHELD}`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
@@ -106,6 +123,7 @@ export class DynamoJobStore implements JobStore {
         ':queued': 'queued',
         ':lease': lease.id,
         ':until': lease.until,
+        ':last': lease.lastDelivery === true,
         ':nowMs': now,
         ':now': new Date(now).toISOString(),
         ':one': 1,
@@ -118,8 +136,7 @@ export class DynamoJobStore implements JobStore {
     });
     if (claimed) return { outcome: 'claimed', attempts: attempts ?? 0 };
     // Why it lost decides what the message does next; the write above alone decided who runs.
-    const read = await this.guard(() => this.doc.send(new GetCommand({ TableName: this.tableName, Key: jobKey(jobId), ConsistentRead: true })));
-    const item = read.Item;
+    const item = await this.read(jobId);
     if (!item) return { outcome: 'missing' };
     if (item.status === 'succeeded' || item.status === 'failed') return { outcome: 'final' };
     return { outcome: 'held', until: Number(item.leaseUntil ?? now) };
@@ -129,7 +146,7 @@ export class DynamoJobStore implements JobStore {
     const command = new UpdateCommand({
       TableName: this.tableName,
       Key: jobKey(jobId),
-      UpdateExpression: 'SET #status = :queued, updatedAt = :now REMOVE leaseId, leaseUntil',
+      UpdateExpression: 'SET #status = :queued, updatedAt = :now REMOVE leaseId, leaseUntil, lastDelivery',
       ConditionExpression: '#status = :running AND leaseId = :lease',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':queued': 'queued', ':running': 'running', ':lease': leaseId, ':now': new Date(now).toISOString() },
@@ -153,7 +170,7 @@ export class DynamoJobStore implements JobStore {
     const command = new UpdateCommand({
       TableName: this.tableName,
       Key: jobKey(jobId),
-      UpdateExpression: `SET #status = :status, updatedAt = :now, expiresAt = :expiresAt, ${set} REMOVE leaseId, leaseUntil`,
+      UpdateExpression: `SET #status = :status, updatedAt = :now, expiresAt = :expiresAt, ${set} REMOVE leaseId, leaseUntil, lastDelivery`,
       // Neither form matches a final job, so the first finish wins.
       ConditionExpression: held ? '#status = :running AND leaseId = :lease' : `attribute_exists(pk) AND ${UNHELD}`,
       ExpressionAttributeNames: { '#status': 'status' },
@@ -167,6 +184,11 @@ export class DynamoJobStore implements JobStore {
       },
     });
     return this.conditional(() => this.doc.send(command));
+  }
+
+  private async read(jobId: string): Promise<Record<string, unknown> | undefined> {
+    const result = await this.guard(() => this.doc.send(new GetCommand({ TableName: this.tableName, Key: jobKey(jobId), ConsistentRead: true })));
+    return result.Item;
   }
 
   /** true when the write happened, false when its condition did not hold. */

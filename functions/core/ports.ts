@@ -92,6 +92,11 @@ export interface JobLease {
   id: string;
   /** Epoch ms after which another delivery may take the job over (the holder is dead by then). */
   until: number;
+  /**
+   * Taken on the message's last delivery: if the holder dies, no delivery will come to take over,
+   * so the job is failed once its lease has run out.
+   */
+  lastDelivery?: boolean;
 }
 
 export type JobClaim =
@@ -104,7 +109,10 @@ export type JobClaim =
 
 export interface JobStore {
   create(job: ImagingJob): Promise<void>;
-  /** The job when it exists and belongs to the practice; undefined otherwise. */
+  /**
+   * The job when it exists and belongs to the practice; undefined otherwise. A job whose worker
+   * died on the last delivery reads (and from then on is) failed.
+   */
   get(jobId: string, practiceId: string): Promise<ImagingJob | undefined>;
   /** queued, or running under an expired lease → running under `lease`; one winner among racing claims. */
   claim(jobId: string, lease: JobLease, now: number): Promise<JobClaim>;

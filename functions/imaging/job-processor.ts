@@ -21,6 +21,8 @@
  * - anything else is retried through SQS; on the catalog's last receive the job is failed with
  *   the reason, and the message still goes on to the dead-letter queue, where the alarm sees it.
  *   (A copy that finds the job held on its last receive also goes there; the holder finishes it.)
+ *   A worker killed on the last receive cannot fail the job itself: its lease says so, and the
+ *   job store fails the job on the first read after that lease ran out.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -121,7 +123,7 @@ export class ImagingJobProcessor {
 
   private async run(job: ImagingJob, record: SQSRecord, deadline: number, leaseUntil: number, lastTry: boolean): Promise<RecordOutcome> {
     const { jobs, logger } = this.deps;
-    const lease: JobLease = { id: randomUUID(), until: leaseUntil };
+    const lease: JobLease = { id: randomUUID(), until: leaseUntil, lastDelivery: lastTry };
     const claim = await jobs.claim(job.jobId, lease, this.now());
     switch (claim.outcome) {
       case 'final':

@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError } from '../../../functions/core/errors';
-import { DynamoJobStore, ImagingJobExistsError, JOB_RETENTION_SECONDS } from '../../../functions/core/job-store';
+import { DynamoJobStore, ImagingJobExistsError, JOB_RETENTION_SECONDS, WORKER_STOPPED } from '../../../functions/core/job-store';
 import type { ImagingJob } from '../../../functions/core/ports';
 import { startDynamoHarness, type DynamoHarness } from '../../support/dynamo';
 
@@ -111,6 +111,31 @@ describe('DynamoJobStore', () => {
     expect(await rawItem(job.jobId)).not.toHaveProperty('leaseUntil');
     // Long before the old lease would have ended.
     expect(await store.claim(job.jobId, lease('b', T0 + 60_000), T0 + 2_000)).toEqual({ outcome: 'claimed', attempts: 2 });
+  });
+
+  it('fails a job whose worker died on the last delivery at the first read after its lease, once', async () => {
+    let clock = T0;
+    const reader = new DynamoJobStore({ doc: harness.doc, tableName: harness.tables.jobs, now: () => clock });
+    const job = newJob();
+    await store.create(job);
+    await store.claim(job.jobId, { id: 'last', until: T0 + 5_000, lastDelivery: true }, T0);
+    clock = T0 + 4_000;
+    expect(await reader.get(job.jobId, 'practice-a')).toMatchObject({ status: 'running' });
+    clock = T0 + 5_001;
+    const reads = await Promise.all([reader.get(job.jobId, 'practice-a'), reader.get(job.jobId, 'practice-a')]);
+    for (const read of reads) expect(read).toMatchObject({ status: 'failed', error: WORKER_STOPPED, updatedAt: new Date(T0 + 5_001).toISOString() });
+    expect(await reader.get(job.jobId, 'practice-b')).toBeUndefined();
+
+    // An earlier delivery's lease running out leaves the job to the next delivery instead.
+    const earlier = newJob();
+    await store.create(earlier);
+    await store.claim(earlier.jobId, { id: 'first', until: T0 + 5_000, lastDelivery: false }, T0);
+    expect(await reader.get(earlier.jobId, 'practice-a')).toMatchObject({ status: 'running' });
+    // Released on the last delivery (throttled): it waits for its re-sent copy, not failed.
+    await store.claim(earlier.jobId, { id: 'last', until: T0 + 9_000, lastDelivery: true }, T0 + 6_000);
+    await store.release(earlier.jobId, 'last', T0 + 6_500);
+    clock = T0 + 10_000;
+    expect(await reader.get(earlier.jobId, 'practice-a')).toMatchObject({ status: 'queued' });
   });
 
   it('fails a job without a lease only while nobody holds it', async () => {
