@@ -11,7 +11,7 @@
  * `ProviderUnavailableError` (503), both with `Retry-After` and never a key in the message.
  */
 import type { CircuitBreaker } from './circuit-breaker';
-import { ProviderThrottledError, ProviderUnavailableError } from './errors';
+import { GatewayError, ProviderThrottledError, ProviderUnavailableError } from './errors';
 import type { KeyPool } from './key-pool';
 import { ProviderCallError, type ModelRequest, type ModelResponse, type ModelStreamEvent, type ProviderCallOptions, type ProviderClient, type ProviderFailureKind } from './model-call';
 import type { ProviderKey } from './ports';
@@ -183,6 +183,12 @@ export class ProviderChain {
         try {
           key = await this.keyPool.acquire(target);
         } catch (error) {
+          // Our secret store failing (Secrets Manager down at a cold start) is not a provider
+          // fault: say so, instead of blaming every provider in the chain.
+          if (error instanceof GatewayError) {
+            this.breaker.recordFailure(target.provider, target.model, 'rejected');
+            throw error;
+          }
           const noKey = asCallError(error, target);
           // Not a provider failure: give the half-open probe back.
           this.breaker.recordFailure(target.provider, target.model, noKey.kind === 'throttled' ? 'throttled' : 'rejected');
@@ -197,7 +203,10 @@ export class ProviderChain {
         }
 
         attempts += 1;
-        const timeoutMs = Math.min(this.attemptTimeoutMs, remaining);
+        // A provider that hangs must not eat the time of the fallbacks behind it: each target
+        // still to try gets an equal share of what is left.
+        const targetsLeft = this.targets.length - index;
+        const timeoutMs = Math.max(this.minAttemptMs, Math.min(this.attemptTimeoutMs, Math.floor(remaining / targetsLeft)));
         emit(onEvent, { type: 'attempt', target, attempt, keyFingerprint: key.fingerprint, timeoutMs });
         try {
           const value = await attemptCall(client, { apiKey: key.apiKey, timeoutMs, signal });

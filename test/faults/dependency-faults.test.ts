@@ -1,0 +1,100 @@
+/**
+ * Our own dependencies failing: DynamoDB unreachable or throttling (a proxy in front of dynalite
+ * takes it away and gives it back) and Secrets Manager unreachable at a cold start or while warm.
+ * The caller gets a 503 with Retry-After and a message; nothing is half-written; when the
+ * dependency returns, the same warm function answers again without a restart.
+ */
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { apiEvent, lambdaContext } from '../support/api-event';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import { base64, pngBytes } from '../functions/imaging/radiographs';
+import { startStandIns, type StandIns } from '../support/stand-ins';
+
+type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
+
+let standIns: StandIns;
+let proxy: FaultProxy;
+
+beforeAll(async () => {
+  standIns = await startStandIns({ imaging: true });
+  proxy = await startFaultProxy(standIns.dynamo.endpoint);
+});
+afterAll(async () => {
+  await proxy.close();
+  await standIns.close();
+});
+afterEach(() => {
+  proxy.setMode('pass');
+  standIns.secrets.setAvailable(true);
+});
+
+async function call(handler: Handler, resource: string, body: unknown, timeoutMs = 29_000) {
+  const res = await handler(apiEvent({ resource, body }), lambdaContext(timeoutMs));
+  return { ...res, json: JSON.parse(res.body) };
+}
+const diagnosis = (n: number) => ({ chiefComplaint: `Sensitivity to sweets, upper left, visit ${n}` });
+const viaProxy = { AWS_ENDPOINT_URL_DYNAMODB: '' };
+
+describe('DynamoDB unavailable', () => {
+  beforeAll(() => (viaProxy.AWS_ENDPOINT_URL_DYNAMODB = proxy.endpoint));
+
+  it.each(['down', 'throttle'] as const)('%s: a clinical request fails with 503 and a message, and the warm function recovers', async (mode) => {
+    const handler = standIns.loadHandler<Handler>('clinical', 'handler', viaProxy);
+    expect((await call(handler, '/v1/clinical/diagnoses', diagnosis(1))).statusCode).toBe(200);
+
+    proxy.setMode(mode);
+    const calls = standIns.simulator.stats().totals.requests;
+    const failed = await call(handler, '/v1/clinical/diagnoses', diagnosis(2));
+    expect(failed.statusCode).toBe(503);
+    expect(failed.headers['Retry-After']).toBeDefined();
+    expect(failed.json.error.message).toMatch(/unavailable/i);
+    // No provider call was made without a ledger to record it.
+    expect(standIns.simulator.stats().totals.requests).toBe(calls);
+
+    proxy.setMode('pass');
+    expect((await call(handler, '/v1/clinical/diagnoses', diagnosis(3))).statusCode).toBe(200);
+  });
+
+  it('an imaging submission during an outage leaves no job, no stored image and no queued message', async () => {
+    const handler = standIns.loadHandler<Handler>('imaging', 'handler', viaProxy);
+    const imaging = standIns.imaging!;
+    imaging.queue.purge();
+    const jobsBefore = (await standIns.dynamo.doc.send(new ScanCommand({ TableName: standIns.dynamo.tables.jobs, Select: 'COUNT' }))).Count;
+    const imagesBefore = (await imaging.objects.listKeys(imaging.bucket)).length;
+
+    proxy.setMode('down');
+    const body = { modality: 'periapical', image: { contentType: 'image/png', dataBase64: base64(pngBytes(200, 160)) } };
+    const failed = await call(handler, '/v1/imaging/analyses', body, 9_000);
+    expect(failed.statusCode).toBe(503);
+    expect(failed.headers['Retry-After']).toBeDefined();
+
+    proxy.setMode('pass');
+    expect((await standIns.dynamo.doc.send(new ScanCommand({ TableName: standIns.dynamo.tables.jobs, Select: 'COUNT' }))).Count).toBe(jobsBefore);
+    expect((await imaging.objects.listKeys(imaging.bucket)).length).toBe(imagesBefore);
+    expect(imaging.queue.depth().depth).toBe(0);
+
+    const accepted = await call(handler, '/v1/imaging/analyses', body, 9_000);
+    expect(accepted.statusCode).toBe(202);
+  });
+});
+
+describe('Secrets Manager unavailable', () => {
+  it('at a cold start: 503 with Retry-After, and no provider call', async () => {
+    standIns.secrets.setAvailable(false);
+    const handler = standIns.loadHandler<Handler>('clinical');
+    const calls = standIns.simulator.stats().totals.requests;
+    const res = await call(handler, '/v1/clinical/diagnoses', diagnosis(10));
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['Retry-After']).toBeDefined();
+    expect(res.json.error).toMatchObject({ code: 'ServiceUnavailable', message: expect.stringMatching(/provider keys cannot be read/) });
+    expect(standIns.simulator.stats().totals.requests).toBe(calls);
+  });
+
+  it('while warm: the function keeps using its cached key, even past the cache age', async () => {
+    const handler = standIns.loadHandler<Handler>('clinical', 'handler', { SECRET_MAX_AGE_SECONDS: '1' });
+    expect((await call(handler, '/v1/clinical/diagnoses', diagnosis(11))).statusCode).toBe(200);
+    standIns.secrets.setAvailable(false);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await call(handler, '/v1/clinical/diagnoses', diagnosis(12))).statusCode).toBe(200);
+  });
+});
