@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { ENV } from '../functions/core/env';
 import type { TaskConfig } from '../functions/core/task-config';
 import { CatalogError, functionConfigFor, resolveCatalog, resolveOptionsFromContext, type ResolvedCatalog } from './catalog';
 import { GatewayAlarms } from './constructs/gateway-alarms';
@@ -157,10 +158,13 @@ export class SmartDentalStack extends Stack {
       logKey,
       allowedOrigin,
     }).useTable('USAGE_TABLE', this.tables.usage, 'read');
+    // The usage report compares each task with its budget, TPM ceiling and timeout.
+    this.ops.addEnvironment(ENV.catalog, JSON.stringify(catalog.tasks));
     this.gateway.addRoute({ method: 'GET', path: '/health' }, this.ops, { authorized: false });
     this.gateway.addRoute({ method: 'GET', path: '/openapi.json' }, this.ops, { authorized: false });
     this.gateway.addRoute({ method: 'GET', path: '/v1/usage' }, this.ops);
     this.alarms.watchFunction(this.ops, 'OpsApi');
+    this.alarms.watchApi(this.gateway.api, 'Api');
 
     new TaskDashboard(this, 'Dashboard', {
       dashboardName: `smartdental-ai-${catalog.stage}`,

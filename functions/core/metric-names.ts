@@ -12,6 +12,8 @@ export const METRIC = {
   /** Provider answered 429 (after which we retried, cooled the key down or fell back). */
   providerThrottles: 'ProviderThrottles',
   fallbacks: 'Fallbacks',
+  /** Every provider of the chain failed (5xx, timeouts, circuit open): the caller got a 503. */
+  providerFailures: 'ProviderFailures',
   cacheHits: 'CacheHits',
   cacheMisses: 'CacheMisses',
   modelLatency: 'ModelLatency',

@@ -5,7 +5,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
-import { InvalidModelOutputError } from './errors';
+import { InvalidModelOutputError, ProviderUnavailableError } from './errors';
 import { METRIC } from './metric-names';
 import type { ChatTurn, ImageInput, ModelRequest, ModelResponse, ModelStreamEvent, ModelUsage } from './model-call';
 import type { Observability } from './observability';
@@ -154,6 +154,7 @@ export class TaskRuntime {
     } catch (error) {
       await this.deps.ledger.release(reservation).catch(() => undefined);
       await this.recordQuietly({ errors: 1 });
+      if (error instanceof ProviderUnavailableError) this.count(METRIC.providerFailures);
       throw error;
     }
     await this.settle(reservation, outcome.response, outcome.keyFingerprint, this.now() - started, outcome.fallbackUsed);
@@ -196,13 +197,16 @@ export class TaskRuntime {
   private async admit(request: ModelRequest): Promise<Reservation> {
     const { config, ledger, observability } = this.deps;
     try {
-      return await ledger.reserve({
+      const reservation = await ledger.reserve({
         task: config.name,
         tokens: estimateTokens(request),
         dailyTokenBudget: config.dailyTokenBudget,
         tokensPerMinute: config.tokensPerMinute,
         now: this.now(),
       });
+      const { budgetUsedPercent } = reservation as Reservation & { budgetUsedPercent?: number };
+      if (budgetUsedPercent !== undefined) observability.metrics.addMetric(METRIC.budgetUsedPercent, MetricUnit.Percent, Math.round(budgetUsedPercent * 10) / 10);
+      return reservation;
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 429) {
         this.count(METRIC.overBudgetRejections);

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -98,11 +99,30 @@ export class GatewayAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       alarmDescription: `${task}: the AI provider answered 429 for this task's keys (rate or token limit of the key).`,
     });
+    this.add(`${label}ProviderFailures`, {
+      metric: taskMetric(task, METRIC.providerFailures, 'Sum', Duration.minutes(5)),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      alarmDescription: `${task}: every provider in the chain failed for at least one request (503 to the caller).`,
+    });
     this.add(`${label}Budget`, {
       metric: taskMetric(task, METRIC.budgetUsedPercent, 'Maximum', Duration.minutes(5)),
       threshold: BUDGET_ALARM_PERCENT,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       alarmDescription: `${task}: ${BUDGET_ALARM_PERCENT} % or more of today's token budget is used.`,
+    });
+  }
+
+  /**
+   * Server-side answers of the API: every 503 (a provider chain that failed, DynamoDB or Secrets
+   * Manager unreachable) and anything worse. Callers were told to retry; someone should look.
+   */
+  public watchApi(api: apigateway.RestApi, label: string): void {
+    this.add(`${label}ServerErrors`, {
+      metric: api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 5,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      alarmDescription: `${label}: 5 or more 5xx answers in 5 minutes (providers or a dependency unavailable).`,
     });
   }
 

@@ -156,6 +156,12 @@ describe('secrets: each role reads exactly its own', () => {
     expect(actions.filter((a) => a.startsWith('dynamodb:'))).not.toContain('dynamodb:PutItem');
     expect(actions.some((a) => /^(secretsmanager|sqs|s3):/.test(a))).toBe(false);
   });
+
+  it('the ops function receives the resolved catalog it reports against', () => {
+    const fn = gw.template.toJSON().Resources[logicalIdOf(gw.stack, gw.stack.ops)];
+    const catalog = JSON.parse(fn.Properties.Environment.Variables[ENV.catalog]);
+    expect(catalog.map((t: { name: string }) => t.name)).toEqual([...TASK_NAMES]);
+  });
 });
 
 describe('imaging queue pipeline', () => {
@@ -213,8 +219,8 @@ describe('alarms', () => {
     }
   });
 
-  it.each(TASK_NAMES)('%s has provider-throttle and budget (>= 80 %%) alarms on the custom metrics', (name) => {
-    for (const [metricName, threshold] of [[METRIC.providerThrottles, 1], [METRIC.budgetUsedPercent, 80]] as const) {
+  it.each(TASK_NAMES)('%s has provider-throttle, provider-failure and budget (>= 80 %%) alarms on the custom metrics', (name) => {
+    for (const [metricName, threshold] of [[METRIC.providerThrottles, 1], [METRIC.providerFailures, 1], [METRIC.budgetUsedPercent, 80]] as const) {
       gw.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: METRICS_NAMESPACE,
         MetricName: metricName,
@@ -224,6 +230,15 @@ describe('alarms', () => {
         AlarmActions: [topicRef()],
       });
     }
+  });
+
+  it('watches the API for 5xx answers (providers or a dependency unavailable)', () => {
+    gw.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+      Statistic: 'Sum',
+      AlarmActions: [topicRef()],
+    });
   });
 
   it('watches the imaging queue age and any dead letter', () => {
