@@ -7,6 +7,7 @@ import type { RuntimeDescription } from './index';
 export function formatBanner(d: RuntimeDescription): string {
   const lines: string[] = [];
   lines.push('', `SmartDental AI gateway (local) is listening on ${d.url}  (started in ${(d.startupMs / 1000).toFixed(1)} s)`);
+  lines.push(`Operations page: ${d.url}/`);
   lines.push('Functions load their handlers in the background; a request that comes first waits for that cold start.', '');
 
   lines.push('Routes:');
@@ -15,7 +16,9 @@ export function formatBanner(d: RuntimeDescription): string {
     const auth = r.public ? 'no token' : 'Bearer token';
     lines.push(`  ${r.method.padEnd(4)} ${r.path.padEnd(width)}  -> ${r.functionId} function (limit ${r.limit}, ${auth})`);
   }
-  lines.push(`  GET  /_local/stats  -> runtime stats (in-flight, throttles, queue depth, dead letters)`, '');
+  lines.push(`  GET  /               -> operations page (open ${d.url}/ in a browser; refreshes every 2 s)`);
+  lines.push(`  GET  /_local/ops.json -> the page's data: runtime stats joined with the usage ledger`);
+  lines.push(`  GET  /_local/stats   -> runtime stats (in-flight, throttles, queue depth, dead letters)`, '');
 
   lines.push('Tokens (Authorization: Bearer <token>):');
   for (const i of d.identities) {

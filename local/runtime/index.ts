@@ -14,6 +14,7 @@ import { createDocumentClient } from '../../functions/core/dynamo';
 import { DynamoUsageLedger } from '../../functions/core/usage-ledger';
 import type { TaskName } from '../../functions/core/task-config';
 import { createTables, startDynamoDb } from '../dynamodb';
+import { createOpsSnapshotReader, opsPageRoutes } from '../ops-page';
 import { startObjectStore } from '../object-store';
 import { startSecretsManager } from '../secrets-manager';
 import { startProviderSimulator, type ProviderSimulator, type ProviderSimulatorOptions } from '../simulator';
@@ -328,7 +329,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       port: options.port ?? 3000,
       stage: LOCAL_STAGE,
       allowedOrigin,
-      localRoutes: [statsRoute, ...(options.localRoutes ?? [])],
+      localRoutes: [
+        statsRoute,
+        ...opsPageRoutes(createOpsSnapshotReader({ doc: ledgerDoc, usageTable: LOCAL_TABLES.usage, catalog: catalog.tasks, stats, imagingWorkerId: IMAGING_WORKER_ID })),
+        ...(options.localRoutes ?? []),
+      ],
     });
     closers.push(() => api.close());
 

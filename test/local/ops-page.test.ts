@@ -1,0 +1,175 @@
+/**
+ * The operations page in a real browser: Debian's headless Chromium (driven by playwright-core)
+ * loads `GET /` from the running local runtime, traffic goes through the real function code
+ * (clinical diagnoses with repeats for the cache, chat with a concurrency limit of 1 for Lambda
+ * throttles and a throttling primary model for provider 429s, scheduling reminders, an imaging
+ * job), and the page's own 2 s refresh must show the numbers move without a reload. A screenshot
+ * is kept in test-output/ops-page.png.
+ *
+ * Chromium missing or not starting fails this test with the reason: the page is part of the
+ * product, and a skipped browser test would hide that it went untested.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { resolveCatalog } from '../../lib/catalog';
+import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
+import type { OpsSnapshot } from '../../local/ops-page';
+import { base64, pngBytes } from '../functions/imaging/radiographs';
+
+/** The page's globals as the functions run by page.waitForFunction see them (tsconfig has no DOM lib). */
+declare const document: {
+  body: { dataset: Record<string, string | undefined> };
+  querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+};
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENSHOT = resolve(__dirname, '..', '..', 'test-output', 'ops-page.png');
+const ADMIN = { authorization: 'Bearer local-dev-token', 'content-type': 'application/json' };
+const chatPrimaryModel = resolveCatalog({ stage: 'local' }).byName.chat.providers[0]!.model;
+
+let browser: Browser;
+let page: Page;
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  } catch (error) {
+    throw new Error(
+      `Headless Chromium could not be launched from ${CHROMIUM}; the operations page test needs Debian's chromium package ` +
+        `(.ci/run installs it: apt-get install -y chromium). Cause: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  runtime = await startLocalRuntime({
+    port: 0,
+    quiet: true,
+    env: {},
+    // Chat at 1 so a burst is throttled; a little provider latency so the burst overlaps.
+    concurrencyOverrides: { chat: 1 },
+    simulator: { latency: { fixedMs: 120, jitterMs: 0 }, throttleRetryAfterSeconds: 0 },
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.close();
+});
+
+/** Posts and reads the whole answer: a streamed one ends only when the function has finished. */
+async function post(path: string, body: unknown): Promise<{ status: number; errorType: string | null }> {
+  const response = await fetch(`${runtime.url}${path}`, { method: 'POST', headers: ADMIN, body: JSON.stringify(body) });
+  await response.text();
+  return { status: response.status, errorType: response.headers.get('x-amzn-errortype') };
+}
+
+const diagnosis = (days: number) => ({
+  chiefComplaint: `Sharp pain on biting, lower left, for ${days} days`,
+  symptoms: ['lingering cold sensitivity'],
+  toothFindings: [{ toothNumber: '19', finding: 'deep distal caries, tender to percussion' }],
+  medicalHistory: { allergies: [], conditions: [], medications: [] },
+});
+const chat = (question: string) => ({ messages: [{ role: 'user', content: question }], practiceName: 'Bright Smiles' });
+const reminder = {
+  appointment: { start: '2030-01-07T15:00:00Z', timeZone: 'America/New_York', procedureDescription: 'cleaning and check-up', practiceName: 'Bright Smiles', practicePhone: '+1 555 0100', patientFirstName: 'Sam' },
+  channel: 'sms',
+};
+
+/** A figure the page shows, as its raw number (`data-value`). */
+async function shown(selector: string): Promise<number> {
+  const value = await page.locator(selector).first().getAttribute('data-value');
+  return Number(value);
+}
+const cell = (task: string, field: string) => `tr[data-task="${task}"] [data-field="${field}"]`;
+
+async function waitForRefresh(): Promise<void> {
+  const before = await page.evaluate(() => document.body.dataset.refreshedAt ?? '');
+  await page.waitForFunction((previous) => (document.body.dataset.refreshedAt ?? '') > previous, before, { timeout: 15_000 });
+}
+
+it('shows every task, then moves its numbers as traffic arrives, refreshing by itself', async () => {
+  await page.goto(`${runtime.url}/`);
+  await page.waitForSelector('#status[data-state="live"]', { timeout: 20_000 });
+  const tasks = await page.locator('tr[data-task]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-task')));
+  expect(tasks).toEqual(['imaging', 'clinical', 'billing', 'scheduling', 'chat']);
+  expect(await shown(cell('clinical', 'requests'))).toBe(0);
+  expect(await shown(cell('chat', 'throttles'))).toBe(0);
+  expect(await page.locator('#chart polyline').count()).toBe(0);
+  // The limits come from the catalog and the override: chat at 1.
+  expect(await page.locator(`${cell('chat', 'concurrency')} .of`).textContent()).toBe('of 1');
+
+  // ---- traffic: 4 distinct diagnoses and 2 repeats, reminders, an imaging job, a chat burst.
+  for (const days of [1, 2, 3, 4]) expect((await post('/v1/clinical/diagnoses', diagnosis(days))).status).toBe(200);
+  for (const days of [1, 2]) expect((await post('/v1/clinical/diagnoses', diagnosis(days))).status).toBe(200);
+  for (let i = 0; i < 3; i++) expect((await post('/v1/scheduling/reminders', reminder)).status).toBe(200);
+  const job = await post('/v1/imaging/analyses', { modality: 'bitewing', image: { contentType: 'image/png', dataBase64: base64(pngBytes(128, 128)) } });
+  expect(job.status).toBe(202);
+
+  // The chat primary answers 429 half the time: retries and the fallback absorb it, the ledger counts it.
+  runtime.simulator.configure({ modelFaults: { [chatPrimaryModel]: { throttle: 0.5 } } });
+  const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => post('/v1/chat/messages', chat(`How long does cleaning number ${i} take?`))));
+  const statuses = burst.map((r) => r.status);
+  expect(statuses).toContain(200);
+  // The gateway's own 429s (the function at its limit), as against a 429 the function answered.
+  const lambdaThrottles = burst.filter((r) => r.errorType === 'TooManyRequestsException').length;
+  expect(lambdaThrottles).toBeGreaterThan(0);
+  for (let i = 0; i < 4; i++) await post('/v1/chat/messages', chat(`Do you open on Saturday, week ${i}?`));
+  runtime.simulator.configure({ modelFaults: {} });
+
+  // ---- the page catches up on its own (no reload): requests, tokens and throttles go up.
+  await page.waitForFunction(
+    ([clinicalRequests, chatThrottles]) => {
+      const value = (selector: string) => Number(document.querySelector(selector)?.getAttribute('data-value') ?? 0);
+      return value(clinicalRequests!) >= 4 && value(chatThrottles!) > 0;
+    },
+    [cell('clinical', 'requests'), cell('chat', 'throttles')],
+    { timeout: 20_000 },
+  );
+  await waitForRefresh();
+
+  expect(await shown(cell('clinical', 'requests'))).toBe(4);
+  expect(await shown(cell('clinical', 'tokens'))).toBeGreaterThan(0);
+  expect(await shown(cell('clinical', 'cache-hits'))).toBe(2);
+  expect(await shown(cell('scheduling', 'requests'))).toBeGreaterThan(0);
+  expect(await shown(cell('chat', 'tokens'))).toBeGreaterThan(0);
+  const chatThrottles = page.locator(cell('chat', 'throttles'));
+  expect(Number(await chatThrottles.getAttribute('data-lambda'))).toBe(lambdaThrottles);
+  expect(await chatThrottles.getAttribute('class')).toContain('throttle-hit');
+  expect(Number(await shown('#total-throttles'))).toBeGreaterThan(0);
+  expect(Number(await shown('#total-tokens'))).toBeGreaterThan(0);
+  expect(await page.locator(`${cell('clinical', 'p95')}`).textContent()).toMatch(/ms|s$/);
+  expect(Number(await page.locator(cell('clinical', 'budget')).getAttribute('data-percent'))).toBeGreaterThan(0);
+  // The chart draws a line for each task that spent tokens in the last hour.
+  const lines = await page.locator('#chart polyline').evaluateAll((els) => els.map((el) => el.getAttribute('data-task')));
+  expect(lines).toEqual(expect.arrayContaining(['clinical', 'chat', 'scheduling']));
+
+  // The imaging job drains through the worker; the queue figures follow (0 waiting, no dead letters).
+  await page.waitForFunction(() => Number(document.querySelector('tr[data-task="imaging"] [data-field="requests"]')?.getAttribute('data-value')) >= 1, undefined, {
+    timeout: 20_000,
+  });
+  expect(await shown('#queue-dead')).toBe(0);
+  expect(await page.locator('#pressure-task').textContent()).toBe('chat');
+
+  mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+  await waitForRefresh();
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  process.stdout.write(`operations page screenshot: ${SCREENSHOT}\n`);
+});
+
+it('serves its data as JSON that agrees with the provider simulator, and refuses an unknown window', async () => {
+  const response = await fetch(`${runtime.url}/_local/ops.json?window=15m`);
+  expect(response.status).toBe(200);
+  const snapshot = (await response.json()) as OpsSnapshot;
+  const clinical = snapshot.tasks.find((t) => t.task === 'clinical')!;
+  const served = runtime.simulator.stats().keys['sim-clinical-key']!;
+  expect(clinical).toMatchObject({ requests: served.requests, inputTokens: served.inputTokens, outputTokens: served.outputTokens });
+  expect(snapshot.series.minutes).toHaveLength(60);
+  expect(snapshot.series.tokens.clinical!.reduce((a, b) => a + b, 0)).toBe(served.inputTokens + served.outputTokens);
+  expect(snapshot.tasks.find((t) => t.task === 'chat')!.throttles.provider).toBeGreaterThan(0);
+
+  const bad = await fetch(`${runtime.url}/_local/ops.json?window=7y`);
+  expect(bad.status).toBe(400);
+  expect(await bad.json()).toMatchObject({ error: { message: expect.stringContaining('window') } });
+});
