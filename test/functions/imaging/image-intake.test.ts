@@ -1,39 +1,12 @@
-import { decode as decodeJpeg, encode as encodeJpeg } from 'jpeg-js';
-import { PNG } from 'pngjs';
+import { decode as decodeJpeg } from 'jpeg-js';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '#core/errors';
 import { checkImageHeader, inspectImage, sniffImageFormat } from '../../../functions/imaging/image-intake';
 import { fitWithin, downscalePixels } from '../../../functions/imaging/downscale';
 import { buildDicom, IMPLICIT_LE } from '../../support/dicom';
+import { jpegBytes, pngBytes } from './radiographs';
 
 const MB = 1024 * 1024;
 const options = { maxBytes: 4 * MB };
-
-/** A grayscale gradient, like a radiograph's soft fall-off, as RGBA. */
-function gradientRgba(width: number, height: number): Buffer {
-  const data = Buffer.alloc(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const v = Math.round((x / Math.max(1, width - 1)) * 255);
-      const i = (y * width + x) * 4;
-      data[i] = v;
-      data[i + 1] = v;
-      data[i + 2] = v;
-      data[i + 3] = 255;
-    }
-  }
-  return data;
-}
-
-function pngBytes(width: number, height: number): Uint8Array {
-  const png = new PNG({ width, height });
-  gradientRgba(width, height).copy(png.data);
-  // No adaptive filtering: under jest it costs seconds per image and the tests need no compression.
-  return new Uint8Array(PNG.sync.write(png, { filterType: 0 }));
-}
-
-function jpegBytes(width: number, height: number): Uint8Array {
-  return new Uint8Array(encodeJpeg({ data: gradientRgba(width, height), width, height }, 90).data);
-}
 
 /** Rewrites the IHDR dimensions of a PNG (and its CRC is left stale: the header check must come first). */
 function withPngDimensions(bytes: Uint8Array, width: number, height: number): Uint8Array {
