@@ -182,7 +182,8 @@ function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>,
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 20).map((issue) => ({ path: issue.path.map(String).join('.') || '(body)', message: issue.message }));
+    // Clipped: zod quotes unknown keys, and a caller's 200 KB key name must not come back twice over.
+    const issues = parsed.error.issues.slice(0, 20).map((issue) => ({ path: issue.path.map(String).join('.').slice(0, 200) || '(body)', message: issue.message.slice(0, 300) }));
     const summary = issues
       .slice(0, 3)
       .map((i) => `${i.path}: ${i.message}`)

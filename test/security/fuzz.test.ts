@@ -23,6 +23,7 @@ import { FUZZ_RUNS, FUZZ_SEED, VALID_BODIES, acceptedByGateway, describeRequest,
 import { startGateway, type Answer, type Gateway } from './gateway';
 
 const routes = fuzzRoutes();
+const MAX_ERROR_BODY_CHARS = 64 * 1024;
 let gateway: Gateway;
 
 beforeAll(async () => {
@@ -42,6 +43,8 @@ function checkAnswer(route: FuzzRoute, request: FuzzRequest, answer: Answer, acc
   }
   if (answer.statusCode < 400 || answer.statusCode >= 500) fail('expected a 4xx');
   if (!/^application\/json/.test(answer.headers['content-type'] ?? '')) fail('the error is not JSON');
+  // An error names what is wrong; it does not hand a megabyte of the caller's input back.
+  if (answer.body.length > MAX_ERROR_BODY_CHARS) fail(`the error body is ${answer.body.length} characters`);
   let json: unknown;
   try {
     json = JSON.parse(answer.body);
