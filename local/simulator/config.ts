@@ -51,6 +51,11 @@ export interface SimulatorConfig {
   disabledModels: Record<string, DisabledModelBehaviour>;
   /** `fixed`: counters reset at each 60 s window; `sliding`: the last 60 s. */
   rateLimitWindow: 'fixed' | 'sliding';
+  /**
+   * Length of the rate-limit "minute" in ms. 60,000 like a provider; the benchmark's quick mode
+   * compresses it so a run can cross several windows in seconds (limits then count per window).
+   */
+  rateLimitWindowMs: number;
 }
 
 /** What `configure` and `POST /_sim/config` accept: any top-level field, replaced as a whole. */
@@ -69,6 +74,7 @@ export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
   throttleRetryAfterSeconds: 1,
   disabledModels: {},
   rateLimitWindow: 'fixed',
+  rateLimitWindowMs: 60_000,
 };
 
 const FAULT_NAMES = ['throttle', 'serverError', 'overloaded', 'timeout', 'malformed', 'schema', 'cutStream'] as const;
@@ -88,6 +94,7 @@ export function applyConfigPatch(current: SimulatorConfig, patch: SimulatorConfi
       : { ...patch.disabledModels };
   }
   if (patch.rateLimitWindow !== undefined) next.rateLimitWindow = patch.rateLimitWindow;
+  if (patch.rateLimitWindowMs !== undefined) next.rateLimitWindowMs = patch.rateLimitWindowMs;
   validateConfig(next);
   return next;
 }
@@ -104,6 +111,7 @@ function validateConfig(config: SimulatorConfig): void {
     if (behaviour !== 'unavailable' && behaviour !== 'reset') throw new Error(`disabledModels.${model} must be 'unavailable' or 'reset'`);
   }
   if (config.rateLimitWindow !== 'fixed' && config.rateLimitWindow !== 'sliding') throw new Error(`rateLimitWindow must be 'fixed' or 'sliding'`);
+  if (!Number.isInteger(config.rateLimitWindowMs) || config.rateLimitWindowMs < 1_000) throw new Error('rateLimitWindowMs must be a whole number of milliseconds, at least 1000');
 }
 
 /** Draws at most one fault for a request to `model`. */

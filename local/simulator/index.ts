@@ -75,7 +75,10 @@ export const WRONG_SHAPE_ANSWER = { simulated: true, unexpected: 'this answer do
 export async function startProviderSimulator(options: ProviderSimulatorOptions = {}): Promise<ProviderSimulator> {
   const { port = 0, random = Math.random, now = Date.now, ...patch } = options;
   let config = applyConfigPatch(DEFAULT_SIMULATOR_CONFIG, patch);
-  const limiter = new KeyRateLimiter(() => config.rateLimitWindow);
+  const limiter = new KeyRateLimiter(
+    () => config.rateLimitWindow,
+    () => config.rateLimitWindowMs,
+  );
   let stats = emptyStats();
 
   const counters = (apiKey: string, model: string): SimulatorCounters[] => {

@@ -5,7 +5,8 @@
  */
 import type { SimulatorKeyLimits } from './config';
 
-const WINDOW_MS = 60_000;
+/** A provider's minute; the benchmark may compress it (see `rateLimitWindowMs`). */
+export const DEFAULT_WINDOW_MS = 60_000;
 
 interface Usage {
   at: number;
@@ -37,9 +38,13 @@ export type Admission =
 export class KeyRateLimiter {
   private readonly windows = new Map<string, KeyWindow>();
 
-  constructor(private readonly mode: () => 'fixed' | 'sliding') {}
+  constructor(
+    private readonly mode: () => 'fixed' | 'sliding',
+    private readonly windowMs: () => number = () => DEFAULT_WINDOW_MS,
+  ) {}
 
   admit(apiKey: string, limits: SimulatorKeyLimits, inputTokens: number, now: number): Admission {
+    const WINDOW_MS = this.windowMs();
     const window = this.windowFor(apiKey, now);
     const sliding = this.mode() === 'sliding';
     const used = sliding ? this.slidingTotals(window, now) : { requests: window.requests, tokens: window.tokens };
@@ -77,6 +82,7 @@ export class KeyRateLimiter {
   }
 
   private windowFor(apiKey: string, now: number): KeyWindow {
+    const WINDOW_MS = this.windowMs();
     const start = Math.floor(now / WINDOW_MS) * WINDOW_MS;
     let window = this.windows.get(apiKey);
     if (!window) {
@@ -92,12 +98,14 @@ export class KeyRateLimiter {
   }
 
   private slidingTotals(window: KeyWindow, now: number): { requests: number; tokens: number } {
+    const WINDOW_MS = this.windowMs();
     const live = window.events.filter((e) => e.at > now - WINDOW_MS);
     return { requests: live.length, tokens: live.reduce((sum, e) => sum + e.tokens, 0) };
   }
 
   /** Time until the oldest requests have left the window and freed at least `excess` tokens. */
   private slidingWaitForTokens(window: KeyWindow, now: number, excess: number): number {
+    const WINDOW_MS = this.windowMs();
     let freed = 0;
     for (const e of window.events) {
       freed += e.tokens;

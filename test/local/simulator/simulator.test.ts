@@ -233,6 +233,24 @@ describe('limits, kill switch and the admin API', () => {
     }
   });
 
+  it('counts limits per compressed window when rateLimitWindowMs is shorter than a minute', async () => {
+    let clock = 1_000_000;
+    const compressed = await startProviderSimulator({ keys: { [KEY]: { rpm: 1 } }, rateLimitWindow: 'sliding', rateLimitWindowMs: 10_000, now: () => clock });
+    try {
+      const client = new OpenAI({ apiKey: KEY, baseURL: compressed.openaiBaseUrl, maxRetries: 0 });
+      const ask = () => client.chat.completions.create({ model: 'gpt-5.4', messages: [{ role: 'user', content: 'x' }] });
+      await ask();
+      clock += 4_000;
+      const error = (await ask().catch((e: unknown) => e)) as InstanceType<typeof OpenAI.RateLimitError>;
+      expect(error.headers.get('retry-after')).toBe('6');
+      clock += 6_001;
+      await expect(ask()).resolves.toBeDefined();
+      expect(() => compressed.configure({ rateLimitWindowMs: 10 })).toThrow(/at least 1000/);
+    } finally {
+      await compressed.close();
+    }
+  });
+
   it('switches a model off through POST /_sim/config and reports stats through GET /_sim/stats', async () => {
     const config = await fetch(`${simulator.url}/_sim/config`, { method: 'POST', body: JSON.stringify({ disabledModels: ['gpt-5.4'] }) });
     expect(config.status).toBe(200);
