@@ -11,14 +11,18 @@ export function formatBanner(d: RuntimeDescription): string {
   lines.push('Functions load their handlers in the background; a request that comes first waits for that cold start.', '');
 
   lines.push('Routes:');
-  const width = Math.max(...d.routes.map((r) => r.path.length));
+  const width = Math.max(...d.routes.map((r) => r.path.length), '/_local/ops.json'.length);
   for (const r of d.routes) {
     const auth = r.public ? 'no token' : 'Bearer token';
     lines.push(`  ${r.method.padEnd(4)} ${r.path.padEnd(width)}  -> ${r.functionId} function (limit ${r.limit}, ${auth})`);
   }
-  lines.push(`  GET  /               -> operations page (open ${d.url}/ in a browser; refreshes every 2 s)`);
-  lines.push(`  GET  /_local/ops.json -> the page's data: runtime stats joined with the usage ledger`);
-  lines.push(`  GET  /_local/stats   -> runtime stats (in-flight, throttles, queue depth, dead letters)`, '');
+  const local = [
+    ['/', `operations page (open ${d.url}/ in a browser; refreshes every 2 s)`],
+    ['/_local/ops.json', "the operations page's data: runtime stats joined with the usage ledger"],
+    ['/_local/stats', 'runtime stats (in-flight, throttles, queue depth, dead letters)'],
+  ];
+  for (const [path, what] of local) lines.push(`  GET  ${path!.padEnd(width)}  -> ${what}`);
+  lines.push('');
 
   lines.push('Tokens (Authorization: Bearer <token>):');
   for (const i of d.identities) {
