@@ -8,9 +8,9 @@ import type { TaskConfig } from '#core/task-config';
 import { readUsageReport } from '#core/usage-report';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi';
 import { ROUTE_DOCUMENTATION } from './route-schemas';
-import type { HealthResponse, UsageReportResponse } from './schemas';
+import type { HealthResponse } from './schemas';
 import { usagePeriod } from './usage-period';
-import { underMostPressure } from './usage-pressure';
+import { usageReportResponse } from './usage-pressure';
 
 export interface OpsRouteDependencies {
   /** The resolved catalog. Called per request, so a missing `CATALOG` fails requests loudly instead of the cold start. */
@@ -53,8 +53,7 @@ export function createOpsRoutes(deps: OpsRouteDependencies): HttpRoute<undefined
         const { since, until } = usagePeriod(query, now());
         const report = await readUsageReport(deps.doc, { table: deps.usageTable(), since, until, catalog: deps.catalog(), now: new Date(until) });
         annotate({ usageResolution: report.resolution, usageTasks: report.tasks.length, usageKeys: report.keys.length });
-        const body: UsageReportResponse = { since: report.since, until: report.until, resolution: report.resolution, underMostPressure: underMostPressure(report), tasks: report.tasks, keys: report.keys };
-        return { headers: { 'cache-control': 'no-store' }, body };
+        return { headers: { 'cache-control': 'no-store' }, body: usageReportResponse(report) };
       },
     }),
   ];

@@ -3,7 +3,12 @@
  * why, taken from the first row (the report sorts by pressure) and the figure that put it there.
  */
 import type { TaskUsageRow, UsageReport } from '#core/usage-report';
-import type { PressureSummary } from './schemas';
+import type { PressureSummary, UsageReportResponse } from './schemas';
+
+/** The report as `GET /v1/usage` and `npm run usage -- --json` give it: the rows plus the one-line answer. */
+export function usageReportResponse(report: UsageReport): UsageReportResponse {
+  return { since: report.since, until: report.until, resolution: report.resolution, underMostPressure: underMostPressure(report), tasks: report.tasks, keys: report.keys };
+}
 
 export function underMostPressure(report: Pick<UsageReport, 'tasks'>): PressureSummary {
   const top = report.tasks[0];
