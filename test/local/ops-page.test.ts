@@ -158,6 +158,7 @@ it('shows every task, then moves its numbers as traffic arrives, refreshing by i
   process.stdout.write(`operations page screenshot: ${SCREENSHOT}\n`);
 });
 
+// Reads the ledger after the traffic of the test above (same runtime).
 it('serves its data as JSON that agrees with the provider simulator, and refuses an unknown window', async () => {
   const response = await fetch(`${runtime.url}/_local/ops.json?window=15m`);
   expect(response.status).toBe(200);
