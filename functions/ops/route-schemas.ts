@@ -156,8 +156,9 @@ export const ROUTE_DOCUMENTATION: Record<string, RouteDocumentation> = {
     request: chatRequestSchema,
     response: chatResponseSchema,
     eventStream:
-      'Server-sent events (Accept: text/event-stream): the reply text arrives in chunks as the model writes it; the final event carries the complete ChatResponse, usage included. ' +
-      'An error after the stream has started arrives as an error event carrying the ErrorBody.',
+      'Server-sent events (Accept: text/event-stream). `event: delta` with data {"text"} as the model writes; then `event: done` with data ' +
+      '{"escalate", "escalationReason"?, "advice"?, "usage"?: {"inputTokens", "outputTokens"}}. A failure after the stream has started ends it with ' +
+      '`event: error` carrying the ErrorBody; failures before it starts are ordinary JSON error answers.',
   },
   // ------------------------------------------------------------------ operations
   'GET /health': {
