@@ -11,6 +11,8 @@ export interface BenchContext {
   writeArtifact(relativePath: string, content: string): Promise<void>;
   /** Results shared between scenarios of one run (memory reads the isolation run). */
   shared: Map<string, unknown>;
+  /** Runs when the whole bench run ends (closing what scenarios share). */
+  onFinish(cleanup: () => Promise<unknown>): void;
 }
 
 /** What a scenario measured; the runner adds name, timing and status. */

@@ -23,7 +23,7 @@ const REPO_ROOT = resolve(__dirname, '..');
 const RESULTS_JSON = join(REPO_ROOT, 'bench', 'results.json');
 
 /** A scenario that runs past this is abandoned (its loops are bounded; this guards a hang). */
-const SCENARIO_TIME_LIMIT_MS = { full: 6 * 60_000, quick: 90_000 };
+const SCENARIO_TIME_LIMIT_MS = { full: 6 * 60_000, quick: 120_000 };
 
 async function readPrevious(): Promise<BenchResults | undefined> {
   try {
@@ -59,7 +59,9 @@ async function main(): Promise<number> {
 
   const mode = args.quick ? 'quick' : 'full';
   const progress = consoleProgress();
+  const cleanups: Array<() => Promise<unknown>> = [];
   const context: BenchContext = {
+    onFinish: (cleanup) => cleanups.push(cleanup),
     quick: args.quick,
     repoRoot: REPO_ROOT,
     progress,
@@ -105,6 +107,8 @@ async function main(): Promise<number> {
       progress.say(`${name}: FAILED: ${reason}`);
     }
   }
+
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 
   const merged = mergeResults(await readPrevious(), results, machine, new Date());
   await context.writeArtifact('bench/results.json', `${JSON.stringify(merged, null, 2)}\n`);

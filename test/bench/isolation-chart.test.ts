@@ -1,4 +1,4 @@
-import { escapeXml, niceStep, renderIsolationChart } from '../../bench/isolation-chart';
+import { escapeXml, logTicks, niceStep, renderIsolationChart } from '../../bench/isolation-chart';
 
 describe('niceStep', () => {
   it('picks 1, 2 or 5 times a power of ten', () => {
@@ -6,6 +6,14 @@ describe('niceStep', () => {
     expect(niceStep(240)).toBe(50);
     expect(niceStep(7, 7)).toBe(1);
     expect(niceStep(0)).toBe(1);
+  });
+});
+
+describe('logTicks', () => {
+  it('spans the latencies with 1-2-5 steps per power of ten', () => {
+    expect(logTicks(230, 14_000)).toEqual([200, 500, 1000, 2000, 5000, 10000, 20000]);
+    expect(logTicks(300, 480)).toEqual([200, 500]);
+    expect(logTicks(100, 100)).toEqual([100, 200]);
   });
 });
 
