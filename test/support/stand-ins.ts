@@ -44,8 +44,11 @@ const PROVIDER_ENTRIES = ['openai', 'anthropic', 'openai-compatible'];
 export interface StandInsOptions {
   simulator?: ProviderSimulatorOptions;
   catalog?: Parameters<typeof resolveCatalog>[0];
-  /** Also start the imaging queue (SQS JSON endpoint, redrive after the catalog's maxReceiveCount) and the object store. */
-  imaging?: boolean;
+  /**
+   * Also start the imaging queue (SQS JSON endpoint, redrive after the catalog's maxReceiveCount) and the object store.
+   * `visibilityTimeoutMs` (default 60 000) lets a fault test see redeliveries within seconds.
+   */
+  imaging?: boolean | { visibilityTimeoutMs?: number };
 }
 
 export async function startStandIns(options: StandInsOptions = {}): Promise<StandIns> {
@@ -65,7 +68,9 @@ export async function startStandIns(options: StandInsOptions = {}): Promise<Stan
     startProviderSimulator({ keys, latency: { fixedMs: 0, jitterMs: 0 }, ...options.simulator }),
   ]);
 
-  const imaging = options.imaging ? await startImagingStandIns(catalog.byName.imaging.worker?.maxReceiveCount ?? 4) : undefined;
+  const imaging = options.imaging
+    ? await startImagingStandIns(catalog.byName.imaging.worker?.maxReceiveCount ?? 4, (typeof options.imaging === 'object' && options.imaging.visibilityTimeoutMs) || 60_000)
+    : undefined;
 
   const envFor = (task: TaskName, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
     const config = catalog.byName[task];
@@ -116,9 +121,9 @@ export async function startStandIns(options: StandInsOptions = {}): Promise<Stan
   };
 }
 
-async function startImagingStandIns(maxReceiveCount: number): Promise<ImagingStandIns> {
+async function startImagingStandIns(maxReceiveCount: number, visibilityTimeoutMs: number): Promise<ImagingStandIns> {
   const deadLetterQueue = new LocalQueue({ name: 'smartdental-test-imaging-dlq', visibilityTimeoutMs: 60_000 });
-  const queue = new LocalQueue({ name: 'smartdental-test-imaging', visibilityTimeoutMs: 60_000, redrive: { deadLetterQueue, maxReceiveCount } });
+  const queue = new LocalQueue({ name: 'smartdental-test-imaging', visibilityTimeoutMs, redrive: { deadLetterQueue, maxReceiveCount } });
   const [sqs, objects] = await Promise.all([startSqsEndpoint({ queues: [queue, deadLetterQueue], port: 0 }), startObjectStore({ port: 0 })]);
   return { queue, deadLetterQueue, sqs, objects, bucket: 'smartdental-test-images' };
 }
