@@ -18,6 +18,8 @@ export interface RequestOutcome {
   status: number;
   /** `error.code` of a JSON error body, `timeout`, or `network`. */
   code?: string;
+  /** The parsed answer, kept only for streams that ask (`keepBodies`). */
+  body?: unknown;
 }
 
 export interface SendOptions {
@@ -27,7 +29,7 @@ export interface SendOptions {
 }
 
 /** One request; reads the whole answer (a stream to its end) before it counts as done. */
-export async function sendRequest(request: BenchRequest, options: SendOptions): Promise<{ status: number; latencyMs: number; code?: string; body?: unknown }> {
+export async function sendRequest(request: BenchRequest, options: SendOptions): Promise<{ status: number; latencyMs: number; code?: string; body?: unknown; headers?: Headers }> {
   const started = performance.now();
   try {
     const response = await fetch(`${options.baseUrl}${request.path}`, {
@@ -45,7 +47,7 @@ export async function sendRequest(request: BenchRequest, options: SendOptions): 
       body = text;
     }
     const code = response.ok ? undefined : errorCodeOf(body) ?? `http-${response.status}`;
-    return { status: response.status, latencyMs, code, body };
+    return { status: response.status, latencyMs, code, body, headers: response.headers };
   } catch (error) {
     const name = (error as Error).name;
     return { status: 0, latencyMs: performance.now() - started, code: name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network' };
@@ -66,6 +68,8 @@ export interface LoadStream {
   /** Requests per second at `elapsedMs` since the start (0: none for now). */
   rate(elapsedMs: number): number;
   build(seq: number): BenchRequest;
+  /** Keep each answer's body in its outcome (e.g. to read job ids). @default false */
+  keepBodies?: boolean;
 }
 
 export interface OpenLoopOptions extends SendOptions {
@@ -97,7 +101,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<RequestOutc
       const mySeq = seq++;
       const request = stream.build(mySeq);
       const sent = sendRequest(request, options).then((answer) => {
-        const outcome: RequestOutcome = { stream: stream.name, seq: mySeq, atMs, latencyMs: answer.latencyMs, status: answer.status, code: answer.code };
+        const outcome: RequestOutcome = { stream: stream.name, seq: mySeq, atMs, latencyMs: answer.latencyMs, status: answer.status, code: answer.code, ...(stream.keepBodies ? { body: answer.body } : {}) };
         outcomes.push(outcome);
         options.onOutcome?.(outcome);
       });

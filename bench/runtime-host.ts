@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       const rss = process.memoryUsage().rss;
       peakRss = Math.max(peakRss, rss);
       send({ type: 'stats', id: message.id, rss: { start: startRss, peak: peakRss, now: rss }, simulator: simulator.stats(), runtime: runtime.stats() });
+      if (message.resetPeak) peakRss = rss;
     } else if (message.type === 'close') {
       void close().finally(() => {
         send({ type: 'closed' });

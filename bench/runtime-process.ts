@@ -42,7 +42,8 @@ export type HostMessage =
   | { type: 'closed' }
   | { type: 'failed'; message: string };
 
-export type ParentMessage = { type: 'stats'; id: number } | { type: 'close' };
+/** `resetPeak`: start a new peak after this answer (a phase of a scenario begins). */
+export type ParentMessage = { type: 'stats'; id: number; resetPeak?: boolean } | { type: 'close' };
 
 export interface HostStats {
   rss: RssFigures;
@@ -54,7 +55,11 @@ export interface RuntimeProcess {
   url: string;
   simulatorUrl: string;
   pid: number;
-  stats(): Promise<HostStats>;
+  /** Counters now; `resetPeak` starts the next peak-RSS measurement from here. */
+  stats(options?: { resetPeak?: boolean }): Promise<HostStats>;
+  /** The simulator's admin API. */
+  configureSimulator(patch: SimulatorConfigPatch): Promise<void>;
+  resetSimulatorStats(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -105,12 +110,14 @@ export async function startRuntimeProcess(spec: RuntimeHostSpec): Promise<Runtim
     url: ready.url,
     simulatorUrl: ready.simulatorUrl,
     pid: child.pid!,
-    stats: () =>
+    configureSimulator: (patch) => configureSimulator(ready.simulatorUrl, patch),
+    resetSimulatorStats: () => resetSimulatorStats(ready.simulatorUrl),
+    stats: (options = {}) =>
       new Promise<HostStats>((resolve, reject) => {
         if (!child.connected) return reject(new Error('the local runtime process has gone'));
         const id = nextId++;
         pending.set(id, resolve);
-        child.send({ type: 'stats', id } satisfies ParentMessage);
+        child.send({ type: 'stats', id, resetPeak: options.resetPeak } satisfies ParentMessage);
       }),
     close: () =>
       new Promise<void>((resolve) => {

@@ -10,7 +10,8 @@
  */
 import { renderIsolationChart } from '../isolation-chart';
 import { runOpenLoop, tally, type LoadStream, type RequestOutcome } from '../http-load';
-import { startRuntimeProcess, type RuntimeHostSpec } from '../runtime-process';
+import { benchKeyFor, catalogRuntime, startRuntimeProcess, type RuntimeHostSpec, type RuntimeProcess } from '../runtime-process';
+import { TASK_NAMES } from '../../functions/core/task-config';
 import type { BenchContext, Scenario, ScenarioOutcome } from '../scenario';
 import { percentile, ratio, round } from '../statistics';
 import { equalVerdict, verdict, type FigureValue } from '../results';
@@ -31,13 +32,13 @@ interface Plan {
 
 export function isolationPlan(quick: boolean): Plan {
   return quick
-    ? { durationMs: 16_000, burst: { startMs: 5_000, endMs: 12_000 }, warmUpMs: 2_000, clinicalRps: 3, chatRps: 1.5, keyLimits: { rpm: 110, tpm: 100_000 }, timeoutMs: 8_000 }
+    ? { durationMs: 12_000, burst: { startMs: 4_000, endMs: 9_000 }, warmUpMs: 2_000, clinicalRps: 3, chatRps: 1.5, keyLimits: { rpm: 90, tpm: 100_000 }, timeoutMs: 8_000 }
     : { durationMs: 50_000, burst: { startMs: 15_000, endMs: 35_000 }, warmUpMs: 5_000, clinicalRps: 3, chatRps: 1.5, keyLimits: { rpm: 270, tpm: 100_000 }, timeoutMs: 15_000 };
 }
 
 type ConfigName = 'alone' | 'shared' | 'isolated';
 
-const LATENCY = { fixedMs: 400, jitterMs: 200 };
+const LATENCY = { fixedMs: 800, jitterMs: 400 };
 
 function specFor(config: ConfigName, plan: Plan): RuntimeHostSpec {
   const shared = config === 'shared';
@@ -58,14 +59,38 @@ export interface ConfigRun {
   providerThrottles: number;
 }
 
-async function runConfig(config: ConfigName, plan: Plan, { progress }: BenchContext): Promise<ConfigRun> {
-  progress.say(`isolation: ${config}: starting the local runtime`);
-  const runtime = await startRuntimeProcess(specFor(config, plan));
+/**
+ * The runtime a configuration runs on. Alone and isolated are the catalog's keys and limits, so
+ * they run on the runtime the other scenarios share (a start costs seconds); shared needs its
+ * own, with one key and no per-task limits.
+ */
+async function runtimeFor(config: ConfigName, plan: Plan, context: BenchContext): Promise<{ runtime: RuntimeProcess; owned: boolean }> {
+  if (config === 'shared') {
+    context.progress.say('isolation: shared: starting a local runtime with one key for every task and no per-task limits');
+    return { runtime: await startRuntimeProcess(specFor(config, plan)), owned: true };
+  }
+  const runtime = await catalogRuntime(context);
+  await runtime.configureSimulator({
+    keys: Object.fromEntries(TASK_NAMES.map((task) => [benchKeyFor(task, 'per-task'), plan.keyLimits])),
+    latency: LATENCY,
+    rateLimitWindow: 'sliding',
+    rateLimitWindowMs: 60_000,
+  });
+  return { runtime, owned: false };
+}
+
+async function runConfig(config: ConfigName, plan: Plan, context: BenchContext): Promise<ConfigRun> {
+  const { progress } = context;
+  const { runtime, owned } = await runtimeFor(config, plan, context);
   try {
+    // A fresh provider window and a fresh peak for this configuration.
+    await runtime.resetSimulatorStats();
+    const before = await runtime.stats({ resetPeak: true });
     const inBurst = (ms: number) => ms >= plan.burst.startMs && ms < plan.burst.endMs;
-    const streams: LoadStream[] = [{ name: 'clinical', rate: () => plan.clinicalRps, build: (n) => clinicalDiagnosis(n + 100_000 * configIndex(config)) }];
+    const streams: LoadStream[] = [{ name: 'clinical', rate: () => plan.clinicalRps, build: (n) => clinicalDiagnosis(n + 100_000 * configIndex(config) + runSalt) }];
     if (config !== 'alone') streams.push({ name: 'chat', rate: (ms) => plan.chatRps * (inBurst(ms) ? 10 : 1), build: (n) => chatMessage(n) });
     let answered = 0;
+    progress.say(`isolation: ${config}: ${plan.durationMs / 1000} s of load`);
     const outcomes = await runOpenLoop({
       baseUrl: runtime.url,
       timeoutMs: plan.timeoutMs,
@@ -77,11 +102,14 @@ async function runConfig(config: ConfigName, plan: Plan, { progress }: BenchCont
       },
     });
     const stats = await runtime.stats();
-    return { config, outcomes, peakRssBytes: stats.rss.peak, startRssBytes: stats.rss.start, providerThrottles: stats.simulator.totals.throttled };
+    return { config, outcomes, peakRssBytes: stats.rss.peak, startRssBytes: before.rss.now, providerThrottles: stats.simulator.totals.throttled };
   } finally {
-    await runtime.close();
+    if (owned) await runtime.close();
   }
 }
+
+/** Distinct cases per bench run: the shared runtime's cache must never answer a clinical request here. */
+const runSalt = (Date.now() % 1_000) * 1_000_000;
 
 function configIndex(config: ConfigName): number {
   return config === 'alone' ? 1 : config === 'shared' ? 2 : 3;
@@ -160,10 +188,10 @@ export const isolationScenario: Scenario = {
     return {
       figures: {
         'isolated clinical p95 / alone': isolatedRatio,
-        'shared clinical p95 / alone': shared['clinical p95 / alone'],
-        'isolated clinical errors': isolated['clinical errors'],
-        'shared clinical errors': shared['clinical errors'],
-        'isolated chat throttled (429)': isolated['chat throttled (429)'],
+        'shared clinical p95 / alone': shared['clinical p95 / alone'] ?? null,
+        'isolated clinical error rate %': isolated['clinical error rate %'] ?? null,
+        'shared clinical error rate %': shared['clinical error rate %'] ?? null,
+        'isolated chat throttled (429)': isolated['chat throttled (429)'] ?? null,
       },
       tables: { configurations: { alone, shared, isolated } },
       targets: [
@@ -194,7 +222,7 @@ export const memoryScenario: Scenario = {
     return {
       figures: {
         'peak RSS MB (any configuration)': mb(peak),
-        'RSS at start MB (isolated)': mb(runs.isolated.startRssBytes),
+        'RSS before the isolated run MB': mb(runs.isolated.startRssBytes),
       },
       tables: {
         'peak RSS per configuration (MB)': { alone: mb(runs.alone.peakRssBytes), shared: mb(runs.shared.peakRssBytes), isolated: mb(runs.isolated.peakRssBytes) },
