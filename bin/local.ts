@@ -3,7 +3,8 @@
  *
  *   npm start -- [--port <n>] [--data-dir <dir>]
  */
-import { resolve } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const USAGE = `Usage: npm start -- [options]
@@ -62,6 +63,10 @@ async function main(): Promise<void> {
   const { formatBanner } = await import('../local/runtime/banner');
   const runtime = await startLocalRuntime({ port, dataDir, warmUp: 'background', onProgress: (line) => process.stdout.write(`  ${line}\n`) });
   process.stdout.write(formatBanner(runtime.describe()));
+  // `npm run usage` finds the running gateway's ledger through this file.
+  const stateFile = resolve('.smartdental', 'local.json');
+  mkdirSync(dirname(stateFile), { recursive: true });
+  writeFileSync(stateFile, `${JSON.stringify({ dynamoEndpoint: runtime.endpoints.dynamodb, usageTable: runtime.tables.usage, pid: process.pid }, null, 2)}\n`);
   runtime.ready.then(
     (ms) => process.stdout.write(`All functions are warm ${(ms / 1000).toFixed(1)} s after start.\n`),
     (error: unknown) => process.stderr.write(`A function failed to load: ${(error as Error).message}\n`),
@@ -74,6 +79,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${signal}: stopping…\n`);
     // A second Ctrl-C, or a close that hangs, must not leave the terminal stuck.
     setTimeout(() => process.exit(1), 10_000).unref();
+    rmSync(stateFile, { force: true });
     runtime.close().then(
       () => {
         process.stdout.write('Stopped.\n');
