@@ -6,23 +6,18 @@
  * Handlers call {@link taskFunctionFromEnv} at module scope; tests call it with an explicit env.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { functionBasicsFromEnv, type FunctionBasics } from './function-basics';
 import { circuitBreaker } from './circuit-breaker';
-import { documentClient } from './dynamo';
 import { ENV, requireEnv } from './env';
 import { KeyPool } from './key-pool';
-import { createObservability, type Observability } from './observability';
 import { ProviderChain, type ProviderChainOptions } from './provider-chain';
 import { providerBaseUrlsFromEnv, providerClientFor } from './providers/index';
 import { ResponseCache } from './response-cache';
 import { PowertoolsSecretStore } from './secret-store';
-import { parseTaskConfig, type FunctionTaskConfig } from './task-config';
 import { TaskRuntime } from './task-runtime';
 import { DynamoUsageLedger } from './usage-ledger';
 
-export interface TaskFunction {
-  config: FunctionTaskConfig;
-  observability: Observability;
-  doc: DynamoDBDocumentClient;
+export interface TaskFunction extends FunctionBasics {
   ledger: DynamoUsageLedger;
   runtime: TaskRuntime;
 }
@@ -31,23 +26,14 @@ export interface TaskFunctionOptions {
   env?: NodeJS.ProcessEnv;
   doc?: DynamoDBDocumentClient;
   chainOptions?: ProviderChainOptions;
-  /** Whether this function calls models (the imaging API function does not; its worker does). */
-  usesModels?: boolean;
 }
 
 export function taskFunctionFromEnv(options: TaskFunctionOptions = {}): TaskFunction {
   const env = options.env ?? process.env;
-  const config = parseTaskConfig(env[ENV.taskConfig]);
-  if (env[ENV.task] && env[ENV.task] !== config.name) {
-    throw new Error(`${ENV.task} is '${env[ENV.task]}' but ${ENV.taskConfig} describes '${config.name}'`);
-  }
-  const observability = createObservability(config.name, env);
-  const doc = options.doc ?? documentClient();
+  const { config, observability, doc } = functionBasicsFromEnv(options);
   const ledger = new DynamoUsageLedger({ doc, tableName: requireEnv(ENV.usageTable, env) });
 
-  // A function without model access has no secret: the chain fails loudly if ever asked.
-  const usesModels = options.usesModels ?? true;
-  const secrets = usesModels ? PowertoolsSecretStore.fromEnvironment(env) : { getKeys: async () => ({}) };
+  const secrets = PowertoolsSecretStore.fromEnvironment(env);
   const baseUrls = providerBaseUrlsFromEnv(env);
   const chain = new ProviderChain(config.providers, new KeyPool(secrets), (target) => providerClientFor(target, baseUrls), circuitBreaker, options.chainOptions);
   const cacheTable = env[ENV.cacheTable];

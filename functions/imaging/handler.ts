@@ -14,12 +14,12 @@ import { createHttpHandler, route } from '#core/http';
 import { RouteIdempotency } from '#core/idempotency';
 import { SqsJobQueue } from '#core/job-queue';
 import { S3ObjectStore, s3ClientFromEnv } from '#core/object-store';
-import { taskFunctionFromEnv } from '#core/task-function';
+import { functionBasicsFromEnv } from '#core/function-basics';
 import { readObjectBounded } from './image-objects';
 import { ImagingJobIntake } from './job-intake';
 import { INLINE_IMAGE_MAX_BYTES, analysisRequestSchema, uploadRequestSchema } from './schemas';
 
-const { observability, doc } = taskFunctionFromEnv({ usesModels: false });
+const { observability, doc } = functionBasicsFromEnv();
 const bucket = requireEnv(ENV.imagesBucket);
 const s3 = s3ClientFromEnv();
 const intake = new ImagingJobIntake({
