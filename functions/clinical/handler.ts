@@ -5,10 +5,11 @@
  * fit the task's JSON schema; every tooth number and CDT code in it is then checked: an invalid
  * one triggers one repair, and what is still invalid after it is dropped with a warning.
  */
-import { createHttpHandler, route } from '#core/http';
+import { createHttpHandler, route, type RouteContext, type RouteResult } from '#core/http';
 import { taskFunctionFromEnv } from '#core/task-function';
 import { outcomeHeaders } from '#core/task-runtime';
-import { checkDiagnoses, checkTreatmentPlan, repairInstructions, warningsFor } from './dental-codes';
+import type * as z from '#core/zod';
+import { checkDiagnoses, checkTreatmentPlan, repairInstructions, warningsFor, type CodeCheck } from './dental-codes';
 import {
   DIAGNOSES_OUTPUT_KIND,
   DIAGNOSES_SYSTEM_PROMPT,
@@ -17,7 +18,7 @@ import {
   buildDiagnosesUserPrompt,
   buildTreatmentPlanUserPrompt,
 } from './prompts';
-import { diagnosesModelOutputSchema, diagnosesRequestSchema, treatmentPlanModelOutputSchema, treatmentPlanRequestSchema, type DiagnosesResponse, type TreatmentPlanResponse } from './schemas';
+import { diagnosesModelOutputSchema, diagnosesRequestSchema, treatmentPlanModelOutputSchema, treatmentPlanRequestSchema } from './schemas';
 
 const { runtime, observability } = taskFunctionFromEnv();
 
@@ -28,48 +29,56 @@ export const handler = createHttpHandler({
       method: 'POST',
       path: '/v1/clinical/diagnoses',
       body: diagnosesRequestSchema,
-      handle: async ({ body, identity, deadline, annotate }) => {
-        const answer = await runtime.generate({
-          practiceId: identity.practiceId,
+      handle: (context) =>
+        askWithCodeChecks(context, {
           outputKind: DIAGNOSES_OUTPUT_KIND,
           system: DIAGNOSES_SYSTEM_PROMPT,
-          messages: [{ role: 'user', content: buildDiagnosesUserPrompt(body) }],
+          userPrompt: buildDiagnosesUserPrompt(context.body),
           schema: diagnosesModelOutputSchema,
-          domainProblems: (output) => problemsOf(checkDiagnoses(output).invalid),
-          cacheInput: body,
-          deadline,
-        });
-        const checked = checkDiagnoses(answer.data);
-        annotate({ cache: answer.cached ? 'hit' : 'miss', repaired: answer.repaired, dropped: checked.invalid.length });
-        const response: DiagnosesResponse = { ...checked.valid, warnings: warningsFor(checked.invalid) };
-        return { body: response, headers: outcomeHeaders(answer) };
-      },
+          check: checkDiagnoses,
+        }),
     }),
     route({
       method: 'POST',
       path: '/v1/clinical/treatment-plans',
       body: treatmentPlanRequestSchema,
-      handle: async ({ body, identity, deadline, annotate }) => {
-        const answer = await runtime.generate({
-          practiceId: identity.practiceId,
+      handle: (context) =>
+        askWithCodeChecks(context, {
           outputKind: TREATMENT_PLAN_OUTPUT_KIND,
           system: TREATMENT_PLAN_SYSTEM_PROMPT,
-          messages: [{ role: 'user', content: buildTreatmentPlanUserPrompt(body) }],
+          userPrompt: buildTreatmentPlanUserPrompt(context.body),
           schema: treatmentPlanModelOutputSchema,
-          domainProblems: (output) => problemsOf(checkTreatmentPlan(output).invalid),
-          cacheInput: body,
-          deadline,
-        });
-        const checked = checkTreatmentPlan(answer.data);
-        annotate({ cache: answer.cached ? 'hit' : 'miss', repaired: answer.repaired, dropped: checked.invalid.length });
-        // checkTreatmentPlan keeps the model's fields and narrows codes and teeth to checked strings.
-        const response = { ...checked.valid, warnings: warningsFor(checked.invalid) } as TreatmentPlanResponse;
-        return { body: response, headers: outcomeHeaders(answer) };
-      },
+          check: checkTreatmentPlan,
+        }),
     }),
   ],
 });
 
-function problemsOf(invalid: Parameters<typeof repairInstructions>[0]): string[] {
-  return invalid.length === 0 ? [] : [repairInstructions(invalid)];
+interface CodeCheckedQuestion<T> {
+  outputKind: string;
+  system: string;
+  userPrompt: string;
+  schema: z.ZodType<T>;
+  /** Sorts the answer's items into valid (normalised) and invalid ones with reasons. */
+  check: (output: T) => CodeCheck<object>;
+}
+
+/** Asks the model, repairs once for invalid codes or teeth, and drops what is still invalid with a warning. */
+async function askWithCodeChecks<T>({ body, identity, deadline, annotate }: RouteContext<unknown>, question: CodeCheckedQuestion<T>): Promise<RouteResult> {
+  const answer = await runtime.generate({
+    practiceId: identity.practiceId,
+    outputKind: question.outputKind,
+    system: question.system,
+    messages: [{ role: 'user', content: question.userPrompt }],
+    schema: question.schema,
+    domainProblems: (output) => {
+      const { invalid } = question.check(output);
+      return invalid.length === 0 ? [] : [repairInstructions(invalid)];
+    },
+    cacheInput: body,
+    deadline,
+  });
+  const checked = question.check(answer.data);
+  annotate({ cache: answer.cached ? 'hit' : 'miss', repaired: answer.repaired, dropped: checked.invalid.length });
+  return { body: { ...checked.valid, warnings: warningsFor(checked.invalid) }, headers: outcomeHeaders(answer) };
 }

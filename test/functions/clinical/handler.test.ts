@@ -4,6 +4,7 @@
  * simulator behind the official SDKs.
  */
 import { DynamoUsageLedger, utcDay } from '../../../functions/core/usage-ledger';
+import { diagnosesResponseSchema, treatmentPlanResponseSchema } from '../../../functions/clinical/schemas';
 import { apiEvent, lambdaContext } from '../../support/api-event';
 import { startStandIns, type StandIns } from '../../support/stand-ins';
 
@@ -39,7 +40,7 @@ describe('POST /v1/clinical/diagnoses', () => {
     const before = await ledger.readTaskDay('clinical', utcDay(Date.now()));
     const res = await post('/v1/clinical/diagnoses', diagnosesRequest);
     expect(res.statusCode).toBe(200);
-    expect(res.json.differentialDiagnoses.length).toBeGreaterThan(0);
+    expect(diagnosesResponseSchema.parse(res.json).differentialDiagnoses.length).toBeGreaterThan(0);
     for (const d of res.json.differentialDiagnoses) for (const t of d.toothNumbers) expect(t).toMatch(/^([1-9]|[12]\d|3[0-2]|[A-T])$/);
     expect(['routine', 'soon', 'urgent', 'emergency']).toContain(res.json.urgency);
     expect(res.headers['x-smartdental-cache']).toBe('miss');
@@ -88,7 +89,7 @@ describe('POST /v1/clinical/treatment-plans', () => {
   it('answers a phased plan whose CDT codes and teeth are all valid', async () => {
     const res = await post('/v1/clinical/treatment-plans', { diagnoses: [{ condition: 'Irreversible pulpitis', toothNumbers: ['19'] }] });
     expect(res.statusCode).toBe(200);
-    expect(res.json.phases.length).toBeGreaterThan(0);
+    expect(treatmentPlanResponseSchema.parse(res.json).phases.length).toBeGreaterThan(0);
     for (const phase of res.json.phases)
       for (const p of phase.procedures) {
         expect(p.cdtCode).toMatch(/^D\d{4}$/);
