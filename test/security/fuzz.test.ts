@@ -19,7 +19,7 @@
  */
 import fc from 'fast-check';
 import { errorBodySchema } from '../../functions/core/error-body';
-import { FUZZ_RUNS, FUZZ_SEED, VALID_BODIES, acceptedByGateway, describeRequest, fuzzRoutes, hostileRequest, toApiEvent, type FuzzRequest, type FuzzRoute } from '../support/fuzz';
+import { FREE_TEXT_FIELDS, FUZZ_RUNS, FUZZ_SEED, VALID_BODIES, acceptedByGateway, describeRequest, fuzzRoutes, hostileRequest, injectedRequest, toApiEvent, type FuzzRequest, type FuzzRoute } from '../support/fuzz';
 import { startGateway, type Answer, type Gateway } from './gateway';
 
 const routes = fuzzRoutes();
@@ -27,7 +27,9 @@ const MAX_ERROR_BODY_CHARS = 64 * 1024;
 let gateway: Gateway;
 
 beforeAll(async () => {
-  gateway = await startGateway();
+  // Ceilings far above what the valid injection requests below spend, so no run meets a designed 429.
+  const roomy = { dailyTokenBudget: 1_000_000_000, tokensPerMinute: 100_000_000 };
+  gateway = await startGateway({ catalog: { taskOverrides: { clinical: roomy, billing: roomy, scheduling: roomy, chat: roomy } } });
 });
 afterAll(() => gateway.close());
 
@@ -122,4 +124,22 @@ describe.each(routes.map((r) => [r.key, r] as const))('%s', (_key, route) => {
     if (route.body) expect(statuses).toContain(400);
     expect(await gateway.leftovers()).toEqual(before);
   }, Math.max(120_000, FUZZ_RUNS * 100));
+});
+
+/** A twentieth of FUZZ_RUNS, at most 500: these requests are valid, so each one is a (simulated) model call. */
+const INJECTION_RUNS = Math.min(500, Math.max(10, Math.round(FUZZ_RUNS / 20)));
+
+describe.each(routes.filter((r) => FREE_TEXT_FIELDS[r.key]).map((r) => [r.key, r] as const))('%s with injection strings in free text', (_key, route) => {
+  it(`answers ${INJECTION_RUNS} of them like any other valid request`, async () => {
+    const result = await fc.check(
+      fc.asyncProperty(injectedRequest(route), async (request) => {
+        const answer = await gateway.invoke(route.fn, toApiEvent(request));
+        if (answer.statusCode !== 200 || /event: error/.test(answer.body)) {
+          throw new Error(`${route.key}: expected a 200\n  answer: ${answer.statusCode} ${answer.body.slice(0, 500)}\n  request: ${describeRequest(request)}`);
+        }
+      }),
+      { numRuns: INJECTION_RUNS, seed: FUZZ_SEED, endOnFailure: true },
+    );
+    if (result.failed) throw new Error(`failed after ${result.numRuns} runs (replay: FUZZ_SEED=${result.seed}):\n${String((result.errorInstance as Error | undefined)?.message ?? result.errorInstance)}`);
+  }, 120_000);
 });

@@ -122,6 +122,38 @@ export const VALID_BODIES: Record<string, unknown> = {
   'POST /v1/chat/messages': { messages: [{ role: 'user', content: 'How long does a cleaning take?' }], practiceName: 'Bright Smiles' },
 };
 
+/** Free-text fields per route: injection strings there are valid input, and must stay mere text. */
+export const FREE_TEXT_FIELDS: Record<string, Array<Array<string | number>>> = {
+  'POST /v1/clinical/diagnoses': [['chiefComplaint'], ['symptoms', 0], ['toothFindings', 0, 'finding'], ['medicalHistory', 'allergies', 0]],
+  'POST /v1/clinical/treatment-plans': [['diagnoses', 0, 'condition'], ['diagnoses', 0, 'notes'], ['preferences']],
+  'POST /v1/billing/claims': [['clinicalNotes'], ['procedures', 0, 'description']],
+  'POST /v1/scheduling/reminders': [['appointment', 'procedureDescription'], ['appointment', 'practiceName'], ['appointment', 'patientFirstName']],
+  'POST /v1/chat/messages': [['messages', 0, 'content'], ['practiceName']],
+};
+
+/** The route's valid example with one free-text field replaced by an injection string (filtered to valid requests). */
+export function injectedRequest(route: FuzzRoute): fc.Arbitrary<FuzzRequest> {
+  const fields = FREE_TEXT_FIELDS[route.key] ?? [];
+  return fc
+    .tuple(fc.constantFrom(...fields), fc.oneof(fc.constantFrom(...INJECTION_STRINGS), fc.string({ unit: 'binary', minLength: 1, maxLength: 40 })), fc.boolean())
+    .map(([path, text, stream]): FuzzRequest => {
+      const body = structuredClone(VALID_BODIES[route.key]) as Record<string, unknown>;
+      (at(body, path.slice(0, -1)) as Record<string | number, unknown>)[path[path.length - 1]!] = text;
+      return {
+        method: route.method,
+        resource: route.path,
+        headers: { 'Content-Type': 'application/json', ...(stream && route.streaming ? { Accept: 'text/event-stream' } : {}) },
+        body: JSON.stringify(body),
+        isBase64Encoded: false,
+        claims: { sub: 'user-fuzz', [PRACTICE_CLAIM]: FUZZ_PRACTICE, [GROUPS_CLAIM]: '' },
+        pathParameters: null,
+        query: null,
+        kind: 'injected-free-text',
+      };
+    })
+    .filter((request) => acceptedByGateway(route, request));
+}
+
 // ------------------------------------------------------------------ the oracle
 
 /** What the generator produces; {@link toApiEvent} turns it into an API Gateway event. */
