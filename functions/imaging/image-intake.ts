@@ -144,6 +144,8 @@ function readPngHeader(bytes: Uint8Array): { width: number; height: number } {
   if (chunkType(bytes, 12) !== 'IHDR' || view.getUint32(8) !== 13) throw new BadRequestError('PNG file is malformed: it does not start with an IHDR chunk');
   const width = view.getUint32(16);
   const height = view.getUint32(20);
+  // pngjs inflates an interlaced image without an output bound: a zip bomb's way in.
+  if (bytes[28] !== 0) throw new BadRequestError('Interlaced (Adam7) PNGs are not accepted: save the radiograph without interlacing');
   let offset = 8;
   for (;;) {
     if (offset + 12 > bytes.length) throw new BadRequestError('PNG file is truncated: it ends before its IEND chunk');

@@ -1,3 +1,4 @@
+import { deflateSync } from 'node:zlib';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '#core/errors';
 import { checkImageHeader, inspectImage, sniffImageFormat } from '../../../functions/imaging/image-intake';
@@ -15,6 +16,32 @@ function withPngDimensions(bytes: Uint8Array, width: number, height: number): Ui
   view.setUint32(16, width);
   view.setUint32(20, height);
   return copy;
+}
+
+/** A PNG with the given header and one IDAT chunk of raw zlib data (CRCs are not checked before decoding). */
+function pngWithData(width: number, height: number, idat: Uint8Array, interlace: 0 | 1): Uint8Array {
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'latin1');
+    Buffer.from(data).copy(out, 8);
+    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 6, 0, 0, interlace], 8);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array())]);
+}
+
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 function expectError(fn: () => unknown, type: new (...args: never[]) => Error, message: RegExp): void {
@@ -95,6 +122,18 @@ describe('inspectImage: PNG and JPEG', () => {
   it('refuses a PNG that declares enormous dimensions before inflating anything (bomb guard)', () => {
     const hostile = withPngDimensions(pngBytes(64, 64), 100_000, 100_000);
     expectError(() => inspectImage(hostile, 'image/png', options), PayloadTooLargeError, /100000×100000.*limit is 50\.0 MP/);
+  });
+
+  it('refuses a zip bomb disguised as a small PNG: the inflate is bounded by the declared size', () => {
+    // 64 MiB of zeros deflate to ~64 KiB: a 100×100 header in front of it must not inflate it all.
+    const idat = deflateSync(Buffer.alloc(64 * MB));
+    const bomb = pngWithData(100, 100, idat, 0);
+    expectError(() => inspectImage(bomb, 'image/png', options), BadRequestError, /PNG file could not be decoded/);
+  });
+
+  it('refuses an interlaced PNG before decoding, since its inflate would be unbounded', () => {
+    const interlaced = pngWithData(100, 100, deflateSync(Buffer.alloc(64 * MB)), 1);
+    expectError(() => checkImageHeader(interlaced, 'image/png', options), BadRequestError, /Interlaced/);
   });
 
   it('honours a lower pixel cap', () => {
