@@ -175,6 +175,7 @@ export class SmartDentalStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.gateway.api.url });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'UsageLedgerTableName', { value: this.tables.usage.tableName, description: 'for npm run usage -- --region <region> --table <this>' });
     for (const [name, resources] of Object.entries(this.tasks)) {
       new CfnOutput(this, `${pascal(name)}SecretName`, { value: resources.config.secretName, description: `put the ${name} task's provider keys here` });
     }
