@@ -60,7 +60,7 @@ export const coldstartScenario: Scenario = {
   name: 'coldstart',
   title: 'Cold start: bundle size and module initialisation',
   async run({ quick, repoRoot, progress }) {
-    const runs = quick ? 5 : 15;
+    const runs = quick ? 3 : 12;
     const outDir = join(repoRoot, 'bench', 'tmp', 'bundles');
     await rm(outDir, { recursive: true, force: true });
     const entries = functionEntries();

@@ -58,8 +58,8 @@ export const overheadScenario: Scenario = {
   title: 'Overhead: what the gateway adds to a model call',
   async run(context) {
     const { quick, progress } = context;
-    const samples = quick ? 40 : 150;
-    const warmUp = quick ? 5 : 15;
+    const samples = quick ? 30 : 100;
+    const warmUp = quick ? 5 : 10;
 
     const simulator = await startProviderSimulator({ keys: { [KEY]: {} }, latency: { fixedMs: FIXED_LATENCY_MS, jitterMs: 0 } });
     const dynamo = await startDynamoDb();
