@@ -88,8 +88,13 @@ export class TaskRuntime {
     const scope = { practiceId: input.practiceId, task: config.name, model: config.providers.map((p) => `${p.provider}:${p.model}`).join('>') };
     const { value, source } = await cache.readThrough(scope, { outputKind: input.outputKind, request: input.cacheInput }, config.cache.ttlSeconds, async () => {
       this.count(METRIC.cacheMisses);
-      await this.recordQuietly({ cacheMisses: 1 });
-      return this.generateFresh(input);
+      // The counter write runs beside the model call instead of in front of it.
+      const counted = this.recordQuietly({ cacheMisses: 1 });
+      try {
+        return await this.generateFresh(input);
+      } finally {
+        await counted;
+      }
     });
     if (source === 'computed') return value;
     const data = input.schema.safeParse(value.data);
