@@ -81,14 +81,30 @@ export async function createTables(client: DynamoDBClient, names: TableNames): P
       new CreateTableCommand({ TableName: tableName, KeySchema: keys, AttributeDefinitions: attributes, BillingMode: 'PAY_PER_REQUEST' }),
     );
   }
+  // dynalite turns a table ACTIVE on a timer, later still with a data directory on disk; a write
+  // before that is a ResourceNotFoundException, so wait as a client of real DynamoDB would.
+  for (const [tableName] of wanted) await waitUntilActive(client, tableName);
+}
+
+async function tableStatus(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
+  try {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return Table?.TableStatus ?? 'ACTIVE';
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
 }
 
 async function tableExists(client: DynamoDBClient, tableName: string): Promise<boolean> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return true;
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return false;
-    throw error;
+  return (await tableStatus(client, tableName)) !== undefined;
+}
+
+async function waitUntilActive(client: DynamoDBClient, tableName: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await tableStatus(client, tableName)) === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`table ${tableName} did not become ACTIVE within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
