@@ -129,24 +129,25 @@ export class DynamoUsageLedger implements UsageLedger {
     const day = { pk: ledgerKey.task(task), sk: ledgerKey.day(utcDay(at)) };
     const minute = { pk: ledgerKey.task(task), sk: ledgerKey.minute(utcMinute(at)) };
 
-    // Both limits are checked at once (one round trip, not two); whichever admitted a request the
-    // other refused is given back. A reservation held for that moment only errs on the safe side.
-    const [dayResult, minuteResult] = await Promise.allSettled([this.admit(day, tokens, dailyTokenBudget), this.admit(minute, tokens, tokensPerMinute)]);
-    const dayCommittedTokens = dayResult.status === 'fulfilled' ? dayResult.value : undefined;
-    const minuteCommitted = minuteResult.status === 'fulfilled' ? minuteResult.value : undefined;
-    if (dayCommittedTokens === undefined || minuteCommitted === undefined) {
-      const giveBack = { committedTokens: -tokens, reservedTokens: -tokens };
-      await Promise.all([
-        ...(dayCommittedTokens !== undefined ? [this.add(day, giveBack)] : []),
-        ...(minuteCommitted !== undefined ? [this.add(minute, giveBack)] : []),
-      ]).catch(() => undefined);
-      if (dayResult.status === 'rejected') throw dayResult.reason;
-      if (minuteResult.status === 'rejected') throw minuteResult.reason;
-      if (dayCommittedTokens === undefined) {
-        throw new OverBudgetError(`The ${task} task has used its daily token budget of ${fmt(dailyTokenBudget)} tokens; it resets at 00:00 UTC`, {
-          retryAfterSeconds: secondsToUtcMidnight(at),
-        });
-      }
+    // The two limits are checked one after the other, not at once: in parallel, a request the
+    // day refuses would still hold minute room for a moment (and the other way round), and a
+    // burst near both limits would be admitted well below them.
+    const dayCommittedTokens = await this.admit(day, tokens, dailyTokenBudget);
+    if (dayCommittedTokens === undefined) {
+      throw new OverBudgetError(`The ${task} task has used its daily token budget of ${fmt(dailyTokenBudget)} tokens; it resets at 00:00 UTC`, {
+        retryAfterSeconds: secondsToUtcMidnight(at),
+      });
+    }
+    let minuteCommitted: number | undefined;
+    try {
+      minuteCommitted = await this.admit(minute, tokens, tokensPerMinute);
+    } catch (error) {
+      // Keep the original failure; a day reservation that cannot be undone only errs on the safe side.
+      await this.add(day, { committedTokens: -tokens, reservedTokens: -tokens }).catch(() => undefined);
+      throw error;
+    }
+    if (minuteCommitted === undefined) {
+      await this.add(day, { committedTokens: -tokens, reservedTokens: -tokens });
       const retryAfterSeconds = secondsToNextMinute(at);
       throw new OverBudgetError(`The ${task} task has reached its ceiling of ${fmt(tokensPerMinute)} tokens per minute; retry in ${retryAfterSeconds} s`, {
         retryAfterSeconds,
