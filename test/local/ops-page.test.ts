@@ -107,7 +107,10 @@ it('shows every task, then moves its numbers as traffic arrives, refreshing by i
   const job = await post('/v1/imaging/analyses', { modality: 'bitewing', image: { contentType: 'image/png', dataBase64: base64(pngBytes(128, 128)) } });
   expect(job.status).toBe(202);
 
-  // The chat primary answers 429 half the time: retries and the fallback absorb it, the ledger counts it.
+  // One chat whose primary surely answers 429 (the fallback answers it), so the provider-throttle
+  // figure cannot depend on chance; then the primary answers 429 half the time during a burst.
+  runtime.simulator.configure({ modelFaults: { [chatPrimaryModel]: { throttle: 1 } }, throttleRetryAfterSeconds: 1 });
+  expect((await post('/v1/chat/messages', chat('Is parking available at the practice?'))).status).toBe(200);
   runtime.simulator.configure({ modelFaults: { [chatPrimaryModel]: { throttle: 0.5 } } });
   const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => post('/v1/chat/messages', chat(`How long does cleaning number ${i} take?`))));
   const statuses = burst.map((r) => r.status);
