@@ -5,6 +5,16 @@
 export const METRICS_NAMESPACE = 'SmartDental/AI';
 /** Every custom metric carries this dimension with the task name. */
 export const TASK_DIMENSION = 'task';
+/**
+ * Powertools Metrics adds its service name as a dimension to every metric; an alarm must name
+ * the same dimensions exactly, or it watches a metric nobody writes.
+ */
+export const SERVICE_DIMENSION = 'service';
+
+/** The Powertools service name of a task's functions (`POWERTOOLS_SERVICE_NAME`). */
+export function serviceNameOf(task: string): string {
+  return `smartdental-${task}`;
+}
 
 export const METRIC = {
   inputTokens: 'InputTokens',

@@ -5,7 +5,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, TASK_DIMENSION } from './metric-names';
+import { METRICS_NAMESPACE, TASK_DIMENSION, serviceNameOf } from './metric-names';
 
 export interface Observability {
   logger: Logger;
@@ -13,7 +13,7 @@ export interface Observability {
 }
 
 export function createObservability(task: string, env: NodeJS.ProcessEnv = process.env): Observability {
-  const serviceName = env.POWERTOOLS_SERVICE_NAME ?? `smartdental-${task}`;
+  const serviceName = env.POWERTOOLS_SERVICE_NAME ?? serviceNameOf(task);
   const logger = new Logger({ serviceName, persistentKeys: { task } });
   const metrics = new Metrics({
     // Powertools warns on every invocation that publishes no metric (plain-code routes); that is

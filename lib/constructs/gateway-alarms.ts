@@ -8,11 +8,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, TASK_DIMENSION } from '../../functions/core/metric-names';
+import { METRIC, METRICS_NAMESPACE, SERVICE_DIMENSION, TASK_DIMENSION, serviceNameOf } from '../../functions/core/metric-names';
 
 /** The custom metric of one task, as the runtime publishes it (Powertools Metrics, EMF). */
 export function taskMetric(task: string, metricName: string, statistic: string, period = Duration.minutes(1)): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { [TASK_DIMENSION]: task }, statistic, period });
+  // Exactly the dimensions Powertools writes: its service name and our task dimension.
+  return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { [SERVICE_DIMENSION]: serviceNameOf(task), [TASK_DIMENSION]: task }, statistic, period });
 }
 
 /** Percent of the daily token budget at which the budget alarm fires. */

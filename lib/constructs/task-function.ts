@@ -11,7 +11,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env';
-import { METRICS_NAMESPACE } from '../../functions/core/metric-names';
+import { METRICS_NAMESPACE, serviceNameOf } from '../../functions/core/metric-names';
 import { ManagedPolicyRole } from './managed-policy-role';
 import type { FunctionTaskConfig } from '../../functions/core/task-config';
 
@@ -83,7 +83,7 @@ export class TaskFunction extends NodejsFunction {
 
     const environment: Record<string, string> = {
       [ENV.functionRole]: props.role,
-      POWERTOOLS_SERVICE_NAME: `smartdental-${props.service}`,
+      POWERTOOLS_SERVICE_NAME: serviceNameOf(props.service),
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
     };
