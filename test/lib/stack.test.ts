@@ -9,7 +9,7 @@ import type { ManagedPolicyRole } from '../../lib/constructs/managed-policy-role
 import type { TaskFunction } from '../../lib/constructs/task-function';
 import { DEFAULT_ALLOWED_ORIGIN } from '../../lib/stack';
 import { ENV } from '../../functions/core/env';
-import { METRIC, METRICS_NAMESPACE } from '../../functions/core/metric-names';
+import { METRIC, METRICS_NAMESPACE, serviceNameOf } from '../../functions/core/metric-names';
 import { parseTaskConfig, TASK_NAMES } from '../../functions/core/task-config';
 import { logicalIdOf, synthGateway, type SynthesizedGateway } from './stack-fixture';
 
@@ -224,7 +224,7 @@ describe('alarms', () => {
       gw.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: METRICS_NAMESPACE,
         MetricName: metricName,
-        Dimensions: [{ Name: 'task', Value: name }],
+        Dimensions: [{ Name: 'service', Value: serviceNameOf(name) }, { Name: 'task', Value: name }],
         Threshold: threshold,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         AlarmActions: [topicRef()],
