@@ -11,9 +11,9 @@
  * fails mid-answer — a stream always ends with `done` or `error`, never just stops.
  */
 import { Readable } from 'node:stream';
-import { toHttpError } from '#core/errors';
+import { ProviderUnavailableError, toHttpError } from '#core/errors';
 import { createHttpHandler, route } from '#core/http';
-import type { ModelStreamEvent } from '#core/model-call';
+import { ProviderCallError, type ModelStreamEvent } from '#core/model-call';
 import { redactForLog } from '#core/observability';
 import { taskFunctionFromEnv } from '#core/task-function';
 import { outcomeHeaders } from '#core/task-runtime';
@@ -71,8 +71,13 @@ async function* sseFrames(first: IteratorResult<ModelStreamEvent>, rest: AsyncGe
     }
   } catch (error) {
     observability.logger.warn('chat stream failed after it started', redactForLog(error));
-    const mapped = toHttpError(error);
+    // A provider that breaks off mid-answer is a provider failure, not an internal one.
+    const mapped = toHttpError(error instanceof ProviderCallError ? new ProviderUnavailableError('The model stopped answering mid-stream; ask again') : error);
     yield sse('error', mapped.body);
+  } finally {
+    // A client that goes away stops pulling this generator; ending the model stream here runs
+    // its cleanup, which settles or releases the task's token reservation.
+    await rest.return(undefined);
   }
 }
 

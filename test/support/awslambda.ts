@@ -11,7 +11,12 @@ class CollectingStream extends Writable {
   statusCode = 200;
   headers: Record<string, string> = {};
   chunks: Buffer[] = [];
-  override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: () => void): void {
+  /** Fails the write after this many chunks, as a client that hangs up does. */
+  constructor(private readonly failAfterChunks = Infinity) {
+    super();
+  }
+  override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.chunks.length >= this.failAfterChunks) return callback(new Error('client disconnected'));
     this.chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk);
     callback();
   }
@@ -44,13 +49,24 @@ export interface StreamedResponse {
 }
 
 /** Invokes a streamified handler and waits until it has ended its stream. */
-export async function invokeStreaming(handler: (...args: any[]) => Promise<unknown>, event: unknown, context: unknown): Promise<StreamedResponse> {
+export async function invokeStreaming(
+  handler: (...args: any[]) => Promise<unknown>,
+  event: unknown,
+  context: unknown,
+  options: { failAfterChunks?: number } = {},
+): Promise<StreamedResponse> {
   if (!(handler as unknown as Record<symbol, boolean>)[STREAMING]) throw new Error('handler is not streamified');
-  const stream = new CollectingStream();
+  const stream = new CollectingStream(options.failAfterChunks);
   const finished = new Promise<void>((resolve, reject) => {
     stream.on('finish', resolve);
     stream.on('error', reject);
   });
+  if (options.failAfterChunks !== undefined) {
+    // The caller hung up: the handler's pipeline fails, and what matters is what it cleaned up.
+    await Promise.resolve(handler(event, stream, context)).catch(() => undefined);
+    await finished.catch(() => undefined);
+    return { statusCode: stream.statusCode, headers: stream.headers, body: Buffer.concat(stream.chunks).toString('utf8') };
+  }
   await handler(event, stream, context);
   if (!stream.writableEnded) stream.end();
   await finished;

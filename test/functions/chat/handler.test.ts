@@ -85,6 +85,21 @@ describe('POST /v1/chat/messages', () => {
     }
   });
 
+  it('settles or releases the reservation when the client hangs up mid-stream', async () => {
+    const before = await ledger.readTaskDay('chat', utcDay(Date.now()));
+    const event = apiEvent({ resource: '/v1/chat/messages', body: { messages: [{ role: 'user', content: 'Tell me about your whitening options' }] }, headers: { Accept: 'text/event-stream' } });
+    const res = await invokeStreaming(handler, event, lambdaContext(30_000), { failAfterChunks: 1 });
+    expect(res.body.length).toBeGreaterThan(0);
+    // The model stream is ended from the handler's cleanup; give it a moment to reach the ledger.
+    let after = await ledger.readTaskDay('chat', utcDay(Date.now()));
+    for (let i = 0; i < 50 && after.reservedTokens !== before.reservedTokens; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = await ledger.readTaskDay('chat', utcDay(Date.now()));
+    }
+    expect(after.reservedTokens).toBe(0);
+    expect(after.committedTokens - before.committedTokens).toBe(after.inputTokens + after.outputTokens - before.inputTokens - before.outputTokens);
+  });
+
   it('rejects a conversation that does not end with the patient, with 400 before any model call', async () => {
     const res = await invokeStreaming(
       handler,
