@@ -43,6 +43,9 @@ export const handler = createHttpHandler({
 });
 
 async function suggestClaim({ body, identity, deadline, annotate }: RouteContext<ClaimRequest>): Promise<RouteResult> {
+  // A code the caller sent that no estimate can price is the caller's error: say so before any
+  // model call is made or charged.
+  for (const procedure of body.procedures) if (procedure.cdtCode !== undefined) categoryOf(procedure.cdtCode);
   const answer = await runtime.generate({
     practiceId: identity.practiceId,
     outputKind: CLAIM_OUTPUT_KIND,

@@ -71,6 +71,15 @@ describe('POST /v1/billing/claims', () => {
     expect(res.json.estimate.totals).toBeDefined();
   });
 
+  it('refuses a claim whose own code no estimate can price with 400, before any model call or charge', async () => {
+    const before = await today();
+    const res = await post('/v1/billing/claims', { ...claim, procedures: [{ cdtCode: 'D0050', description: 'unlisted', feeCents: 100 }] });
+    expect(res.statusCode).toBe(400);
+    expect(res.json.error.message).toContain('D0050');
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+    expect(await today()).toEqual(before);
+  });
+
   it('answers a retry with the same Idempotency-Key once, and a different body under that key with 422', async () => {
     const key = `claim-${Date.now()}`;
     const body = { ...claim, clinicalNotes: `${claim.clinicalNotes} (visit ${key})` };
