@@ -31,4 +31,6 @@ export const METRIC = {
   budgetUsedPercent: 'BudgetUsedPercent',
   overBudgetRejections: 'OverBudgetRejections',
   invalidModelOutput: 'InvalidModelOutput',
+  /** A paid answer whose usage could not be written to the ledger (returned to the caller anyway). */
+  ledgerSettleFailures: 'LedgerSettleFailures',
 } as const;

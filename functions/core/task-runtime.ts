@@ -179,8 +179,8 @@ export class TaskRuntime {
       const stream = await this.deps.chain.stream(request, { deadline: input.deadline, onEvent: (event) => this.onChainEvent(event) });
       for await (const event of stream.events) {
         if (event.type === 'done') {
-          await this.settle(reservation, { text: '', usage: event.usage, provider: event.provider, model: event.model }, stream.keyFingerprint, this.now() - started, stream.fallbackUsed);
           settled = true;
+          await this.settle(reservation, { text: '', usage: event.usage, provider: event.provider, model: event.model }, stream.keyFingerprint, this.now() - started, stream.fallbackUsed);
         }
         yield event;
       }
@@ -221,18 +221,30 @@ export class TaskRuntime {
     }
   }
 
+  /**
+   * Records what the call cost. It never throws: the answer is already paid for, so a ledger
+   * hiccup must not turn it into an error (it is logged and counted for the operator instead),
+   * and a provider that reports no usable counts is charged the reservation.
+   */
   private async settle(reservation: Reservation, response: ModelResponse, keyFingerprint: string, latencyMs: number, fallbackUsed: boolean): Promise<void> {
     const { config, ledger, observability } = this.deps;
+    const { logger, metrics } = observability;
+    const usage = usableUsage(response.usage, reservation.tokens);
+    if (usage !== response.usage) logger.warn('provider reported no usable token counts; charging the reservation', { model: response.model });
+    const { inputTokens, outputTokens, cachedTokens } = usage;
     const price = config.prices[response.model];
-    const { inputTokens, outputTokens, cachedTokens } = response.usage;
     const costMicroUsd = price ? Math.round(inputTokens * price.inputUsdPerMTok + outputTokens * price.outputUsdPerMTok) : 0;
-    await ledger.settle(reservation, { keyFingerprint, model: response.model, inputTokens, outputTokens, cachedTokens, costMicroUsd, latencyMs });
-    const { metrics } = observability;
+    try {
+      await ledger.settle(reservation, { keyFingerprint, model: response.model, inputTokens, outputTokens, cachedTokens, costMicroUsd, latencyMs });
+    } catch (error) {
+      logger.error('settling the usage ledger failed; the answer is returned anyway', { ...redactForLog(error), model: response.model, inputTokens, outputTokens });
+      this.count(METRIC.ledgerSettleFailures);
+    }
     metrics.addMetric(METRIC.inputTokens, MetricUnit.Count, inputTokens);
     metrics.addMetric(METRIC.outputTokens, MetricUnit.Count, outputTokens);
     metrics.addMetric(METRIC.modelLatency, MetricUnit.Milliseconds, latencyMs);
     if (fallbackUsed) metrics.addMetric(METRIC.fallbacks, MetricUnit.Count, 1);
-    observability.logger.appendKeys({ keyFingerprint, model: response.model, inputTokens, outputTokens });
+    logger.appendKeys({ keyFingerprint, model: response.model, inputTokens, outputTokens });
   }
 
   private onChainEvent(event: ChainEvent): void {
@@ -261,6 +273,14 @@ export class TaskRuntime {
 export function estimateTokens(request: ModelRequest): number {
   const chars = request.system.length + request.messages.reduce((sum, m) => sum + m.content.length, 0);
   return Math.ceil(chars / CHARS_PER_TOKEN) + (request.images?.length ?? 0) * TOKENS_PER_IMAGE + request.maxOutputTokens;
+}
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+
+/** The provider's counts when they are counts; otherwise the reservation, as input tokens. */
+function usableUsage(usage: ModelUsage | undefined, reservedTokens: number): ModelUsage {
+  if (usage && isCount(usage.inputTokens) && isCount(usage.outputTokens)) return isCount(usage.cachedTokens) ? usage : { ...usage, cachedTokens: 0 };
+  return { inputTokens: reservedTokens, outputTokens: 0, cachedTokens: 0 };
 }
 
 function addUsage(a: ModelUsage, b: ModelUsage): ModelUsage {

@@ -55,6 +55,22 @@ describe('DynamoDB unavailable', () => {
     expect((await call(handler, '/v1/clinical/diagnoses', diagnosis(3))).statusCode).toBe(200);
   });
 
+  it('lost during the model call: the answer, already paid for, is still returned', async () => {
+    const handler = standIns.loadHandler<Handler>('clinical', 'handler', viaProxy);
+    standIns.simulator.configure({ latency: { fixedMs: 800, jitterMs: 0 } });
+    try {
+      const pending = call(handler, '/v1/clinical/diagnoses', diagnosis(5));
+      // Admission is done within a few ms; the outage starts while the provider is answering.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      proxy.setMode('down');
+      const res = await pending;
+      expect(res.statusCode).toBe(200);
+      expect(res.json.differentialDiagnoses.length).toBeGreaterThan(0);
+    } finally {
+      standIns.simulator.configure({ latency: { fixedMs: 0, jitterMs: 0 } });
+    }
+  });
+
   it('an imaging submission during an outage leaves no job, no stored image and no queued message', async () => {
     const handler = standIns.loadHandler<Handler>('imaging', 'handler', viaProxy);
     const imaging = standIns.imaging!;
