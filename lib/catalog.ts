@@ -37,8 +37,29 @@ export const DEFAULT_MODELS = {
   local: 'llama-3.1-8b-instruct',
 } as const;
 
-/** The self-hosted model server used as scheduling's last resort; change it per stage. */
+/**
+ * The self-hosted model server used as scheduling's last resort. A loopback address works for
+ * `npm start` only: a deployed stage sets its own with `-c localModelUrl=…` (see {@link ResolveOptions}).
+ */
 export const DEFAULT_LOCAL_MODEL_URL = 'http://127.0.0.1:8000/v1';
+
+/** REST API Gateway stops waiting for an integration after this long (more needs a quota increase). */
+export const API_GATEWAY_TIMEOUT_SECONDS = 29;
+/**
+ * Lambda's timeout does not count a cold start's init, API Gateway's clock does: an API function
+ * must finish this much before the gateway gives up, and its route waits this much longer.
+ */
+export const COLD_START_ALLOWANCE_SECONDS = 2;
+/** The longest timeout an API function may have: a 504 while it still runs would spend tokens for nobody. */
+export const MAX_API_TIMEOUT_SECONDS = API_GATEWAY_TIMEOUT_SECONDS - COLD_START_ALLOWANCE_SECONDS;
+
+/** The operations function (health, OpenAPI, usage report) is not an AI task; it gets a small reservation. */
+export const OPS_RESERVED_CONCURRENCY = 2;
+
+/** The ops function's reservation: none when the stage turns reservations off, as for every task. */
+export function opsReservedConcurrency(catalog: ResolvedCatalog): number | null {
+  return catalog.tasks.every((t) => t.reservedConcurrency === null) ? null : OPS_RESERVED_CONCURRENCY;
+}
 
 /**
  * List prices in USD per million tokens (= micro-dollars per token), used for the ledger's cost
@@ -97,8 +118,8 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     ],
     secretName: 'smartdental/{stage}/clinical',
     reservedConcurrency: 10,
-    // API Gateway (REST) stops waiting after 29 s; the function must answer before that.
-    timeoutSeconds: 29,
+    // API Gateway (REST) stops waiting after 29 s, cold start included: at most 27 (MAX_API_TIMEOUT_SECONDS).
+    timeoutSeconds: 27,
     memoryMb: 512,
     dailyTokenBudget: 10_000_000,
     tokensPerMinute: 200_000,
@@ -118,7 +139,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     ],
     secretName: 'smartdental/{stage}/billing',
     reservedConcurrency: 5,
-    timeoutSeconds: 30,
+    timeoutSeconds: 27,
     memoryMb: 384,
     dailyTokenBudget: 5_000_000,
     tokensPerMinute: 100_000,
@@ -155,7 +176,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     ],
     secretName: 'smartdental/{stage}/chat',
     reservedConcurrency: 10,
-    timeoutSeconds: 30,
+    timeoutSeconds: 27,
     memoryMb: 384,
     dailyTokenBudget: 8_000_000,
     tokensPerMinute: 150_000,
@@ -187,6 +208,11 @@ export interface ResolveOptions {
   taskOverrides?: Partial<Record<string, TaskOverride>>;
   /** The catalog to resolve. @default TASK_CATALOG */
   catalog?: Record<string, TaskConfigInput>;
+  /**
+   * The self-hosted model server of this stage; replaces {@link DEFAULT_LOCAL_MODEL_URL} in every
+   * openai-compatible target that still points there. @default DEFAULT_LOCAL_MODEL_URL
+   */
+  localModelUrl?: string;
 }
 
 /** The catalog after stage presets, overrides and validation. */
@@ -220,6 +246,10 @@ export function resolveCatalog(options: ResolveOptions = {}): ResolvedCatalog {
   for (const [key, entry] of Object.entries(catalog)) {
     const merged = mergeEntry(mergeEntry(entry, preset[key as TaskName]), overrides[key]);
     if (typeof merged.secretName === 'string') merged.secretName = merged.secretName.replaceAll('{stage}', stage);
+    if (options.localModelUrl !== undefined && Array.isArray(merged.providers)) {
+      const url = options.localModelUrl;
+      merged.providers = merged.providers.map((p) => (p.provider === 'openai-compatible' && p.baseUrl === DEFAULT_LOCAL_MODEL_URL ? { ...p, baseUrl: url } : p));
+    }
     if (options.reservedConcurrency === false) {
       merged.reservedConcurrency = null;
       if (merged.worker) merged.worker = { ...merged.worker, reservedConcurrency: null };
@@ -250,6 +280,13 @@ function mergeEntry(entry: TaskConfigInput, override: TaskOverride | Record<stri
 
 function checkCrossFieldRules(task: TaskConfig): void {
   const where = `task catalog: task '${task.name}'`;
+  // The API function sits behind API Gateway; the imaging worker (task.worker) behind SQS does not.
+  if (task.timeoutSeconds > MAX_API_TIMEOUT_SECONDS) {
+    throw new CatalogError(
+      `${where}, field 'timeoutSeconds': ${task.timeoutSeconds} s leaves no room under API Gateway's ${API_GATEWAY_TIMEOUT_SECONDS} s integration limit; ` +
+        `at most ${MAX_API_TIMEOUT_SECONDS} (a cold start's init counts on API Gateway's clock, not on Lambda's)`,
+    );
+  }
   if (task.worker) {
     const { reservedConcurrency, maxConcurrency } = task.worker;
     if (reservedConcurrency !== null && maxConcurrency > reservedConcurrency) {
@@ -286,6 +323,11 @@ export function functionConfigFor(task: TaskConfig): FunctionTaskConfig {
 export function resolveOptionsFromContext(get: (key: string) => unknown): ResolveOptions {
   const stage = get('stage');
   const reserved = get('reservedConcurrency');
+  const rawLocalModelUrl = get('localModelUrl');
+  const localModelUrl = rawLocalModelUrl === '' ? undefined : rawLocalModelUrl;
+  if (localModelUrl !== undefined && (typeof localModelUrl !== 'string' || !/^https?:\/\/\S+$/.test(localModelUrl))) {
+    throw new CatalogError(`context 'localModelUrl' must be the model server's URL, e.g. http://10.0.0.5:8000/v1, got ${JSON.stringify(localModelUrl)}`);
+  }
   let overrides = get('taskOverrides');
   if (typeof overrides === 'string') {
     try {
@@ -303,5 +345,6 @@ export function resolveOptionsFromContext(get: (key: string) => unknown): Resolv
     stage: typeof stage === 'string' ? stage : undefined,
     reservedConcurrency: !reservedOff,
     taskOverrides: parsedOverrides?.data as ResolveOptions['taskOverrides'],
+    localModelUrl,
   };
 }

@@ -1,9 +1,18 @@
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { ENV } from '../functions/core/env';
 import type { TaskConfig } from '../functions/core/task-config';
-import { CatalogError, functionConfigFor, resolveCatalog, resolveOptionsFromContext, type ResolvedCatalog } from './catalog';
+import {
+  CatalogError,
+  OPS_RESERVED_CONCURRENCY,
+  functionConfigFor,
+  opsReservedConcurrency,
+  resolveCatalog,
+  resolveOptionsFromContext,
+  type ResolvedCatalog,
+} from './catalog';
 import { GatewayAlarms } from './constructs/gateway-alarms';
 import { GatewayApi } from './constructs/gateway-api';
 import { GatewayFirewall } from './constructs/gateway-firewall';
@@ -18,8 +27,15 @@ import { TaskSecret } from './constructs/task-secret';
 /** The front end's origin during development (Vite's default port). */
 export const DEFAULT_ALLOWED_ORIGIN = 'http://localhost:5173';
 
-/** The operations function (health, OpenAPI, usage report) is not an AI task; it gets a small reservation. */
-export const OPS_RESERVED_CONCURRENCY = 2;
+// Defined beside the catalog so the local runtime mirrors it without loading aws-cdk-lib.
+export { OPS_RESERVED_CONCURRENCY };
+
+/** Lambda rejects a function whose environment variables (keys and values) exceed 4 KB. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+/** What a token (table name, queue URL, secret ARN) is counted as before it resolves at deploy time. */
+export const ENVIRONMENT_TOKEN_ESTIMATE_BYTES = 128;
+/** Id of the synth warning for a model target on a loopback address (acknowledge with this id). */
+export const LOOPBACK_MODEL_URL_WARNING = 'SmartDental-LoopbackModelUrl';
 
 export interface SmartDentalStackProps extends StackProps {
   /** The resolved, validated task catalog (see lib/catalog.ts). */
@@ -103,10 +119,9 @@ export class SmartDentalStack extends Stack {
         taskConfig,
         logKey,
         allowedOrigin,
-      })
-        .useTable('USAGE_TABLE', this.tables.usage, 'readWrite')
-        .useTable('CACHE_TABLE', this.tables.cache, 'readWrite');
-      if (!task.worker) api.useSecret(secret.secret);
+      }).useTable('CACHE_TABLE', this.tables.cache, 'readWrite');
+      // Imaging's API function never calls a model, so it neither holds the key nor writes the ledger.
+      if (!task.worker) api.useSecret(secret.secret).useTable('USAGE_TABLE', this.tables.usage, 'readWrite');
 
       let worker: TaskFunction | undefined;
       if (task.worker) {
@@ -147,22 +162,22 @@ export class SmartDentalStack extends Stack {
     this.alarms.watchQueueAge(this.imaging.queue, 'Imaging', Duration.seconds(imagingConfig.worker.timeoutSeconds * 5));
     this.alarms.watchDeadLetters(this.imaging.deadLetterQueue, 'Imaging');
 
-    const reservationsOff = catalog.tasks.every((t) => t.reservedConcurrency === null);
+    const opsTimeout = Duration.seconds(10);
     this.ops = new TaskFunction(this, 'OpsApi', {
       service: 'ops',
       entry: 'functions/ops/handler.ts',
       role: 'api',
-      timeout: Duration.seconds(10),
+      timeout: opsTimeout,
       memoryMb: 256,
-      reservedConcurrency: reservationsOff ? null : OPS_RESERVED_CONCURRENCY,
+      reservedConcurrency: opsReservedConcurrency(catalog),
       logKey,
       allowedOrigin,
     }).useTable('USAGE_TABLE', this.tables.usage, 'read');
     // The usage report compares each task with its budget, TPM ceiling and timeout.
     this.ops.addEnvironment(ENV.catalog, JSON.stringify(catalog.tasks));
-    this.gateway.addRoute({ method: 'GET', path: '/health' }, this.ops, { authorized: false });
-    this.gateway.addRoute({ method: 'GET', path: '/openapi.json' }, this.ops, { authorized: false });
-    this.gateway.addRoute({ method: 'GET', path: '/v1/usage' }, this.ops);
+    this.gateway.addRoute({ method: 'GET', path: '/health' }, this.ops, { authorized: false, timeout: opsTimeout });
+    this.gateway.addRoute({ method: 'GET', path: '/openapi.json' }, this.ops, { authorized: false, timeout: opsTimeout });
+    this.gateway.addRoute({ method: 'GET', path: '/v1/usage' }, this.ops, { timeout: opsTimeout });
     this.alarms.watchFunction(this.ops, 'OpsApi');
     this.alarms.watchApi(this.gateway.api, 'Api');
 
@@ -173,6 +188,9 @@ export class SmartDentalStack extends Stack {
       imagingDeadLetters: this.imaging.deadLetterQueue,
     });
 
+    this.checkEnvironmentSizes();
+    this.warnOfLoopbackModels(catalog);
+
     new CfnOutput(this, 'ApiUrl', { value: this.gateway.api.url });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'UsageLedgerTableName', { value: this.tables.usage.tableName, description: 'for npm run usage -- --region <region> --table <this>' });
@@ -180,6 +198,68 @@ export class SmartDentalStack extends Stack {
       new CfnOutput(this, `${pascal(name)}SecretName`, { value: resources.config.secretName, description: `put the ${name} task's provider keys here` });
     }
   }
+
+  /** Every function built here: the task functions, the imaging worker and ops. */
+  public functions(): Array<{ id: string; fn: TaskFunction }> {
+    const out = Object.values(this.tasks).flatMap((t) => [t.api, ...(t.worker ? [t.worker] : [])]);
+    return [...out, this.ops].map((fn) => ({ id: fn.node.id, fn }));
+  }
+
+  /**
+   * Lambda rejects an environment over 4 KB only at deploy time; the ops function's CATALOG alone
+   * is most of it, so a sixth task or long taskOverrides would pass synth and fail the deployment.
+   */
+  private checkEnvironmentSizes(): void {
+    for (const { id, fn } of this.functions()) {
+      const size = environmentSizeOf(this, fn);
+      if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+        throw new CatalogError(
+          `function '${id}': its environment variables take about ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}-byte limit; ` +
+            'shorten the catalog entries (descriptions, routes, providers) or the taskOverrides',
+        );
+      }
+    }
+  }
+
+  /** A loopback model server is reachable from `npm start`, never from a Lambda function. */
+  private warnOfLoopbackModels(catalog: ResolvedCatalog): void {
+    for (const task of catalog.tasks) {
+      for (const target of task.providers) {
+        if (!target.baseUrl || !isLoopbackUrl(target.baseUrl)) continue;
+        Annotations.of(this).addWarningV2(
+          LOOPBACK_MODEL_URL_WARNING,
+          `task '${task.name}': provider '${target.provider}' (${target.model}) points at ${target.baseUrl}, a loopback address no Lambda function can reach; ` +
+            'set the stage\'s model server with -c localModelUrl=http://<host>:<port>/v1',
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Bytes of a function's environment as Lambda counts them (keys plus values, UTF-8); a value that
+ * is still a token counts as {@link ENVIRONMENT_TOKEN_ESTIMATE_BYTES}.
+ */
+export function environmentSizeOf(stack: Stack, fn: lambda.Function): number {
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  const resolved = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined;
+  let size = 0;
+  for (const [key, value] of Object.entries(resolved?.variables ?? {})) {
+    size += Buffer.byteLength(key, 'utf8');
+    size += typeof value === 'string' && !Token.isUnresolved(value) ? Buffer.byteLength(value, 'utf8') : ENVIRONMENT_TOKEN_ESTIMATE_BYTES;
+  }
+  return size;
+}
+
+/** True for localhost, 127.0.0.0/8 and ::1. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '[::1]' || host === '::1';
 }
 
 function pascal(name: string): string {

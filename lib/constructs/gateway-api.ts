@@ -5,9 +5,10 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { API_GATEWAY_TIMEOUT_SECONDS, COLD_START_ALLOWANCE_SECONDS } from '../catalog';
 
 /** REST API Gateway's default integration timeout; more needs a quota increase per account. */
-export const DEFAULT_INTEGRATION_TIMEOUT_SECONDS = 29;
+export const DEFAULT_INTEGRATION_TIMEOUT_SECONDS = API_GATEWAY_TIMEOUT_SECONDS;
 
 export interface GatewayApiProps {
   /** Stage name in the URL, e.g. `dev` or `prod`. */
@@ -36,7 +37,10 @@ export interface RouteTarget {
 export interface RouteOptions {
   /** false only for `/health` and `/openapi.json`. @default true */
   readonly authorized?: boolean;
-  /** The function's timeout; the integration waits as long, up to the API's bound. */
+  /**
+   * The function's timeout. The integration waits a cold start longer
+   * (+{@link COLD_START_ALLOWANCE_SECONDS}), up to the API's bound. @default the API's bound
+   */
   readonly timeout?: Duration;
 }
 
@@ -141,7 +145,10 @@ export class GatewayApi extends Construct {
   /** Adds one route backed by a function; authorized by Cognito unless told otherwise. */
   public addRoute(route: RouteTarget, handler: lambda.IFunction, options: RouteOptions = {}): apigateway.Method {
     const authorized = options.authorized ?? true;
-    const timeoutSeconds = Math.min(options.timeout?.toSeconds() ?? this.maxIntegrationTimeout, this.maxIntegrationTimeout);
+    // Lambda's timeout starts after init, API Gateway's clock before it: wait a little longer than
+    // the function, or a cold caller gets a 504 while the function still runs and spends tokens.
+    const wanted = options.timeout ? options.timeout.toSeconds() + COLD_START_ALLOWANCE_SECONDS : this.maxIntegrationTimeout;
+    const timeoutSeconds = Math.min(wanted, this.maxIntegrationTimeout);
     const integration = new apigateway.LambdaIntegration(handler, {
       proxy: true,
       // One invoke permission per function instead of two per method.

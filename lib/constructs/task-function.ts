@@ -56,6 +56,19 @@ export type TableEnv = typeof ENV.usageTable | typeof ENV.cacheTable | typeof EN
 export type BucketAccess = 'read' | 'readWrite';
 
 /**
+ * DynamoDB actions per access level, listed one by one instead of CDK's grantReadData /
+ * grantReadWriteData, which add Scan, BatchGetItem and BatchWriteItem.
+ * - read: the usage report (functions/core/usage-report.ts) queries and gets ledger items.
+ * - readWrite: the ledger (conditional UpdateItem, GetItem), the cache (GetItem, PutItem), the job
+ *   store (conditional PutItem/UpdateItem, GetItem) and Powertools Idempotency's
+ *   DynamoDBPersistenceLayer (GetItem, PutItem, UpdateItem, and DeleteItem when a request fails).
+ */
+export const TABLE_ACTIONS: Record<TableAccess, readonly string[]> = {
+  read: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'],
+  readWrite: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
+};
+
+/**
  * A Lambda function with the defaults every function of the gateway shares: Node 24 on arm64,
  * bundled locally by esbuild as minified ESM with source maps (the AWS SDK v3 comes from the
  * runtime), X-Ray tracing, its own encrypted log group, and a role that holds no managed policy.
@@ -156,10 +169,13 @@ export class TaskFunction extends NodejsFunction {
     return this;
   }
 
-  /** Grants data access on a table and sets the variable that names it. */
+  /**
+   * Grants item access on a table and sets the variable that names it. Only the item actions the
+   * runtime sends: the ledger, the cache and the idempotency records are shared by every practice,
+   * so no role may Scan or batch-read/-delete them (see {@link TABLE_ACTIONS}).
+   */
   public useTable(envName: TableEnv, table: dynamodb.ITable, access: TableAccess): this {
-    if (access === 'read') table.grantReadData(this);
-    else table.grantReadWriteData(this);
+    table.grant(this, ...TABLE_ACTIONS[access]);
     this.addEnvironment(envName, table.tableName);
     return this;
   }

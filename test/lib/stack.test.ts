@@ -147,8 +147,10 @@ describe('secrets: each role reads exactly its own', () => {
     expect(actions.some((a) => a.startsWith('secretsmanager:'))).toBe(false);
     expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 's3:PutObject', 's3:GetObject', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
     const env = gw.resources[logicalIdOf(gw.stack, api)]!.Properties!.Environment.Variables;
-    expect(Object.keys(env)).toEqual(expect.arrayContaining([ENV.jobsTable, ENV.cacheTable, ENV.usageTable, ENV.imagingQueueUrl, ENV.imagesBucket]));
+    expect(Object.keys(env)).toEqual(expect.arrayContaining([ENV.jobsTable, ENV.cacheTable, ENV.imagingQueueUrl, ENV.imagesBucket]));
     expect(env[ENV.secretId]).toBeUndefined();
+    // It never calls a model, so it never writes the usage ledger.
+    expect(env[ENV.usageTable]).toBeUndefined();
   });
 
   it('the ops function only reads the usage table', () => {
