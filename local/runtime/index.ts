@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { resolveCatalog, functionConfigFor, type ResolveOptions, type TaskConfig } from '../../lib/catalog';
+import { resolveCatalog, functionConfigFor, opsReservedConcurrency, type ResolveOptions, type TaskConfig } from '../../lib/catalog';
 import { ENV } from '../../functions/core/env';
 import { OPS_ROUTES } from '../../functions/ops/route-schemas';
 import { createDocumentClient } from '../../functions/core/dynamo';
@@ -205,6 +205,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...(options.quiet ? { POWERTOOLS_LOG_LEVEL: 'ERROR' } : {}),
       ...options.functionEnv,
     };
+    const { [ENV.cacheTable]: _cache, [ENV.jobsTable]: _jobs, ...opsEnv } = sharedEnv;
     const limitOf = (id: string, reserved: number | null) => options.concurrencyOverrides?.[id] ?? reserved ?? UNRESERVED_CONCURRENCY;
 
     const specs: LocalFunctionSpec[] = [];
@@ -251,10 +252,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       id: OPS_FUNCTION_ID,
       functionName: `smartdental-${LOCAL_STAGE}-ops`,
       handlerFile: handlerFileOf('ops'),
-      env: { ...sharedEnv, [ENV.functionRole]: 'ops', [ENV.catalog]: JSON.stringify(catalog.tasks), [ENV.imagingQueueUrl]: sqs.queueUrl(LOCAL_QUEUE) },
+      // As the stack sets it: the usage table only (no cache, jobs or queue), and its reservation.
+      env: { ...opsEnv, [ENV.functionRole]: 'ops', [ENV.catalog]: JSON.stringify(catalog.tasks) },
       timeoutSeconds: 10,
       memoryMb: 256,
-      concurrencyLimit: limitOf(OPS_FUNCTION_ID, null),
+      concurrencyLimit: limitOf(OPS_FUNCTION_ID, opsReservedConcurrency(catalog)),
       quiet: options.quiet,
     });
 
