@@ -204,9 +204,11 @@ export class ProviderChain {
 
         attempts += 1;
         // A provider that hangs must not eat the time of the fallbacks behind it: each target
-        // still to try gets an equal share of what is left.
+        // still to try gets an equal share of what is left (measured again: reading the key may
+        // have taken a while).
         const targetsLeft = this.targets.length - index;
-        const timeoutMs = Math.max(this.minAttemptMs, Math.min(this.attemptTimeoutMs, Math.floor(remaining / targetsLeft)));
+        const left = deadline - this.now() - this.safetyMarginMs;
+        const timeoutMs = Math.max(this.minAttemptMs, Math.min(this.attemptTimeoutMs, Math.floor(left / targetsLeft)));
         emit(onEvent, { type: 'attempt', target, attempt, keyFingerprint: key.fingerprint, timeoutMs });
         try {
           const value = await attemptCall(client, { apiKey: key.apiKey, timeoutMs, signal });

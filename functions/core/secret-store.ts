@@ -50,7 +50,9 @@ let sharedProvider: SecretsProvider | undefined;
 
 /** The function instance's SecretsProvider; its SDK client honours `AWS_ENDPOINT_URL_SECRETS_MANAGER`. */
 export function sharedSecretsProvider(): SecretsProvider {
-  sharedProvider ??= new SecretsProvider();
+  // Bounded so an unreachable Secrets Manager becomes a prompt 503 with Retry-After, not a hang
+  // until the Lambda or API Gateway times out (the SDK's defaults have no request timeout).
+  sharedProvider ??= new SecretsProvider({ clientConfig: { maxAttempts: 2, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true } } });
   return sharedProvider;
 }
 

@@ -106,6 +106,20 @@ describe('Secrets Manager unavailable', () => {
     expect(standIns.simulator.stats().totals.requests).toBe(calls);
   });
 
+  it('black-holed at a cold start: a bounded wait, then 503 with Retry-After instead of a gateway timeout', async () => {
+    const blackHole = await startFaultProxy(standIns.secrets.endpoint);
+    try {
+      blackHole.setMode('hang');
+      const handler = standIns.loadHandler<Handler>('clinical', 'handler', { AWS_ENDPOINT_URL_SECRETS_MANAGER: blackHole.endpoint });
+      const res = await call(handler, '/v1/clinical/diagnoses', diagnosis(13));
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['Retry-After']).toBeDefined();
+      expect(blackHole.refused()).toBeGreaterThan(0);
+    } finally {
+      await blackHole.close();
+    }
+  });
+
   it('while warm: the function keeps using its cached key, even past the cache age', async () => {
     const handler = standIns.loadHandler<Handler>('clinical', 'handler', { SECRET_MAX_AGE_SECONDS: '1' });
     expect((await call(handler, '/v1/clinical/diagnoses', diagnosis(11))).statusCode).toBe(200);

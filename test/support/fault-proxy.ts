@@ -1,12 +1,13 @@
 /**
- * An HTTP proxy in front of a local stand-in (dynalite) that can take it away: `down` refuses
- * every request by destroying the connection, as a stopped service would; `throttle` answers
- * DynamoDB's ProvisionedThroughputExceededException. Tests point the SDK's endpoint at the proxy.
+ * An HTTP proxy in front of a local stand-in (dynalite, Secrets Manager) that can take it away:
+ * `down` refuses every request by destroying the connection, as a stopped service would; `hang`
+ * accepts requests and never answers, as a black-holed endpoint does; `throttle` answers DynamoDB's
+ * ProvisionedThroughputExceededException. Tests point the SDK's endpoint at the proxy.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type ProxyMode = 'pass' | 'down' | 'throttle';
+export type ProxyMode = 'pass' | 'down' | 'throttle' | 'hang';
 
 export interface FaultProxy {
   endpoint: string;
@@ -25,6 +26,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (mode === 'down') {
       refused += 1;
       req.socket.destroy();
+      return;
+    }
+    if (mode === 'hang') {
+      refused += 1;
+      req.resume();
       return;
     }
     if (mode === 'throttle') {
