@@ -90,6 +90,8 @@ export function createHttpHandler(options: HttpHandlerOptions) {
       httpCors({
         origins: [env[ENV.allowedOrigin] ?? 'http://localhost:5173'],
         headers: 'authorization,content-type,idempotency-key,accept',
+        // Without these a browser hides Retry-After and how an answer was produced from the front end.
+        exposeHeaders: 'retry-after,x-request-id,idempotent-replayed,x-smartdental-cache,x-smartdental-provider,x-smartdental-model,x-smartdental-fallback,x-smartdental-tokens,x-smartdental-source',
         methods: 'GET,POST,OPTIONS',
         maxAge: 600,
       }),

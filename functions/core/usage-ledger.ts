@@ -21,7 +21,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DependencyUnavailableError, OverBudgetError } from './errors';
+import { DependencyUnavailableError, OverBudgetError, PayloadTooLargeError } from './errors';
 import type { ActualUsage, Reservation, UsageEvent, UsageLedger } from './ports';
 import type { ModelPrice, TaskName } from './task-config';
 
@@ -119,11 +119,12 @@ export class DynamoUsageLedger implements UsageLedger {
     const tokens = requireCount(input.tokens, 'tokens');
     if (tokens === 0) throw new Error('a reservation needs at least one token');
     const at = input.now ?? Date.now();
+    // Larger than the limit itself: no retry can succeed, so this is a 413, not a 429.
     if (tokens > dailyTokenBudget) {
-      throw new OverBudgetError(`A request of about ${fmt(tokens)} tokens is larger than the ${task} task's daily token budget of ${fmt(dailyTokenBudget)} tokens`);
+      throw new PayloadTooLargeError(`A request of about ${fmt(tokens)} tokens is larger than the ${task} task's daily token budget of ${fmt(dailyTokenBudget)} tokens`);
     }
     if (tokens > tokensPerMinute) {
-      throw new OverBudgetError(`A request of about ${fmt(tokens)} tokens is larger than the ${task} task's ceiling of ${fmt(tokensPerMinute)} tokens per minute`);
+      throw new PayloadTooLargeError(`A request of about ${fmt(tokens)} tokens is larger than the ${task} task's ceiling of ${fmt(tokensPerMinute)} tokens per minute`);
     }
 
     const day = { pk: ledgerKey.task(task), sk: ledgerKey.day(utcDay(at)) };

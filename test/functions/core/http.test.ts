@@ -85,6 +85,8 @@ describe('HTTP pipeline', () => {
   it('adds CORS and security headers', async () => {
     const res = await call({ resource: '/v1/test/things', body: { name: 'a', count: 1 }, headers: { Origin: 'http://localhost:5173' } });
     expect(res.headers['Access-Control-Allow-Origin']).toBe('http://localhost:5173');
+    expect(res.headers['Access-Control-Expose-Headers']).toEqual(expect.stringContaining('retry-after'));
+    expect(res.headers['Access-Control-Expose-Headers']).toEqual(expect.stringContaining('x-smartdental-cache'));
     expect(res.headers['Strict-Transport-Security']).toBeDefined();
   });
 });

@@ -100,10 +100,10 @@ describe('DynamoUsageLedger limits and messages', () => {
     await expect(ledger.reserve({ task: 'scheduling', tokens: 20_000, dailyTokenBudget: 2_000_000, tokensPerMinute: 50_000, now: NOW + 60_000 })).resolves.toBeDefined();
   });
 
-  it('refuses a single request larger than a limit without touching the ledger', async () => {
-    await expect(ledger.reserve({ task: 'imaging', tokens: 60_000, dailyTokenBudget: 20_000_000, tokensPerMinute: 50_000, now: NOW })).rejects.toThrow(
-      /larger than the imaging task's ceiling of 50,000 tokens per minute/,
-    );
+  it('refuses a single request larger than a limit with 413 (no retry could succeed), without touching the ledger', async () => {
+    const refusal = ledger.reserve({ task: 'imaging', tokens: 60_000, dailyTokenBudget: 20_000_000, tokensPerMinute: 50_000, now: NOW });
+    await expect(refusal).rejects.toThrow(/larger than the imaging task's ceiling of 50,000 tokens per minute/);
+    await expect(refusal).rejects.toMatchObject({ statusCode: 413 });
     expect((await ledger.readTaskDay('imaging', DAY)).committedTokens).toBe(0);
   });
 
