@@ -4,7 +4,7 @@
  *
  * Context (cdk.json or `-c key=value`): stage, reservedConcurrency=off, taskOverrides (JSON),
  * allowedOrigin, userPoolId, userPoolClientId, apiRateLimit, apiBurstLimit, apiTimeoutSeconds,
- * imageRetentionDays.
+ * imageRetentionDays, localModelUrl (scheduling's self-hosted model server).
  */
 import { App } from 'aws-cdk-lib';
 import { CatalogError } from '../lib/catalog';
