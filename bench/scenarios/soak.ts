@@ -51,9 +51,10 @@ export const soakScenario: Scenario = {
       { name: 'billing', rate: () => 1, build: (n) => billingClaim(salt + n) },
       { name: 'scheduling', rate: () => 1, build: (n) => schedulingReminder(salt + n, now) },
       { name: 'imaging', rate: () => 0.25, build: (n) => imagingAnalysis(salt + n), keepBodies: true },
-      // Every 30 s a one-second rush of reminders, more than scheduling's concurrency of 3 can
-      // take: the gateway must answer the overflow with designed 429s while the rest carries on.
-      { name: 'scheduling rush', rate: (elapsedMs) => (elapsedMs % 30_000 < 1_000 ? 12 : 0), build: (n) => schedulingReminder(salt + 500_000 + n, now) },
+      // Every 30 s a one-second rush of patient chat (never cached), more than chat's concurrency
+      // of 10 can take: the gateway must answer the overflow with designed 429s while the rest,
+      // and every other task, carries on.
+      { name: 'chat rush', rate: (elapsedMs) => (elapsedMs % 30_000 < 1_000 ? 30 : 0), build: (n) => chatMessage(salt + 500_000 + n) },
     ];
 
     const rss: Array<{ atMs: number; bytes: number }> = [];
