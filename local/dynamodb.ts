@@ -2,7 +2,6 @@
  * Embedded DynamoDB for `npm start`, tests and benchmarks: dynalite in this process, spoken to
  * over a real socket by the same SDK adapters that run in Lambda.
  */
-import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -13,6 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { CACHE_TABLE, JOBS_TABLE, USAGE_TABLE, type TableDefinition } from '../functions/core/tables';
+import { closeServer, listenOnLoopback } from './loopback-server';
 
 export interface EmbeddedDynamoDb {
   /** `http://127.0.0.1:<port>`; give it to the SDK as `endpoint` or `AWS_ENDPOINT_URL_DYNAMODB`. */
@@ -29,25 +29,10 @@ export interface StartDynamoDbOptions {
 
 export async function startDynamoDb(options: StartDynamoDbOptions = {}): Promise<EmbeddedDynamoDb> {
   const server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
+  const port = await listenOnLoopback(server, options.port);
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
-        // SDK clients keep sockets alive; without this, close waits for them to time out.
-        server.closeAllConnections();
-        server.close((error?: Error) => (error ? reject(error) : resolve()));
-      });
-      return closing;
-    },
+    close: () => closeServer(server),
   };
 }
 

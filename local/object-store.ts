@@ -10,8 +10,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { closeServer, listenOnLoopback } from './loopback-server';
 
 /** Query parameter the S3 adapter adds to presigned PUT URLs; S3 ignores `x-` parameters. */
 export const MAX_BYTES_QUERY = 'x-smartdental-max-bytes';
@@ -184,21 +184,13 @@ export async function startObjectStore(options: ObjectStoreOptions = {}): Promis
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const endpoint = `http://${host}:${(server.address() as AddressInfo).port}`;
+  const endpoint = `http://${host}:${await listenOnLoopback(server, options.port, host)}`;
 
   return {
     endpoint,
     getObject: (bucket, key) => backend.get(bucket, key),
     listKeys: (bucket) => backend.list(bucket),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }
 

@@ -11,8 +11,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { closeServer, listenOnLoopback } from './loopback-server';
 
 /** Account id in local queue URLs and ARNs. */
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -421,20 +421,12 @@ export async function startSqsEndpoint(options: { queues: LocalQueue[]; port?: n
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  endpoint = `http://${host}:${(server.address() as AddressInfo).port}`;
+  endpoint = `http://${host}:${await listenOnLoopback(server, options.port, host)}`;
 
   return {
     endpoint,
     queueUrl,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }
 

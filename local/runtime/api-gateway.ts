@@ -7,10 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { claimsOf, identityFor, type DevIdentity } from './dev-tokens';
 import { FunctionInvocationError, FunctionThrottledError, FunctionTimeoutError, type LocalLambdaFunction, type ResponseStreamSink } from './lambda-function';
+import { closeServer, listenOnLoopback } from '../loopback-server';
 
 /** API Gateway's payload limit. */
 export const MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024;
@@ -225,23 +225,12 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   });
   server.requestTimeout = 0; // functions carry their own timeouts
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 3000, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port ?? 3000, host);
 
   return {
     url: `http://${host}:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }
 

@@ -11,7 +11,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { anthropicDialect } from './anthropic-dialect';
 import { SIMULATED_ANSWERS } from './answers';
 import { applyConfigPatch, DEFAULT_SIMULATOR_CONFIG, drawFault, type SimulatorConfig, type SimulatorConfigPatch } from './config';
@@ -19,6 +18,7 @@ import { ERROR_STATUS, InvalidSimulatedRequest, type Dialect, type SimulatedCall
 import { openAiDialect } from './openai-dialect';
 import { KeyRateLimiter } from './rate-limiter';
 import { promptTokens, textTokens } from './tokens';
+import { closeServer, listenOnLoopback } from '../loopback-server';
 
 export type { SimulatorConfig, SimulatorConfigPatch, SimulatorFaultRates, SimulatorKeyLimits, DisabledModelBehaviour } from './config';
 export { IMAGE_BASE_TOKENS, IMAGE_BYTES_PER_TOKEN, imageTokens, textTokens } from './tokens';
@@ -220,11 +220,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const actualPort = (server.address() as AddressInfo).port;
+  const actualPort = await listenOnLoopback(server, port);
   const url = `http://127.0.0.1:${actualPort}`;
 
   return {
@@ -242,12 +238,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
       stats = emptyStats();
       limiter.reset();
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Hanging (timeout-fault) and keep-alive connections would hold close() open forever.
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

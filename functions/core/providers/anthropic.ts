@@ -9,6 +9,7 @@ import type { ContentBlockParam, MessageCreateParamsBase, MessageParam } from '@
 import { ProviderCallError, type ModelRequest, type ModelResponse, type ModelStreamEvent, type ModelUsage, type ProviderCallOptions, type ProviderClient } from '../model-call';
 import { attemptSignal, SDK_TIMEOUT_GRACE_MS } from './attempt-signal';
 import { classifyProviderError } from './provider-errors';
+import { sdkClientCache } from './sdk-clients';
 
 /**
  * The SDK's client with only the Messages resource. `new Anthropic()` carries every resource
@@ -18,17 +19,7 @@ class MessagesClient extends BaseAnthropic {
   readonly messages: Messages = new Messages(this);
 }
 
-const sdkClients = new Map<string, MessagesClient>();
-
-function sdkClient(baseURL: string | undefined, apiKey: string): MessagesClient {
-  const cacheKey = `${baseURL ?? ''}\n${apiKey}`;
-  let client = sdkClients.get(cacheKey);
-  if (!client) {
-    client = new MessagesClient({ apiKey, baseURL, maxRetries: 0 });
-    sdkClients.set(cacheKey, client);
-  }
-  return client;
-}
+const sdkClient = sdkClientCache((options) => new MessagesClient(options));
 
 export const ANTHROPIC_JSON_INSTRUCTION = 'Answer with exactly one JSON object: no prose before or after it, no code fences.';
 

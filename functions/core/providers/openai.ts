@@ -8,19 +8,9 @@ import type { ChatCompletionContentPart, ChatCompletionCreateParamsBase, ChatCom
 import { ProviderCallError, type ModelRequest, type ModelResponse, type ModelStreamEvent, type ModelUsage, type ProviderCallOptions, type ProviderClient } from '../model-call';
 import { attemptSignal, SDK_TIMEOUT_GRACE_MS } from './attempt-signal';
 import { classifyProviderError } from './provider-errors';
+import { sdkClientCache } from './sdk-clients';
 
-/** SDK clients per base URL and key, kept across warm invocations (each holds a connection pool). */
-const sdkClients = new Map<string, OpenAI>();
-
-function sdkClient(baseURL: string | undefined, apiKey: string): OpenAI {
-  const cacheKey = `${baseURL ?? ''}\n${apiKey}`;
-  let client = sdkClients.get(cacheKey);
-  if (!client) {
-    client = new OpenAI({ apiKey, baseURL, maxRetries: 0 });
-    sdkClients.set(cacheKey, client);
-  }
-  return client;
-}
+const sdkClient = sdkClientCache((options) => new OpenAI(options));
 
 /** OpenAI's JSON mode refuses a prompt that never mentions JSON, so one is added when missing. */
 const JSON_INSTRUCTION = 'Answer with one JSON object and nothing else.';
