@@ -40,10 +40,6 @@ export class MethodNotAllowedError extends GatewayError {
   readonly statusCode = 405;
   readonly code = 'MethodNotAllowed';
 }
-export class NotAcceptableError extends GatewayError {
-  readonly statusCode = 406;
-  readonly code = 'NotAcceptable';
-}
 export class PayloadTooLargeError extends GatewayError {
   readonly statusCode = 413;
   readonly code = 'PayloadTooLarge';
@@ -66,11 +62,6 @@ export class IdempotencyInProgressError extends GatewayError {
 export class OverBudgetError extends GatewayError {
   readonly statusCode = 429;
   readonly code = 'OverBudget';
-}
-/** The task's concurrency limit is reached (what API Gateway answers when Lambda throttles). */
-export class TooManyRequestsError extends GatewayError {
-  readonly statusCode = 429;
-  readonly code = 'TooManyRequestsException';
 }
 /** Every provider in the chain was rate-limited. */
 export class ProviderThrottledError extends GatewayError {

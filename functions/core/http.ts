@@ -14,7 +14,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { ENV } from './env';
-import { BadRequestError, ForbiddenError, GatewayError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, toHttpError } from './errors';
+import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, toHttpError } from './errors';
 import { callerIdentity, type CallerIdentity } from './identity';
 import { redactForLog, type Observability } from './observability';
 
@@ -204,9 +204,4 @@ function strictUtf8(base64: string): string {
   } catch {
     throw new BadRequestError('The request body is not valid UTF-8');
   }
-}
-
-/** True when an error is ours and safe to show the caller as is. */
-export function isGatewayError(error: unknown): error is GatewayError {
-  return error instanceof GatewayError;
 }

@@ -11,7 +11,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TaskConfig } from '../../functions/core/task-config';
-import { readUsageReport, type TaskUsageRow } from '../../functions/core/usage-report';
+import { readUsageReport } from '../../functions/core/usage-report';
 import { DynamoUsageLedger, utcDay, utcMinute, type LedgerCounters } from '../../functions/core/usage-ledger';
 import type { RuntimeStats } from '../runtime';
 
@@ -133,7 +133,8 @@ export function createOpsSnapshotReader(source: OpsSnapshotSource): OpsSnapshotR
         countersByTask((task) => ledger.readTaskDay(task, utcDay(at))),
       ]);
       const rows = source.catalog.map((task): OpsTaskRow => {
-        const usage = report.tasks.find((r) => r.task === task.name) ?? emptyRow(task.name);
+        // readUsageReport builds one row per catalog task, and it is given this same catalog.
+        const usage = report.tasks.find((r) => r.task === task.name)!;
         const fn = stats.functions[task.name];
         const committedToday = today.get(task.name)?.committedTokens ?? 0;
         return {
@@ -184,31 +185,4 @@ export function createOpsSnapshotReader(source: OpsSnapshotSource): OpsSnapshotR
   async function countersByTask(read: (task: string) => Promise<LedgerCounters>): Promise<Map<string, LedgerCounters>> {
     return new Map(await Promise.all(source.catalog.map(async (t) => [t.name, await read(t.name)] as const)));
   }
-}
-
-function emptyRow(task: string): TaskUsageRow {
-  return {
-    task,
-    requests: 0,
-    inputTokens: 0,
-    outputTokens: 0,
-    cachedTokens: 0,
-    costMicroUsd: 0,
-    errors: 0,
-    providerThrottles: 0,
-    lambdaThrottles: 0,
-    cacheHits: 0,
-    cacheMisses: 0,
-    fallbacks: 0,
-    cacheHitRate: null,
-    p50LatencyMs: null,
-    p95LatencyMs: null,
-    dailyTokenBudget: 0,
-    budgetUsedPercent: 0,
-    tokensPerMinuteCeiling: 0,
-    peakTokensPerMinute: 0,
-    peakTpmPercent: 0,
-    timeoutPercent: 0,
-    pressurePercent: 0,
-  };
 }
