@@ -24,7 +24,8 @@ describe('categoryOf', () => {
     ['D0100', 'preventive'],
     ['D1999', 'preventive'],
     ['D2000', 'basic'],
-    ['D2699', 'basic'],
+    ['D2399', 'basic'],
+    ['D2400', 'major'],
     ['D2700', 'major'],
     ['D2999', 'major'],
     ['D3000', 'basic'],
@@ -141,7 +142,8 @@ describe('estimateCoverage', () => {
       ],
       { orthoPct: 0, preventivePct: 100 },
     );
-    expect(result.lines[0]).toMatchObject({ category: 'ortho', deductibleAppliedCents: 5000, insurancePaysCents: 0, patientPaysCents: 500000 });
+    // A line the plan covers at 0 % leaves the deductible alone (this test used to pin 5,000 taken here).
+    expect(result.lines[0]).toMatchObject({ category: 'ortho', deductibleAppliedCents: 0, insurancePaysCents: 0, patientPaysCents: 500000 });
     expect(result.lines[1]).toMatchObject({ category: 'preventive', deductibleAppliedCents: 0, insurancePaysCents: 9999, patientPaysCents: 0 });
   });
 
