@@ -40,9 +40,10 @@ export const coverageSchema = z
   .strict()
   .meta({ id: 'Coverage', description: "The patient's plan as the practice knows it; no member id or name" });
 
+// A malformed code already fails cdtCodeSchema's own message; this one is only about the range.
 const priceable = (code: string) => {
   const number = codeNumber(code);
-  return number !== undefined && number >= FIRST_CODE && number <= LAST_CODE;
+  return number === undefined || (number >= FIRST_CODE && number <= LAST_CODE);
 };
 const overrideCode = (description: string) =>
   cdtCodeSchema.refine(priceable, 'must be within D0100–D9999, the codes an estimate can price').describe(description);
@@ -52,31 +53,44 @@ export const categoryOverrideSchema = z
     cdtCode: overrideCode('One code to put in another category').optional(),
     from: overrideCode('First code of a range (inclusive), with to').optional(),
     to: overrideCode('Last code of a range (inclusive), with from').optional(),
-    category: procedureCategorySchema,
+    category: procedureCategorySchema.describe('The category these codes get instead of their default'),
   })
   .strict()
   .superRefine((override, ctx) => {
-    const hasRange = override.from !== undefined || override.to !== undefined;
-    if (override.cdtCode !== undefined && hasRange) ctx.addIssue({ code: 'custom', path: ['cdtCode'], message: 'give either cdtCode or from and to, not both' });
-    else if (override.cdtCode === undefined && !hasRange) ctx.addIssue({ code: 'custom', path: ['cdtCode'], message: 'give cdtCode, or from and to' });
-    else if (hasRange && override.from === undefined) ctx.addIssue({ code: 'custom', path: ['from'], message: 'a range needs from as well as to' });
-    else if (hasRange && override.to === undefined) ctx.addIssue({ code: 'custom', path: ['to'], message: 'a range needs to as well as from' });
-    else if (hasRange && override.from! > override.to!) ctx.addIssue({ code: 'custom', path: ['from'], message: `from ${override.from} is after to ${override.to}` });
+    const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    const { cdtCode, from, to } = override;
+    const hasRange = from !== undefined || to !== undefined;
+    if (cdtCode !== undefined && hasRange) problem('cdtCode', 'give either cdtCode or from and to, not both');
+    else if (cdtCode === undefined && !hasRange) problem('cdtCode', 'give cdtCode, or from and to');
+    else if (hasRange && from === undefined) problem('from', 'a range needs from as well as to');
+    else if (hasRange && to === undefined) problem('to', 'a range needs to as well as from');
+    else if (hasRange && wellFormedRange(override) === undefined && codeNumber(from!) !== undefined && codeNumber(to!) !== undefined) problem('from', `from ${from} is after to ${to}`);
   })
   .meta({ id: 'CategoryOverride', description: 'Puts one CDT code (cdtCode) or an inclusive range (from, to) in another benefit category for this request' });
 
-/** At most one override per code and no overlapping ranges, so which override applies is never a question of order. */
+/** [from, to] as numbers when both ends are CDT codes and from ≤ to. */
+function wellFormedRange(override: { from?: string | undefined; to?: string | undefined }): readonly [number, number] | undefined {
+  const from = override.from === undefined ? undefined : codeNumber(override.from);
+  const to = override.to === undefined ? undefined : codeNumber(override.to);
+  return from !== undefined && to !== undefined && from <= to ? [from, to] : undefined;
+}
+
+/** At most one override per code and no overlapping ranges, so which override applies never depends on their order. */
 export const categoryOverridesSchema = z
   .array(categoryOverrideSchema)
   .max(MAX_OVERRIDES)
   .superRefine((overrides, ctx) => {
     overrides.forEach((override, index) => {
       const earlier = overrides.slice(0, index);
+      const range = wellFormedRange(override);
       if (override.cdtCode !== undefined) {
         const twin = earlier.findIndex((o) => o.cdtCode === override.cdtCode);
         if (twin >= 0) ctx.addIssue({ code: 'custom', path: [index, 'cdtCode'], message: `${override.cdtCode} is already overridden at categoryOverrides.${twin}` });
-      } else if (override.from !== undefined && override.to !== undefined && override.from <= override.to) {
-        const overlap = earlier.findIndex((o) => o.from !== undefined && o.to !== undefined && o.from <= o.to && o.from <= override.to! && override.from! <= o.to);
+      } else if (range !== undefined) {
+        const overlap = earlier.findIndex((o) => {
+          const other = wellFormedRange(o);
+          return other !== undefined && other[0] <= range[1] && range[0] <= other[1];
+        });
         if (overlap >= 0) {
           const other = overrides[overlap]!;
           ctx.addIssue({ code: 'custom', path: [index, 'from'], message: `${override.from}–${override.to} overlaps ${other.from}–${other.to} at categoryOverrides.${overlap}` });
