@@ -43,6 +43,13 @@ export function codeNumber(cdtCode: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** An override's range as [from, to] numbers, when both ends are CDT codes and from ≤ to. */
+export function overrideRange(override: { from?: string | undefined; to?: string | undefined }): readonly [number, number] | undefined {
+  const from = override.from === undefined ? undefined : codeNumber(override.from);
+  const to = override.to === undefined ? undefined : codeNumber(override.to);
+  return from !== undefined && to !== undefined && from <= to ? [from, to] : undefined;
+}
+
 function lookup(ranges: ReadonlyArray<Range>, number: number): ProcedureCategory | undefined {
   return ranges.find(([from, to]) => number >= from && number <= to)?.[2];
 }
@@ -64,7 +71,10 @@ export function resolveCategory(cdtCode: string, overrides: ReadonlyArray<Catego
   if (exact) return exact.category;
   const number = codeNumber(cdtCode);
   if (number !== undefined) {
-    const range = overrides.find((o) => o.from !== undefined && o.to !== undefined && number >= codeNumber(o.from)! && number <= codeNumber(o.to)!);
+    const range = overrides.find((o) => {
+      const bounds = overrideRange(o);
+      return bounds !== undefined && number >= bounds[0] && number <= bounds[1];
+    });
     if (range) return range.category;
   }
   return categoryOf(cdtCode);

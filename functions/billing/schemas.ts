@@ -3,7 +3,7 @@
  */
 import * as z from '#core/zod';
 import { cdtCodeSchema, toothNumberSchema } from '../clinical/dental-codes';
-import { FIRST_CODE, LAST_CODE, codeNumber } from './categories';
+import { FIRST_CODE, LAST_CODE, codeNumber, overrideRange } from './categories';
 
 /** Ceiling per fee: $1,000,000 keeps every product of cents and percent far inside 2^53. */
 export const MAX_FEE_CENTS = 100_000_000;
@@ -56,24 +56,21 @@ export const categoryOverrideSchema = z
     category: procedureCategorySchema.describe('The category these codes get instead of their default'),
   })
   .strict()
-  .superRefine((override, ctx) => {
+  .superRefine(({ cdtCode, from, to }, ctx) => {
     const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    const { cdtCode, from, to } = override;
     const hasRange = from !== undefined || to !== undefined;
-    if (cdtCode !== undefined && hasRange) problem('cdtCode', 'give either cdtCode or from and to, not both');
-    else if (cdtCode === undefined && !hasRange) problem('cdtCode', 'give cdtCode, or from and to');
-    else if (hasRange && from === undefined) problem('from', 'a range needs from as well as to');
-    else if (hasRange && to === undefined) problem('to', 'a range needs to as well as from');
-    else if (hasRange && wellFormedRange(override) === undefined && codeNumber(from!) !== undefined && codeNumber(to!) !== undefined) problem('from', `from ${from} is after to ${to}`);
+    if (cdtCode !== undefined) {
+      if (hasRange) problem('cdtCode', 'give either cdtCode or from and to, not both');
+    } else if (from === undefined && to === undefined) problem('cdtCode', 'give cdtCode, or from and to');
+    else if (from === undefined) problem('from', 'a range needs from as well as to');
+    else if (to === undefined) problem('to', 'a range needs to as well as from');
+    else {
+      // A malformed end already carries cdtCodeSchema's message.
+      const [first, last] = [codeNumber(from), codeNumber(to)];
+      if (first !== undefined && last !== undefined && first > last) problem('from', `from ${from} is after to ${to}`);
+    }
   })
   .meta({ id: 'CategoryOverride', description: 'Puts one CDT code (cdtCode) or an inclusive range (from, to) in another benefit category for this request' });
-
-/** [from, to] as numbers when both ends are CDT codes and from ≤ to. */
-function wellFormedRange(override: { from?: string | undefined; to?: string | undefined }): readonly [number, number] | undefined {
-  const from = override.from === undefined ? undefined : codeNumber(override.from);
-  const to = override.to === undefined ? undefined : codeNumber(override.to);
-  return from !== undefined && to !== undefined && from <= to ? [from, to] : undefined;
-}
 
 /** At most one override per code and no overlapping ranges, so which override applies never depends on their order. */
 export const categoryOverridesSchema = z
@@ -82,13 +79,13 @@ export const categoryOverridesSchema = z
   .superRefine((overrides, ctx) => {
     overrides.forEach((override, index) => {
       const earlier = overrides.slice(0, index);
-      const range = wellFormedRange(override);
+      const range = overrideRange(override);
       if (override.cdtCode !== undefined) {
         const twin = earlier.findIndex((o) => o.cdtCode === override.cdtCode);
         if (twin >= 0) ctx.addIssue({ code: 'custom', path: [index, 'cdtCode'], message: `${override.cdtCode} is already overridden at categoryOverrides.${twin}` });
       } else if (range !== undefined) {
         const overlap = earlier.findIndex((o) => {
-          const other = wellFormedRange(o);
+          const other = overrideRange(o);
           return other !== undefined && other[0] <= range[1] && range[0] <= other[1];
         });
         if (overlap >= 0) {
