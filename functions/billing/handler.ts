@@ -7,12 +7,13 @@
  * sent again with the same `Idempotency-Key` gets the first answer back.
  */
 import { ENV, requireEnv } from '#core/env';
+import { BadRequestError } from '#core/errors';
 import { createHttpHandler, route, type RouteContext, type RouteResult } from '#core/http';
 import { RouteIdempotency } from '#core/idempotency';
 import { taskFunctionFromEnv } from '#core/task-function';
 import { outcomeHeaders } from '#core/task-runtime';
 import { checkSuggestedCodes, repairInstructions, requiresClaimNarrative, warningsFor } from '../clinical/dental-codes';
-import { categoryOf, estimateCoverage } from './estimate';
+import { categoryOf, estimateCoverage, resolveCategory, unpriceableReason } from './estimate';
 import { CLAIM_OUTPUT_KIND, CLAIM_SYSTEM_PROMPT, buildClaimUserPrompt } from './prompts';
 import { claimModelOutputSchema, claimRequestSchema, estimateRequestSchema, type ClaimModelOutput, type ClaimRequest, type ClaimResponse } from './schemas';
 
@@ -43,9 +44,11 @@ export const handler = createHttpHandler({
 });
 
 async function suggestClaim({ body, identity, deadline, annotate }: RouteContext<ClaimRequest>): Promise<RouteResult> {
-  // A code the caller sent that no estimate can price is the caller's error: say so before any
-  // model call is made or charged.
-  for (const procedure of body.procedures) if (procedure.cdtCode !== undefined) categoryOf(procedure.cdtCode);
+  // A code the caller sent that no estimate can price, or an ortho line the coverage cannot price,
+  // is the caller's error: say so before any model call is made or charged.
+  const callerCategories = body.procedures.map((procedure) => (procedure.cdtCode === undefined ? undefined : resolveCategory(procedure.cdtCode, body.categoryOverrides)));
+  const reason = unpriceableReason(callerCategories, body.coverage);
+  if (reason !== undefined) throw new BadRequestError(reason);
   const answer = await runtime.generate({
     practiceId: identity.practiceId,
     outputKind: CLAIM_OUTPUT_KIND,
@@ -93,8 +96,12 @@ function assembleClaim(output: ClaimModelOutput, request: ClaimRequest): ClaimRe
   const codes = request.procedures.map((procedure, index) => procedure.cdtCode ?? suggestedCodes.find((s) => s.procedureIndex === index)?.cdtCode);
   const uncoded = codes.flatMap((code, index) => (code === undefined ? [index] : []));
   if (uncoded.length > 0) warnings.push(`No valid code for procedure ${uncoded.join(', ')}; the estimate needs a code for every procedure`);
+  // The caller's own codes passed this check before the model was asked; a suggested ortho code
+  // can still need the ortho maximum, and the codes and narrative are worth returning without it.
+  const unpriced = uncoded.length > 0 ? undefined : unpriceableReason(codes.map((code) => resolveCategory(code!, request.categoryOverrides)), request.coverage);
+  if (unpriced !== undefined) warnings.push(`No estimate: ${unpriced}`);
   const estimate =
-    uncoded.length > 0
+    uncoded.length > 0 || unpriced !== undefined
       ? null
       : estimateCoverage({
           procedures: request.procedures.map((procedure, index) => ({
@@ -103,6 +110,7 @@ function assembleClaim(output: ClaimModelOutput, request: ClaimRequest): ClaimRe
             feeCents: procedure.feeCents,
           })),
           coverage: request.coverage,
+          ...(request.categoryOverrides === undefined ? {} : { categoryOverrides: request.categoryOverrides }),
         });
   const needsNarrative = codes.some((code) => code !== undefined && requiresClaimNarrative(code));
   return { suggestedCodes, narrative: needsNarrative ? output.narrative : null, estimate, warnings };

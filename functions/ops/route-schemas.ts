@@ -127,7 +127,7 @@ export const ROUTE_DOCUMENTATION: Record<string, RouteDocumentation> = {
   'POST /v1/billing/estimates': {
     operationId: 'estimateCoverage',
     summary: 'Insurance and patient shares, exact to the cent',
-    description: 'Plain arithmetic, no AI: deductible, coinsurance by CDT category and the annual maximum, line by line in the order given.',
+    description: 'Plain arithmetic, no AI: CDT category (defaults or categoryOverrides), coinsurance, deductible, then the annual maximum (or the ortho lifetime maximum for orthodontic lines), line by line in the order given.',
     request: estimateRequestSchema,
     response: estimateResponseSchema,
   },

@@ -45,6 +45,48 @@ describe('POST /v1/billing/estimates', () => {
     expect(await today()).toEqual(before);
   });
 
+  it('prices the README worked example to the cent', async () => {
+    const res = await post('/v1/billing/estimates', {
+      procedures: [
+        { cdtCode: 'D0120', feeCents: 6000 },
+        { cdtCode: 'D2740', toothNumber: '3', feeCents: 120000 },
+        { cdtCode: 'D8080', feeCents: 500000 },
+        { cdtCode: 'D2950', toothNumber: '3', feeCents: 25001 },
+        { cdtCode: 'D2391', toothNumber: '30', feeCents: 18003 },
+      ],
+      coverage: { ...coverage, majorPct: 0, orthoPct: 50, annualMaxRemainingCents: 30000, orthoLifetimeMaxRemainingCents: 150000 },
+      categoryOverrides: [{ cdtCode: 'D2950', category: 'basic' }],
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json.lines.map((l: Record<string, unknown>) => [l.category, l.deductibleAppliedCents, l.insurancePaysCents, l.patientPaysCents])).toEqual([
+      ['preventive', 0, 6000, 0],
+      ['major', 0, 0, 120000],
+      ['ortho', 0, 150000, 350000],
+      ['basic', 5000, 16001, 9000],
+      ['basic', 0, 7999, 10004],
+    ]);
+    expect(res.json.totals).toEqual({ feeCents: 669004, deductibleAppliedCents: 5000, insurancePaysCents: 180000, patientPaysCents: 489004 });
+    expect(res.json.remaining).toEqual({ deductibleCents: 0, annualMaxCents: 0, orthoLifetimeMaxCents: 0 });
+  });
+
+  it('answers a bad category override with 400 saying what is wrong and where', async () => {
+    const res = await post('/v1/billing/estimates', {
+      procedures: [{ cdtCode: 'D2610', feeCents: 95000 }],
+      coverage,
+      categoryOverrides: [{ from: 'D2664', to: 'D2510', category: 'basic' }],
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json.error.code).toBe('BadRequest');
+    expect(res.json.error.message).toBe('Invalid request body: categoryOverrides.0.from: from D2664 is after to D2510');
+    expect(res.json.error.details.issues).toEqual([{ path: 'categoryOverrides.0.from', message: 'from D2664 is after to D2510' }]);
+  });
+
+  it('answers covered ortho without an ortho lifetime maximum with 400 naming the field', async () => {
+    const res = await post('/v1/billing/estimates', { procedures: [{ cdtCode: 'D8080', feeCents: 500000 }], coverage: { ...coverage, orthoPct: 50 } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json.error.message).toMatch(/^coverage\.orthoLifetimeMaxRemainingCents is required to price orthodontic procedure 0 at orthoPct 50/);
+  });
+
   it('answers an unknown CDT range with 400 naming the code', async () => {
     const res = await post('/v1/billing/estimates', { procedures: [{ cdtCode: 'D0001', feeCents: 100 }], coverage });
     expect(res.statusCode).toBe(400);
@@ -78,6 +120,41 @@ describe('POST /v1/billing/claims', () => {
     expect(res.json.error.message).toContain('D0050');
     expect(standIns.simulator.stats().totals.requests).toBe(0);
     expect(await today()).toEqual(before);
+  });
+
+  it('prices the claim with its category overrides', async () => {
+    const res = await post('/v1/billing/claims', {
+      ...claim,
+      procedures: [{ cdtCode: 'D2610', toothNumber: '3', description: 'porcelain inlay', feeCents: 95000 }],
+      categoryOverrides: [{ from: 'D2510', to: 'D2664', category: 'basic' }],
+    });
+    expect(res.statusCode).toBe(200);
+    // (95,000 − 5,000) × 80 % = 72,000, as on the estimates route.
+    expect(res.json.estimate.lines).toEqual([
+      { cdtCode: 'D2610', toothNumber: '3', category: 'basic', feeCents: 95000, deductibleAppliedCents: 5000, insurancePaysCents: 72000, patientPaysCents: 23000 },
+    ]);
+  });
+
+  it('refuses a caller ortho code the coverage cannot price with 400, before any model call or charge', async () => {
+    const before = await today();
+    const res = await post('/v1/billing/claims', {
+      ...claim,
+      procedures: [{ cdtCode: 'D8080', description: 'comprehensive orthodontic treatment', feeCents: 500000 }],
+      coverage: { ...coverage, orthoPct: 50 },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json.error.message).toMatch(/^coverage\.orthoLifetimeMaxRemainingCents is required to price orthodontic procedure 0/);
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+    expect(await today()).toEqual(before);
+  });
+
+  it('returns codes without an estimate, and says why, when a suggested code turns out to be covered ortho', async () => {
+    // The simulator suggests D2740 for the crown; this plan's override makes D2740 ortho.
+    const res = await post('/v1/billing/claims', { ...claim, coverage: { ...coverage, orthoPct: 50 }, categoryOverrides: [{ cdtCode: 'D2740', category: 'ortho' }] });
+    expect(res.statusCode).toBe(200);
+    expect(res.json.suggestedCodes).toEqual([expect.objectContaining({ procedureIndex: 0, cdtCode: 'D2740' })]);
+    expect(res.json.estimate).toBeNull();
+    expect(res.json.warnings).toEqual([expect.stringMatching(/^No estimate: coverage\.orthoLifetimeMaxRemainingCents is required to price orthodontic procedure 0 at orthoPct 50/)]);
   });
 
   it('answers a retry with the same Idempotency-Key once, and a different body under that key with 422', async () => {
