@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_GATEWAY_TIMEOUT_SECONDS, COLD_START_ALLOWANCE_SECONDS, STREAMING_API_GATEWAY_TIMEOUT_SECONDS } from '../catalog';
+import { GATEWAY_ANSWERS, gatewayResponseHeaders, gatewayResponseTemplate, type GatewayAnswer } from '../gateway-responses';
 
 /** REST API Gateway's default integration timeout; more needs a quota increase per account. */
 export const DEFAULT_INTEGRATION_TIMEOUT_SECONDS = API_GATEWAY_TIMEOUT_SECONDS;
@@ -113,13 +114,21 @@ export class GatewayApi extends Construct {
         maxAge: Duration.hours(1),
       },
     });
-    // API Gateway's own 4xx/5xx (401 from the authorizer, 400 from validation, 429 from
-    // throttling) must carry the CORS header too, or the browser hides the status from the app.
-    for (const [name, type] of [
-      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX],
-      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX],
-    ] as const) {
-      this.api.addGatewayResponse(name, { type, responseHeaders: { 'Access-Control-Allow-Origin': corsOrigin } });
+    // API Gateway's own answers (401 from the authorizer, 400 from validation, 429 from
+    // throttling, a throttled function's invoke) get the project's error body, Retry-After where a
+    // retry helps, and the CORS headers, or the browser hides the status from the app.
+    for (const [name, answer] of Object.entries(GATEWAY_ANSWERS) as Array<[string, GatewayAnswer]>) {
+      const headers = Object.fromEntries(Object.entries(gatewayResponseHeaders(answer)).filter(([key]) => key !== 'content-type'));
+      this.api.addGatewayResponse(pascalCase(name), {
+        type: apigateway.ResponseType.of(answer.type),
+        statusCode: answer.statusCode === undefined ? undefined : String(answer.statusCode),
+        responseHeaders: {
+          'Access-Control-Allow-Origin': corsOrigin,
+          'Access-Control-Expose-Headers': "'Retry-After,x-amzn-RequestId'",
+          ...Object.fromEntries(Object.entries(headers).map(([key, value]) => [pascalHeader(key), `'${value}'`])),
+        },
+        templates: { 'application/json': gatewayResponseTemplate(answer) },
+      });
     }
 
     this.authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
@@ -197,6 +206,15 @@ export class GatewayApi extends Construct {
       this.acknowledgedPreflights.add(method);
     }
   }
+}
+
+function pascalCase(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** `retry-after` → `Retry-After`, as browsers and the OpenAPI document spell it. */
+function pascalHeader(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => `${dash}${c.toUpperCase()}`);
 }
 
 function pathParameters(path: string): string[] {
