@@ -4,7 +4,9 @@
  *
  * Context (cdk.json or `-c key=value`): stage, reservedConcurrency=off, taskOverrides (JSON),
  * allowedOrigin, userPoolId, userPoolClientId, apiRateLimit, apiBurstLimit, apiTimeoutSeconds,
- * imageRetentionDays, localModelUrl (scheduling's self-hosted model server).
+ * imageRetentionDays, localModelUrl (scheduling's self-hosted model server), apiGatewayAccountRole
+ * (create|existing), and the stage's VPC for a private model server: vpcId, privateSubnetIds,
+ * availabilityZones, privateSubnetRouteTableIds, vpcEndpoints (create|existing).
  */
 import { App } from 'aws-cdk-lib';
 import { CatalogError } from '../lib/catalog';

@@ -20,6 +20,7 @@ import {
   type TaskConfigInput,
   type TaskName,
 } from '../functions/core/task-config';
+import { endpointReach } from '../functions/core/model-endpoint';
 
 export { TASK_NAMES, type TaskConfig, type TaskName };
 
@@ -52,6 +53,27 @@ export const API_GATEWAY_TIMEOUT_SECONDS = 29;
 export const COLD_START_ALLOWANCE_SECONDS = 2;
 /** The longest timeout an API function may have: a 504 while it still runs would spend tokens for nobody. */
 export const MAX_API_TIMEOUT_SECONDS = API_GATEWAY_TIMEOUT_SECONDS - COLD_START_ALLOWANCE_SECONDS;
+/**
+ * A streamed REST response may last up to 15 minutes and its integration timeout may be raised to
+ * match, without a quota increase:
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html
+ * ("You can stream your response for up to 15 minutes"; "Exceed API Gateway's 29 second timeout
+ * limit without requesting an integration timeout limit increase"). The idle timeout of a Regional
+ * endpoint is 5 minutes, far above the gap between two tokens of a model's answer.
+ */
+export const STREAMING_API_GATEWAY_TIMEOUT_SECONDS = 900;
+/** The longest timeout of a function all of whose routes stream (chat). */
+export const MAX_STREAMING_API_TIMEOUT_SECONDS = STREAMING_API_GATEWAY_TIMEOUT_SECONDS - COLD_START_ALLOWANCE_SECONDS;
+
+/** True when every route of the task answers as a response stream, so no route is held to 29 s. */
+export function streamsEveryRoute(task: Pick<TaskConfig, 'routes'>): boolean {
+  return task.routes.length > 0 && task.routes.every((route) => route.streaming);
+}
+
+/** The longest timeout the task's API function may have behind its routes. */
+export function maxApiTimeoutSecondsOf(task: Pick<TaskConfig, 'routes'>): number {
+  return streamsEveryRoute(task) ? MAX_STREAMING_API_TIMEOUT_SECONDS : MAX_API_TIMEOUT_SECONDS;
+}
 
 /** The operations function (health, OpenAPI, usage report) is not an AI task; it gets a small reservation. */
 export const OPS_RESERVED_CONCURRENCY = 2;
@@ -176,7 +198,9 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     ],
     secretName: 'smartdental/{stage}/chat',
     reservedConcurrency: 10,
-    timeoutSeconds: 27,
+    // Chat's one route streams (STREAM transfer mode), so API Gateway waits up to 15 minutes, not
+    // 29 s; 60 s leaves a long answer room after a slow first provider.
+    timeoutSeconds: 60,
     memoryMb: 384,
     dailyTokenBudget: 8_000_000,
     tokensPerMinute: 150_000,
@@ -281,10 +305,13 @@ function mergeEntry(entry: TaskConfigInput, override: TaskOverride | Record<stri
 function checkCrossFieldRules(task: TaskConfig): void {
   const where = `task catalog: task '${task.name}'`;
   // The API function sits behind API Gateway; the imaging worker (task.worker) behind SQS does not.
-  if (task.timeoutSeconds > MAX_API_TIMEOUT_SECONDS) {
+  const maxTimeout = maxApiTimeoutSecondsOf(task);
+  if (task.timeoutSeconds > maxTimeout) {
+    const limit = streamsEveryRoute(task) ? STREAMING_API_GATEWAY_TIMEOUT_SECONDS : API_GATEWAY_TIMEOUT_SECONDS;
+    const kind = streamsEveryRoute(task) ? 'streamed-response' : 'integration';
     throw new CatalogError(
-      `${where}, field 'timeoutSeconds': ${task.timeoutSeconds} s leaves no room under API Gateway's ${API_GATEWAY_TIMEOUT_SECONDS} s integration limit; ` +
-        `at most ${MAX_API_TIMEOUT_SECONDS} (a cold start's init counts on API Gateway's clock, not on Lambda's)`,
+      `${where}, field 'timeoutSeconds': ${task.timeoutSeconds} s leaves no room under API Gateway's ${limit} s ${kind} limit; ` +
+        `at most ${maxTimeout} (a cold start's init counts on API Gateway's clock, not on Lambda's)`,
     );
   }
   if (task.worker) {
@@ -307,6 +334,11 @@ function checkCrossFieldRules(task: TaskConfig): void {
     paths.add(id);
   }
   for (const target of task.providers) {
+    // A key or a patient's words must not cross the internet in the clear; a private address (a
+    // model server in the stage's VPC) or this machine may be plain http.
+    if (target.baseUrl && new URL(target.baseUrl).protocol !== 'https:' && endpointReach(target.baseUrl) === 'public') {
+      throw new CatalogError(`${where}, field 'providers': ${target.provider} target '${target.model}' at ${target.baseUrl} must use https on a public address (plain http only on a private or loopback address)`);
+    }
     if (!(target.model in MODEL_PRICES)) {
       throw new CatalogError(`${where}, field 'providers': model '${target.model}' has no price in MODEL_PRICES (add one, 0 for a self-hosted model)`);
     }
@@ -322,6 +354,10 @@ export function functionConfigFor(task: TaskConfig): FunctionTaskConfig {
 /** Reads the resolve options from CDK context values (strings on the command line, JSON in cdk.json). */
 export function resolveOptionsFromContext(get: (key: string) => unknown): ResolveOptions {
   const stage = get('stage');
+  // A misspelt stage must not deploy the dev preset's limits under a production name.
+  if (stage !== undefined && (typeof stage !== 'string' || !Object.hasOwn(STAGE_PRESETS, stage))) {
+    throw new CatalogError(`context 'stage': unknown stage ${JSON.stringify(stage)} (known: ${Object.keys(STAGE_PRESETS).join(', ')}); add a preset to STAGE_PRESETS in lib/catalog.ts for a new stage`);
+  }
   const reserved = get('reservedConcurrency');
   const rawLocalModelUrl = get('localModelUrl');
   const localModelUrl = rawLocalModelUrl === '' ? undefined : rawLocalModelUrl;

@@ -14,14 +14,16 @@ import {
   type ResolvedCatalog,
 } from './catalog';
 import { GatewayAlarms } from './constructs/gateway-alarms';
-import { GatewayApi } from './constructs/gateway-api';
+import { API_GATEWAY_ACCOUNT_ROLES, GatewayApi, type ApiGatewayAccountRole } from './constructs/gateway-api';
 import { GatewayFirewall } from './constructs/gateway-firewall';
 import { GatewayIdentity } from './constructs/gateway-identity';
 import { GatewayTables } from './constructs/gateway-tables';
 import { ImagingPipeline } from './constructs/imaging-pipeline';
 import { LogEncryptionKey } from './constructs/log-encryption-key';
+import { ModelNetwork, VPC_ENDPOINT_MODES, type ModelNetworkProps } from './constructs/model-network';
 import { TaskDashboard, type DashboardTaskRow } from './constructs/task-dashboard';
-import { TaskFunction } from './constructs/task-function';
+import { TaskFunction, type FunctionNetwork } from './constructs/task-function';
+import { endpointReach } from '../functions/core/model-endpoint';
 import { TaskSecret } from './constructs/task-secret';
 
 /** The front end's origin during development (Vite's default port). */
@@ -36,6 +38,8 @@ export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 export const ENVIRONMENT_TOKEN_ESTIMATE_BYTES = 128;
 /** Id of the synth warning for a model target on a loopback address (acknowledge with this id). */
 export const LOOPBACK_MODEL_URL_WARNING = 'SmartDental-LoopbackModelUrl';
+/** Id of the synth warning for a private model server with no VPC to reach it from. */
+export const UNREACHABLE_MODEL_URL_WARNING = 'SmartDental-PrivateModelWithoutVpc';
 
 export interface SmartDentalStackProps extends StackProps {
   /** The resolved, validated task catalog (see lib/catalog.ts). */
@@ -53,6 +57,13 @@ export interface SmartDentalStackProps extends StackProps {
   readonly apiTimeoutSeconds?: number;
   /** Days an image stays in the bucket. @default 30 */
   readonly imageRetentionDays?: number;
+  /** Who owns API Gateway's account-wide CloudWatch role. @default 'create' */
+  readonly apiGatewayAccountRole?: ApiGatewayAccountRole;
+  /**
+   * The stage's VPC, for tasks whose chain names a self-hosted model server on a private address.
+   * @default no VPC: every function runs outside one
+   */
+  readonly network?: ModelNetworkProps;
 }
 
 /** What the stack built for one task, for tests and for wiring. */
@@ -77,6 +88,8 @@ export class SmartDentalStack extends Stack {
   public readonly gateway: GatewayApi;
   public readonly alarms: GatewayAlarms;
   public readonly identity: GatewayIdentity;
+  /** Present when the stage names a VPC (context vpcId). */
+  public readonly network?: ModelNetwork;
 
   constructor(scope: Construct, id: string, props: SmartDentalStackProps) {
     super(scope, id, props);
@@ -86,7 +99,8 @@ export class SmartDentalStack extends Stack {
     if (!imagingConfig?.worker) throw new Error("task catalog: task 'imaging' needs a 'worker' entry: the stack builds the imaging queue from it");
 
     const logKey = new LogEncryptionKey(this, 'LogEncryption').key;
-    this.tables = new GatewayTables(this, 'Tables');
+    this.tables = new GatewayTables(this, 'Tables', { stage: catalog.stage });
+    if (props.network) this.network = new ModelNetwork(this, 'ModelNetwork', props.network);
     this.imaging = new ImagingPipeline(this, 'Imaging', { worker: imagingConfig.worker, allowedOrigin, imageRetentionDays: props.imageRetentionDays });
     this.identity = new GatewayIdentity(this, 'Identity', { userPoolId: props.userPoolId, userPoolClientId: props.userPoolClientId });
     this.gateway = new GatewayApi(this, 'Gateway', {
@@ -97,6 +111,7 @@ export class SmartDentalStack extends Stack {
       rateLimit: props.apiRateLimit,
       burstLimit: props.apiBurstLimit,
       maxIntegrationTimeoutSeconds: props.apiTimeoutSeconds,
+      accountRole: props.apiGatewayAccountRole,
     });
     new GatewayFirewall(this, 'Firewall', { stageArn: this.gateway.api.deploymentStage.stageArn, logKey });
     this.alarms = new GatewayAlarms(this, 'Alarms');
@@ -106,6 +121,7 @@ export class SmartDentalStack extends Stack {
       const label = pascal(task.name);
       const taskConfig = functionConfigFor(task);
       const secret = new TaskSecret(this, `${label}Keys`, { task: task.name, secretName: task.secretName });
+      const networkOf = (id: string) => this.functionNetwork(id, task);
 
       // Imaging's API function validates, stores and enqueues; only its worker calls a model, so
       // only the worker holds the key.
@@ -119,6 +135,8 @@ export class SmartDentalStack extends Stack {
         taskConfig,
         logKey,
         allowedOrigin,
+        // Imaging's API function calls no model, so only its worker needs the model's network.
+        network: task.worker ? undefined : networkOf(`${label}Api`),
       }).useTable('CACHE_TABLE', this.tables.cache, 'readWrite');
       // Imaging's API function never calls a model, so it neither holds the key nor writes the ledger.
       if (!task.worker) api.useSecret(secret.secret).useTable('USAGE_TABLE', this.tables.usage, 'readWrite');
@@ -138,6 +156,7 @@ export class SmartDentalStack extends Stack {
           reservedConcurrency: task.worker.reservedConcurrency,
           taskConfig,
           logKey,
+          network: networkOf(`${label}Worker`),
         })
           .useSecret(secret.secret)
           .useTable('USAGE_TABLE', this.tables.usage, 'readWrite')
@@ -189,7 +208,7 @@ export class SmartDentalStack extends Stack {
     });
 
     this.checkEnvironmentSizes();
-    this.warnOfLoopbackModels(catalog);
+    this.warnOfUnreachableModels(catalog);
 
     new CfnOutput(this, 'ApiUrl', { value: this.gateway.api.url });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
@@ -221,16 +240,37 @@ export class SmartDentalStack extends Stack {
     }
   }
 
-  /** A loopback model server is reachable from `npm start`, never from a Lambda function. */
-  private warnOfLoopbackModels(catalog: ResolvedCatalog): void {
+  /**
+   * The VPC placement of a function of `task`: its private subnets and a security group of its
+   * own, when the task's chain names a model server on a private address and the stage has a VPC.
+   */
+  private functionNetwork(id: string, task: TaskConfig): FunctionNetwork | undefined {
+    const privateUrls = privateModelUrlsOf(task);
+    if (!this.network || privateUrls.length === 0) return undefined;
+    return { vpc: this.network.vpc, subnets: this.network.subnets, securityGroup: this.network.securityGroupFor(id, privateUrls) };
+  }
+
+  /**
+   * A loopback model server is reachable from `npm start`, never from a Lambda function; a private
+   * one only from a function in the stage's VPC.
+   */
+  private warnOfUnreachableModels(catalog: ResolvedCatalog): void {
     for (const task of catalog.tasks) {
       for (const target of task.providers) {
-        if (!target.baseUrl || !isLoopbackUrl(target.baseUrl)) continue;
-        Annotations.of(this).addWarningV2(
-          LOOPBACK_MODEL_URL_WARNING,
-          `task '${task.name}': provider '${target.provider}' (${target.model}) points at ${target.baseUrl}, a loopback address no Lambda function can reach; ` +
-            'set the stage\'s model server with -c localModelUrl=http://<host>:<port>/v1',
-        );
+        if (!target.baseUrl) continue;
+        const reach = endpointReach(target.baseUrl);
+        const where = `task '${task.name}': provider '${target.provider}' (${target.model}) points at ${target.baseUrl}`;
+        if (reach === 'loopback') {
+          Annotations.of(this).addWarningV2(
+            LOOPBACK_MODEL_URL_WARNING,
+            `${where}, a loopback address no Lambda function can reach; set the stage's model server with -c localModelUrl=http://<host>:<port>/v1`,
+          );
+        } else if (reach === 'private' && !this.network) {
+          Annotations.of(this).addWarningV2(
+            UNREACHABLE_MODEL_URL_WARNING,
+            `${where}, a private address that only a function inside its VPC can reach; place the task's functions there with -c vpcId=vpc-… -c privateSubnetIds=… -c availabilityZones=… -c privateSubnetRouteTableIds=…`,
+          );
+        }
       }
     }
   }
@@ -253,13 +293,12 @@ export function environmentSizeOf(stack: Stack, fn: lambda.Function): number {
 
 /** True for localhost, 127.0.0.0/8 and ::1. */
 export function isLoopbackUrl(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
-  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '[::1]' || host === '::1';
+  return endpointReach(url) === 'loopback';
+}
+
+/** The task's model servers on a private address: what its functions must reach from a VPC. */
+export function privateModelUrlsOf(task: TaskConfig): string[] {
+  return task.providers.flatMap((target) => (target.baseUrl && endpointReach(target.baseUrl) === 'private' ? [target.baseUrl] : []));
 }
 
 function pascal(name: string): string {
@@ -273,6 +312,41 @@ function intContext(get: (key: string) => unknown, key: string): number | undefi
   const parsed = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) throw new CatalogError(`context '${key}' must be a positive integer, got ${JSON.stringify(value)}`);
   return parsed;
+}
+
+/** A comma-separated context value (or a JSON list in cdk.json) as a list of strings. */
+function listContext(get: (key: string) => unknown, key: string): string[] {
+  const value = get(key);
+  if (value === undefined || value === '') return [];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
+  if (typeof value !== 'string') throw new CatalogError(`context '${key}' must be a comma-separated list, got ${JSON.stringify(value)}`);
+  return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+}
+
+function choiceContext<T extends string>(get: (key: string) => unknown, key: string, choices: readonly T[]): T | undefined {
+  const value = stringContext(get, key);
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) throw new CatalogError(`context '${key}' must be one of ${choices.join(', ')}, got '${value}'`);
+  return value as T;
+}
+
+/** The stage's VPC from context, when `vpcId` is given. */
+function networkFromContext(get: (key: string) => unknown): ModelNetworkProps | undefined {
+  const vpcId = stringContext(get, 'vpcId');
+  const endpoints = choiceContext(get, 'vpcEndpoints', VPC_ENDPOINT_MODES);
+  if (vpcId === undefined) {
+    for (const key of ['privateSubnetIds', 'availabilityZones', 'privateSubnetRouteTableIds', 'vpcEndpoints']) {
+      if (get(key) !== undefined) throw new CatalogError(`context '${key}' needs 'vpcId' too`);
+    }
+    return undefined;
+  }
+  return {
+    vpcId,
+    privateSubnetIds: listContext(get, 'privateSubnetIds'),
+    availabilityZones: listContext(get, 'availabilityZones'),
+    privateSubnetRouteTableIds: listContext(get, 'privateSubnetRouteTableIds'),
+    endpoints,
+  };
 }
 
 function stringContext(get: (key: string) => unknown, key: string): string | undefined {
@@ -297,6 +371,8 @@ export function stackPropsFromContext(get: (key: string) => unknown): SmartDenta
     apiBurstLimit: intContext(get, 'apiBurstLimit'),
     apiTimeoutSeconds: intContext(get, 'apiTimeoutSeconds'),
     imageRetentionDays: intContext(get, 'imageRetentionDays'),
+    apiGatewayAccountRole: choiceContext(get, 'apiGatewayAccountRole', API_GATEWAY_ACCOUNT_ROLES),
+    network: networkFromContext(get),
     description: 'SmartDental AI gateway: one Lambda, key, concurrency limit and budget per AI task',
   };
 }

@@ -7,6 +7,7 @@
  * Create one pool per function instance at module scope: cool-downs are what a warm function has
  * learnt about its keys.
  */
+import { keyFingerprint } from './key-fingerprint';
 import { ProviderCallError } from './model-call';
 import type { ProviderKey, SecretStore } from './ports';
 import type { ProviderTarget } from './task-config';
@@ -16,6 +17,12 @@ export interface KeyPoolOptions {
   defaultCoolDownMs?: number;
   now?: () => number;
 }
+
+/**
+ * What a keyless self-hosted server is sent as its key: vLLM, Ollama and llama.cpp started without
+ * an API key ignore the Authorization header, and the OpenAI client refuses to run without one.
+ */
+export const KEYLESS_API_KEY = 'no-key';
 
 /** The secret entry a target's keys live in. */
 export function keyEntryOf(target: ProviderTarget): string {
@@ -40,7 +47,8 @@ export class KeyPool {
   /**
    * The next key of the target's entry that is not cooling down. Throws `ProviderCallError`
    * `throttled` (with the shortest remaining cool-down) when every key is cooling, and `rejected`
-   * when the secret has no key for the entry (a configuration fault the next provider may not have).
+   * when the secret has no key for the entry (a configuration fault the next provider may not have),
+   * except for an `openai-compatible` target without a `keyName`, which is called keyless.
    */
   async acquire(target: ProviderTarget): Promise<ProviderKey> {
     const keys = await this.keysOf(target);
@@ -89,6 +97,11 @@ export class KeyPool {
   private async keysOf(target: ProviderTarget): Promise<ProviderKey[]> {
     const entry = keyEntryOf(target);
     const keys = (await this.secrets.getKeys())[entry] ?? [];
+    // A self-hosted server may want no key at all: without an entry of its own (no keyName), it is
+    // called keyless, and the ledger knows it by a fingerprint of its address.
+    if (keys.length === 0 && target.provider === 'openai-compatible' && target.keyName === undefined && target.baseUrl) {
+      return [{ name: entry, apiKey: KEYLESS_API_KEY, fingerprint: keyFingerprint(`keyless:${target.baseUrl}`) }];
+    }
     if (keys.length === 0) {
       throw new ProviderCallError('rejected', target.provider, target.model, `the task's secret has no key in its '${entry}' entry`);
     }

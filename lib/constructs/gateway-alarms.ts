@@ -11,6 +11,9 @@ import { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE, SERVICE_DIMENSION, TASK_DIMENSION, serviceNameOf } from '../../functions/core/metric-names';
 
 /** The custom metric of one task, as the runtime publishes it (Powertools Metrics, EMF). */
+/** Share of API requests answered 4xx (throttles included) that pages someone. */
+export const API_CLIENT_ERROR_RATE = 0.1;
+
 export function taskMetric(task: string, metricName: string, statistic: string, period = Duration.minutes(1)): cloudwatch.Metric {
   // Exactly the dimensions Powertools writes: its service name and our task dimension.
   return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { [SERVICE_DIMENSION]: serviceNameOf(task), [TASK_DIMENSION]: task }, statistic, period });
@@ -106,6 +109,13 @@ export class GatewayAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       alarmDescription: `${task}: every provider in the chain failed for at least one request (503 to the caller).`,
     });
+    // The task's own 429s: a caller refused because the day's budget or the minute's ceiling is spent.
+    this.add(`${label}OverBudget`, {
+      metric: taskMetric(task, METRIC.overBudgetRejections, 'Sum', Duration.minutes(5)),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      alarmDescription: `${task}: callers were refused with 429 OverBudget (daily token budget or tokens-per-minute ceiling reached).`,
+    });
     this.add(`${label}Budget`, {
       metric: taskMetric(task, METRIC.budgetUsedPercent, 'Maximum', Duration.minutes(5)),
       threshold: BUDGET_ALARM_PERCENT,
@@ -124,6 +134,16 @@ export class GatewayAlarms extends Construct {
       threshold: 5,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       alarmDescription: `${label}: 5 or more 5xx answers in 5 minutes (providers or a dependency unavailable).`,
+    });
+    // API Gateway's own refusals: stage throttling and a task at its concurrency limit are 429s,
+    // authorizer and validation failures 4xx; REST publishes them together as 4XXError, whose
+    // Average is the share of requests that got one.
+    this.add(`${label}ClientErrorRate`, {
+      metric: api.metricClientError({ period: Duration.minutes(5), statistic: 'Average' }),
+      threshold: API_CLIENT_ERROR_RATE,
+      evaluationPeriods: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      alarmDescription: `${label}: ${API_CLIENT_ERROR_RATE * 100} % or more of requests got a 4xx (429 throttles, 401, 400) for 10 minutes.`,
     });
   }
 

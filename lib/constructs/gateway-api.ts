@@ -1,14 +1,23 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_GATEWAY_TIMEOUT_SECONDS, COLD_START_ALLOWANCE_SECONDS } from '../catalog';
+import { API_GATEWAY_TIMEOUT_SECONDS, COLD_START_ALLOWANCE_SECONDS, STREAMING_API_GATEWAY_TIMEOUT_SECONDS } from '../catalog';
+import { GATEWAY_ANSWERS, gatewayResponseHeaders, gatewayResponseTemplate, type GatewayAnswer } from '../gateway-responses';
 
 /** REST API Gateway's default integration timeout; more needs a quota increase per account. */
 export const DEFAULT_INTEGRATION_TIMEOUT_SECONDS = API_GATEWAY_TIMEOUT_SECONDS;
+
+/**
+ * Who owns API Gateway's region-wide CloudWatch role (`AWS::ApiGateway::Account`), which access and
+ * execution logging need: `create` makes and registers one (retained on delete, so removing this
+ * stage never breaks another stage's logging), `existing` leaves the account's setting alone.
+ */
+export type ApiGatewayAccountRole = 'create' | 'existing';
+export const API_GATEWAY_ACCOUNT_ROLES: readonly ApiGatewayAccountRole[] = ['create', 'existing'];
 
 export interface GatewayApiProps {
   /** Stage name in the URL, e.g. `dev` or `prod`. */
@@ -22,8 +31,10 @@ export interface GatewayApiProps {
   readonly rateLimit?: number;
   /** Burst across the stage. @default 200 */
   readonly burstLimit?: number;
-  /** Upper bound of any integration timeout (raise after a quota increase). @default 29 */
+  /** Upper bound of any buffered integration timeout (raise after a quota increase). @default 29 */
   readonly maxIntegrationTimeoutSeconds?: number;
+  /** @default 'create' */
+  readonly accountRole?: ApiGatewayAccountRole;
 }
 
 export interface RouteTarget {
@@ -71,8 +82,9 @@ export class GatewayApi extends Construct {
       restApiName: `smartdental-ai-${props.stageName}`,
       description: 'SmartDental AI gateway: one Lambda, key and concurrency limit per AI task',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // Execution logs need the account-level CloudWatch role of API Gateway.
-      cloudWatchRole: true,
+      // Access and execution logs need API Gateway's account-level CloudWatch role. It is one setting
+      // per account and region: a second stage in the same account passes apiGatewayAccountRole=existing.
+      ...((props.accountRole ?? 'create') === 'create' ? { cloudWatchRole: true, cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : { cloudWatchRole: false }),
       deployOptions: {
         stageName: props.stageName,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
@@ -102,13 +114,21 @@ export class GatewayApi extends Construct {
         maxAge: Duration.hours(1),
       },
     });
-    // API Gateway's own 4xx/5xx (401 from the authorizer, 400 from validation, 429 from
-    // throttling) must carry the CORS header too, or the browser hides the status from the app.
-    for (const [name, type] of [
-      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX],
-      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX],
-    ] as const) {
-      this.api.addGatewayResponse(name, { type, responseHeaders: { 'Access-Control-Allow-Origin': corsOrigin } });
+    // API Gateway's own answers (401 from the authorizer, 400 from validation, 429 from
+    // throttling, a throttled function's invoke) get the project's error body, Retry-After where a
+    // retry helps, and the CORS headers, or the browser hides the status from the app.
+    for (const [name, answer] of Object.entries(GATEWAY_ANSWERS) as Array<[string, GatewayAnswer]>) {
+      const headers = Object.fromEntries(Object.entries(gatewayResponseHeaders(answer)).filter(([key]) => key !== 'content-type'));
+      this.api.addGatewayResponse(pascalCase(name), {
+        type: apigateway.ResponseType.of(answer.type),
+        statusCode: answer.statusCode === undefined ? undefined : String(answer.statusCode),
+        responseHeaders: {
+          'Access-Control-Allow-Origin': corsOrigin,
+          'Access-Control-Expose-Headers': "'Retry-After,x-amzn-RequestId'",
+          ...Object.fromEntries(Object.entries(headers).map(([key, value]) => [pascalHeader(key), `'${value}'`])),
+        },
+        templates: { 'application/json': gatewayResponseTemplate(answer) },
+      });
     }
 
     this.authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
@@ -147,8 +167,11 @@ export class GatewayApi extends Construct {
     const authorized = options.authorized ?? true;
     // Lambda's timeout starts after init, API Gateway's clock before it: wait a little longer than
     // the function, or a cold caller gets a 504 while the function still runs and spends tokens.
-    const wanted = options.timeout ? options.timeout.toSeconds() + COLD_START_ALLOWANCE_SECONDS : this.maxIntegrationTimeout;
-    const timeoutSeconds = Math.min(wanted, this.maxIntegrationTimeout);
+    // A streamed route may wait up to 15 minutes without a quota increase (see
+    // STREAMING_API_GATEWAY_TIMEOUT_SECONDS); a buffered one is held to the API's bound.
+    const bound = route.streaming ? STREAMING_API_GATEWAY_TIMEOUT_SECONDS : this.maxIntegrationTimeout;
+    const wanted = options.timeout ? options.timeout.toSeconds() + COLD_START_ALLOWANCE_SECONDS : bound;
+    const timeoutSeconds = Math.min(wanted, bound);
     const integration = new apigateway.LambdaIntegration(handler, {
       proxy: true,
       // One invoke permission per function instead of two per method.
@@ -183,6 +206,15 @@ export class GatewayApi extends Construct {
       this.acknowledgedPreflights.add(method);
     }
   }
+}
+
+function pascalCase(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** `retry-after` → `Retry-After`, as browsers and the OpenAPI document spell it. */
+function pascalHeader(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => `${dash}${c.toUpperCase()}`);
 }
 
 function pathParameters(path: string): string[] {

@@ -69,7 +69,10 @@ export class GatewayIdentity extends Construct {
     const client = new cognito.UserPoolClient(this, 'WebClient', {
       userPool: pool,
       generateSecret: false,
+      // The front end signs in with SRP (Amplify's default) and refreshes its tokens; no hosted UI,
+      // so no OAuth flows at all: no implicit grant, and no placeholder callback URL.
       authFlows: { userSrp: true },
+      disableOAuth: true,
       preventUserExistenceErrors: true,
       // Users must not be able to move themselves to another practice: only an administrator
       // (AdminUpdateUserAttributes) writes custom:practiceId; the client may read it.

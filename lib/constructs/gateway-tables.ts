@@ -4,6 +4,11 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { CACHE_TABLE, JOBS_TABLE, USAGE_TABLE, type TableDefinition } from '../../functions/core/tables';
 
+export interface GatewayTablesProps {
+  /** Names the backup plan and vault, which are account-wide. */
+  readonly stage: string;
+}
+
 /**
  * The gateway's DynamoDB tables, built from the key schemas the runtime code uses
  * (`functions/core/tables.ts`): the usage ledger, the imaging job store, and the response cache
@@ -21,14 +26,25 @@ export class GatewayTables extends Construct {
   /** Daily AWS Backup of the ledger and the jobs, kept 35 days (HIPAA contingency plan). */
   public readonly backupPlan: backup.BackupPlan;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: GatewayTablesProps) {
     super(scope, id);
     this.usage = this.tableFrom(USAGE_TABLE, RemovalPolicy.RETAIN);
     this.jobs = this.tableFrom(JOBS_TABLE, RemovalPolicy.RETAIN);
     // Cache entries can always be recomputed, but PITR stays on: HIPAA checks every table.
     this.cache = this.tableFrom(CACHE_TABLE, RemovalPolicy.DESTROY);
 
-    this.backupPlan = backup.BackupPlan.daily35DayRetention(this, 'Backups');
+    // Named by stage, so two stages in one account never share a plan or a vault name. The vault
+    // keeps its recovery points on update and delete, but a rolled-back first create removes it
+    // (RETAIN would leave a vault whose name the next deploy collides with).
+    const vault = new backup.BackupVault(this, 'Vault', {
+      backupVaultName: `smartdental-ai-${props.stage}-backups`,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    });
+    this.backupPlan = new backup.BackupPlan(this, 'Backups', {
+      backupPlanName: `smartdental-ai-${props.stage}-daily`,
+      backupVault: vault,
+      backupPlanRules: [backup.BackupPlanRule.daily()],
+    });
     const selection = this.backupPlan.addSelection('LedgerAndJobs', {
       resources: [backup.BackupResource.fromDynamoDbTable(this.usage), backup.BackupResource.fromDynamoDbTable(this.jobs)],
     });

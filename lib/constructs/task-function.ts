@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -48,6 +49,14 @@ export interface TaskFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** Front-end origin echoed in CORS headers. @default no ALLOWED_ORIGIN variable */
   readonly allowedOrigin?: string;
+  /** Runs the function in these private subnets (a self-hosted model server on a private address). @default no VPC */
+  readonly network?: FunctionNetwork;
+}
+
+export interface FunctionNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroup: ec2.ISecurityGroup;
 }
 
 /** How a function uses a table: the ops report only reads; task functions update counters. */
@@ -121,6 +130,9 @@ export class TaskFunction extends NodejsFunction {
       logGroup,
       role,
       environment,
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network?.subnets,
+      securityGroups: props.network ? [props.network.securityGroup] : undefined,
       bundling: {
         format: OutputFormat.ESM,
         minify: true,
@@ -148,11 +160,18 @@ export class TaskFunction extends NodejsFunction {
           ? 'Invoked synchronously by API Gateway; a Lambda DLQ only receives failed asynchronous invocations, and the caller gets the error.'
           : 'Invoked by an SQS event source mapping; a message that keeps failing goes to the imaging queue\'s own dead-letter queue (redrive policy).',
     });
-    Validations.of(this).acknowledge({
-      id: 'HIPAA.Security-LambdaInsideVPC',
-      reason:
-        'The functions reach only public AWS service endpoints (DynamoDB, SQS, S3, Secrets Manager over TLS with IAM auth) and third-party AI APIs over TLS; a VPC would add NAT gateways and endpoints without putting any resource behind it.',
-    });
+    if (props.network) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'Lambda adds this AWS-maintained policy to a function in a VPC: it lets the service create and delete the function\'s network interfaces, which no narrower policy AWS documents can do.',
+      });
+    } else {
+      Validations.of(this).acknowledge({
+        id: 'HIPAA.Security-LambdaInsideVPC',
+        reason:
+          'The functions reach only public AWS service endpoints (DynamoDB, SQS, S3, Secrets Manager over TLS with IAM auth) and third-party AI APIs over TLS; a VPC would add NAT gateways and endpoints without putting any resource behind it. A task whose chain names a self-hosted model on a private address runs in the stage\'s VPC (context vpcId).',
+      });
+    }
     if (props.reservedConcurrency === null) {
       Validations.of(this).acknowledge({
         id: 'HIPAA.Security-LambdaConcurrency',

@@ -17,6 +17,18 @@ it('the packs are live: a bucket without SSL enforcement or access logs fails sy
 it.each([
   ['dev defaults', {}],
   ['reservations off with an imported pool', { reservedConcurrency: 'off', userPoolId: 'us-east-1_AbCdEf123' }],
+  [
+    'prod, scheduling in a VPC beside its model server, existing account role',
+    {
+      stage: 'prod',
+      apiGatewayAccountRole: 'existing',
+      localModelUrl: 'http://10.0.12.7:8000/v1',
+      vpcId: 'vpc-0123456789abcdef0',
+      privateSubnetIds: 'subnet-0a1b2c3d4e5f60718,subnet-0b1b2c3d4e5f60718',
+      availabilityZones: 'us-east-1a,us-east-1b',
+      privateSubnetRouteTableIds: 'rtb-0a1b2c3d4e5f60718,rtb-0b1b2c3d4e5f60718',
+    },
+  ],
 ])('the gateway stack passes AwsSolutions and HIPAA Security with no unacknowledged finding (%s)', (_label, context) => {
   const app = appWithContext(context);
   createGatewayStack(app);

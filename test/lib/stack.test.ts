@@ -221,8 +221,8 @@ describe('alarms', () => {
     }
   });
 
-  it.each(TASK_NAMES)('%s has provider-throttle, provider-failure and budget (>= 80 %%) alarms on the custom metrics', (name) => {
-    for (const [metricName, threshold] of [[METRIC.providerThrottles, 1], [METRIC.providerFailures, 1], [METRIC.budgetUsedPercent, 80]] as const) {
+  it.each(TASK_NAMES)('%s has provider-throttle, provider-failure, budget (>= 80 %%) and OverBudget-refusal alarms on the custom metrics', (name) => {
+    for (const [metricName, threshold] of [[METRIC.providerThrottles, 1], [METRIC.providerFailures, 1], [METRIC.budgetUsedPercent, 80], [METRIC.overBudgetRejections, 1]] as const) {
       gw.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: METRICS_NAMESPACE,
         MetricName: metricName,
@@ -239,6 +239,18 @@ describe('alarms', () => {
       Namespace: 'AWS/ApiGateway',
       MetricName: '5XXError',
       Statistic: 'Sum',
+      AlarmActions: [topicRef()],
+    });
+  });
+
+  it("watches the share of API Gateway's own 4xx answers (throttles, a task at capacity, 401, 400): >= 10 % for 10 minutes", () => {
+    gw.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '4XXError',
+      Statistic: 'Average',
+      Threshold: 0.1,
+      EvaluationPeriods: 2,
+      Period: 300,
       AlarmActions: [topicRef()],
     });
   });

@@ -1,6 +1,7 @@
 /** The key pool over a real in-memory secret store: rotation, cool-downs and the all-cooling error. */
 import { createHash } from 'node:crypto';
-import { KeyPool, keyEntryOf } from '#core/key-pool';
+import { FINGERPRINT_PATTERN, keyFingerprint } from '#core/key-fingerprint';
+import { KEYLESS_API_KEY, KeyPool, keyEntryOf } from '#core/key-pool';
 import { ProviderCallError } from '#core/model-call';
 import type { ProviderKey, SecretStore, TaskKeys } from '#core/ports';
 
@@ -58,7 +59,20 @@ describe('KeyPool', () => {
     const target = { provider: 'openai-compatible' as const, model: 'llama', baseUrl: 'http://127.0.0.1:8000/v1', keyName: 'self-hosted' };
     expect(keyEntryOf(target)).toBe('self-hosted');
     expect((await pool.acquire(target)).apiKey).toBe('local-key');
-    await expect(pool.acquire({ provider: 'openai-compatible', model: 'llama', baseUrl: 'http://127.0.0.1:8000/v1' })).rejects.toMatchObject({ kind: 'rejected' });
+    await expect(pool.acquire({ ...target, keyName: 'missing-entry' })).rejects.toMatchObject({ kind: 'rejected' });
+    await expect(pool.acquire({ provider: 'openai', model: 'gpt', keyName: 'missing-entry' })).rejects.toMatchObject({ kind: 'rejected' });
+  });
+
+  it('calls a self-hosted server with no entry in the secret keyless, known by a fingerprint of its address', async () => {
+    const keyless = { provider: 'openai-compatible' as const, model: 'llama', baseUrl: 'http://10.0.0.5:8000/v1' };
+    const key = await pool.acquire(keyless);
+    expect(key.apiKey).toBe(KEYLESS_API_KEY);
+    expect(key.fingerprint).toMatch(FINGERPRINT_PATTERN);
+    expect(key.fingerprint).toBe(keyFingerprint('keyless:http://10.0.0.5:8000/v1'));
+    expect((await pool.acquire({ ...keyless, baseUrl: 'http://10.0.0.6:8000/v1' })).fingerprint).not.toBe(key.fingerprint);
+    // A hosted provider still needs its key.
+    store.keys = { openai: [a!] };
+    await expect(pool.acquire({ provider: 'anthropic', model: 'claude' })).rejects.toMatchObject({ kind: 'rejected' });
   });
 
   it('keeps rotating after the secret is rotated to a different set of keys', async () => {
