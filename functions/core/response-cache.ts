@@ -1,5 +1,5 @@
 /**
- * Cached model answers in DynamoDB, plus in-flight dedup inside one function instance.
+ * Cached model answers in DynamoDB, with in-flight dedup across function instances.
  *
  * An entry's id is `CACHE#<practiceId>#<task>#<model or chain id>#<sha256 of the input>`, the
  * input being the request as normalised JSON (object keys sorted), so the same question from the
@@ -9,9 +9,19 @@
  *
  * The cache stores exactly the value the caller hands it: the model's validated answer. It never
  * adds keys or identifiers, and the input is stored only as its hash.
+ *
+ * In-flight dedup. A Lambda instance serves one request at a time, so identical requests that
+ * arrive together run in different instances and an in-memory map never sees them. Instead the
+ * lookup is one unconditional UpdateItem that returns the whole item: it either finds an answer
+ * (a hit), or plants this call's claim (`holder`, `leaseUntil`) on an empty entry and makes it the
+ * one that asks the model, or finds another call's live claim and waits for its answer with a
+ * bounded, jittered poll. A claim whose holder died (its lease ran out) is taken over with a
+ * conditional update; a waiter whose patience runs out asks the model itself. The lookup is still
+ * one round trip (a write unit instead of a read unit), so a hit costs no more time than before.
  */
-import { createHash } from 'node:crypto';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError } from './errors';
 import type { TaskName } from './task-config';
 
@@ -31,6 +41,22 @@ export interface ResponseCacheOptions {
   /** Epoch milliseconds; tests move it to expire entries. @default Date.now */
   clock?: () => number;
 }
+
+/** How long one identical call may wait for another's answer, and how long a claim holds. */
+export interface ReadThroughOptions {
+  /** How long the claim holds before another instance may take it over. @default 30000 */
+  leaseMs?: number;
+  /** How long to wait for another instance's answer before asking the model itself. @default 10000 */
+  maxWaitMs?: number;
+}
+
+const DEFAULT_LEASE_MS = 30_000;
+const DEFAULT_MAX_WAIT_MS = 10_000;
+const FIRST_POLL_MS = 40;
+const MAX_POLL_MS = 400;
+
+/** What the lookup found. */
+type Lookup<T> = { kind: 'hit'; value: T } | { kind: 'claimed'; holder: string } | { kind: 'held'; holder: string; leaseUntil: number; stale: boolean };
 
 /** DynamoDB items stop at 400 KB; a larger answer is simply not cached. */
 export const MAX_CACHED_BODY_BYTES = 350_000;
@@ -100,20 +126,125 @@ export class ResponseCache {
   }
 
   /**
-   * The cached answer, else the answer of an identical call already in flight, else `compute()`'s
-   * answer, stored for `ttlSeconds`. Only a `computed` answer cost tokens. A failed cache write
-   * does not fail the request: the answer is already paid for.
+   * The cached answer, else the answer of an identical call already in flight (in this instance
+   * or another), else `compute()`'s answer, stored for `ttlSeconds`. Only a `computed` answer cost
+   * tokens. A failed cache write does not fail the request: the answer is already paid for.
    */
-  async readThrough<T>(scope: CacheScope, input: unknown, ttlSeconds: number, compute: () => Promise<T>): Promise<{ value: T; source: CacheSource }> {
-    const { promise, leader } = this.join(cacheKey(scope, input), async (): Promise<{ value: T; source: CacheSource }> => {
-      const cached = await this.get<T>(scope, input);
-      if (cached !== undefined) return { value: cached, source: 'cache' };
-      const value = await compute();
-      await this.put(scope, input, value, ttlSeconds).catch(() => false);
-      return { value, source: 'computed' };
-    });
+  async readThrough<T>(
+    scope: CacheScope,
+    input: unknown,
+    ttlSeconds: number,
+    compute: () => Promise<T>,
+    options: ReadThroughOptions = {},
+  ): Promise<{ value: T; source: CacheSource }> {
+    const id = cacheKey(scope, input);
+    const { promise, leader } = this.join(id, () => this.readThroughTable<T>(id, scope, input, ttlSeconds, compute, options));
     const answer = await promise;
-    return leader || answer.source === 'cache' ? answer : { value: answer.value, source: 'in-flight' };
+    return leader || answer.source !== 'computed' ? answer : { value: answer.value, source: 'in-flight' };
+  }
+
+  private async readThroughTable<T>(
+    id: string,
+    scope: CacheScope,
+    input: unknown,
+    ttlSeconds: number,
+    compute: () => Promise<T>,
+    options: ReadThroughOptions,
+  ): Promise<{ value: T; source: CacheSource }> {
+    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    const me = randomUUID();
+    const waitUntil = performance.now() + (options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
+    let found = await this.lookup<T>(id, scope, me, leaseMs);
+    let waited = false;
+    for (let pollMs = FIRST_POLL_MS; found.kind === 'held'; pollMs = Math.min(MAX_POLL_MS, pollMs * 1.5)) {
+      // The holder died or its entry expired: take its claim over, unless another waiter just did.
+      if (found.stale && (await this.takeOver(id, found, me, leaseMs))) {
+        found = { kind: 'claimed', holder: me };
+        break;
+      }
+      // Out of patience: answer this request ourselves (both calls are paid; nothing is lost).
+      if (performance.now() + pollMs > waitUntil) return { value: await compute(), source: 'computed' };
+      await sleep(pollMs * (0.5 + Math.random()));
+      waited = true;
+      // A plain read while waiting; when the holder gave up (deleted its claim), claim it afresh.
+      found = (await this.peek<T>(id, scope)) ?? (await this.lookup<T>(id, scope, me, leaseMs));
+    }
+    if (found.kind === 'hit') return { value: found.value, source: waited ? 'in-flight' : 'cache' };
+
+    let value: T;
+    try {
+      value = await compute();
+    } catch (error) {
+      // Let the waiters ask the model themselves instead of waiting out the lease.
+      await this.release(id, me);
+      throw error;
+    }
+    await this.put(scope, input, value, ttlSeconds).catch(() => false);
+    return { value, source: 'computed' };
+  }
+
+  /**
+   * One UpdateItem that returns the whole item: an answer, this call's new claim on an empty
+   * entry, or another call's claim.
+   */
+  private async lookup<T>(id: string, scope: CacheScope, me: string, leaseMs: number): Promise<Lookup<T>> {
+    const now = this.clock();
+    const result = await this.guard(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression:
+            'SET practiceId = if_not_exists(practiceId, :practice), holder = if_not_exists(holder, :me), leaseUntil = if_not_exists(leaseUntil, :lease), expiration = if_not_exists(expiration, :leaseEnd)',
+          ExpressionAttributeValues: { ':practice': scope.practiceId, ':me': me, ':lease': now + leaseMs, ':leaseEnd': Math.ceil((now + leaseMs) / 1000) + 60 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return this.classify<T>(result.Attributes, scope, me);
+  }
+
+  /** A plain read while waiting (no claim is planted by looking); undefined when the entry is gone. */
+  private async peek<T>(id: string, scope: CacheScope): Promise<Lookup<T> | undefined> {
+    const result = await this.guard(() => this.doc.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true })));
+    return result.Item ? this.classify<T>(result.Item, scope, '') : undefined;
+  }
+
+  private classify<T>(item: Record<string, unknown> | undefined, scope: CacheScope, me: string): Lookup<T> {
+    const now = this.clock();
+    const expired = Number(item?.expiration) <= Math.floor(now / 1000);
+    if (item && typeof item.body === 'string' && !expired && item.practiceId === scope.practiceId) return { kind: 'hit', value: JSON.parse(item.body) as T };
+    if (item?.holder === me && me !== '') return { kind: 'claimed', holder: me };
+    const leaseUntil = Number(item?.leaseUntil ?? 0);
+    // A claim past its lease (its holder died, or it was planted long ago beside an answer that
+    // has since expired) is free to take over; a live one is waited for.
+    return { kind: 'held', holder: String(item?.holder ?? ''), leaseUntil, stale: !(leaseUntil > now) };
+  }
+
+  /** Takes a dead or expired claim over; false when another waiter was quicker. */
+  private async takeOver(id: string, found: Extract<Lookup<unknown>, { kind: 'held' }>, me: string, leaseMs: number): Promise<boolean> {
+    const now = this.clock();
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { id, holder: me, leaseUntil: now + leaseMs, expiration: Math.ceil((now + leaseMs) / 1000) + 60 },
+          ConditionExpression: 'attribute_not_exists(id) OR (holder = :holder AND leaseUntil = :lease) OR expiration <= :nowSeconds',
+          ExpressionAttributeValues: { ':holder': found.holder, ':lease': found.leaseUntil, ':nowSeconds': Math.floor(now / 1000) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw new DependencyUnavailableError('The response cache is unavailable; retry shortly', { retryAfterSeconds: 5, cause: error });
+    }
+  }
+
+  /** Removes this call's claim (never an answer, never another's claim). */
+  private async release(id: string, me: string): Promise<void> {
+    await this.doc
+      .send(new DeleteCommand({ TableName: this.tableName, Key: { id }, ConditionExpression: 'holder = :me AND attribute_not_exists(body)', ExpressionAttributeValues: { ':me': me } }))
+      .catch(() => undefined);
   }
 
   private join<T>(key: string, fn: () => Promise<T>): { promise: Promise<T>; leader: boolean } {

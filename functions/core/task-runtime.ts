@@ -86,6 +86,10 @@ export class TaskRuntime {
     if (!cache || !config.cache.enabled || input.cacheInput === undefined) return this.generateFresh(input);
 
     const scope = { practiceId: input.practiceId, task: config.name, model: config.providers.map((p) => `${p.provider}:${p.model}`).join('>') };
+    // Another instance asking the same question holds its claim for as long as this call may run,
+    // and this call waits for that answer at most half its own time, leaving the rest to ask itself.
+    const remainingMs = Math.max(0, input.deadline - this.now());
+    const dedup = { leaseMs: Math.max(1_000, remainingMs), maxWaitMs: Math.floor(remainingMs / 2) };
     const { value, source } = await cache.readThrough(scope, { outputKind: input.outputKind, request: input.cacheInput }, config.cache.ttlSeconds, async () => {
       this.count(METRIC.cacheMisses);
       // The counter write runs beside the model call instead of in front of it.
@@ -95,7 +99,7 @@ export class TaskRuntime {
       } finally {
         await counted;
       }
-    });
+    }, dedup);
     if (source === 'computed') return value;
     const data = input.schema.safeParse(value.data);
     // An entry that no longer fits the schema (a deploy changed it) is answered afresh.

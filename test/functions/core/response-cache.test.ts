@@ -134,3 +134,86 @@ describe('in-flight dedup', () => {
     expect(providerCalls).toBe(1);
   });
 });
+
+/**
+ * Lambda runs one request per instance, so identical requests that arrive together meet only in
+ * the table. Each `ResponseCache` here is one instance (its own in-memory map), all on one
+ * dynalite table over the wire, with the real clock (leases are real time).
+ */
+describe('in-flight dedup across instances', () => {
+  const instances = () => Array.from({ length: 6 }, () => new ResponseCache({ doc: harness.doc, tableName: harness.tables.cache }));
+  const scope: CacheScope = { practiceId: 'practice-d', task: 'clinical', model: 'claude-sonnet-5-5' };
+  let question = 0;
+  const fresh = () => ({ q: `question ${++question}`, at: Date.now() });
+
+  it('N instances asking the same question together make one provider call; the others wait for its answer', async () => {
+    const input = fresh();
+    let providerCalls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const compute = async () => {
+      providerCalls += 1;
+      await gate;
+      return { answer: 'reversible pulpitis' };
+    };
+    const [first, ...others] = instances();
+    const leader = first!.readThrough(scope, input, 300, compute);
+    // The leader's claim is in the table before the others ask.
+    await waitForItem(cacheKey(scope, input), (item) => typeof item.holder === 'string');
+    const followers = others.map((instance) => instance.readThrough(scope, input, 300, compute, { maxWaitMs: 20_000 }));
+    release();
+    const answers = await Promise.all([leader, ...followers]);
+    expect(providerCalls).toBe(1);
+    expect(answers.map((a) => a.source)).toEqual(['computed', ...others.map(() => 'in-flight')]);
+    expect(new Set(answers.map((a) => JSON.stringify(a.value)))).toEqual(new Set([JSON.stringify({ answer: 'reversible pulpitis' })]));
+  });
+
+  it('takes over the claim of an instance that died mid-call once its lease runs out, and asks the model itself', async () => {
+    const input = fresh();
+    const [dying, survivor] = instances();
+    // The dying instance plants a short claim and never answers (its process was recycled).
+    void dying!.readThrough(scope, input, 300, () => new Promise<never>(() => {}), { leaseMs: 300 });
+    await waitForItem(cacheKey(scope, input), (item) => typeof item.holder === 'string');
+    let providerCalls = 0;
+    const answer = await survivor!.readThrough(scope, input, 300, async () => ((providerCalls += 1), { answer: 'taken over' }), { maxWaitMs: 20_000 });
+    expect(answer).toEqual({ value: { answer: 'taken over' }, source: 'computed' });
+    expect(providerCalls).toBe(1);
+    expect(await survivor!.get(scope, input)).toEqual({ answer: 'taken over' });
+  });
+
+  it('a holder whose call fails gives its claim up at once, so a waiter asks the model without waiting out the lease', async () => {
+    const input = fresh();
+    const [failing, waiter] = instances();
+    let fail!: (error: Error) => void;
+    const failed = failing!.readThrough(scope, input, 300, () => new Promise<never>((_resolve, reject) => (fail = reject)), { leaseMs: 600_000 });
+    await waitForItem(cacheKey(scope, input), (item) => typeof item.holder === 'string');
+    const waited = waiter!.readThrough(scope, input, 300, async () => ({ answer: 'second try' }), { maxWaitMs: 60_000 });
+    fail(new Error('provider down'));
+    await expect(failed).rejects.toThrow('provider down');
+    // The lease had ten minutes left; the waiter answers long before that.
+    await expect(waited).resolves.toEqual({ value: { answer: 'second try' }, source: 'computed' });
+  });
+
+  it('a waiter out of patience asks the model itself rather than fail or hang', async () => {
+    const input = fresh();
+    const [slow, impatient] = instances();
+    void slow!.readThrough(scope, input, 300, () => new Promise<never>(() => {}), { leaseMs: 600_000 });
+    await waitForItem(cacheKey(scope, input), (item) => typeof item.holder === 'string');
+    await expect(impatient!.readThrough(scope, input, 300, async () => ({ answer: 'own call' }), { maxWaitMs: 200 })).resolves.toEqual({ value: { answer: 'own call' }, source: 'computed' });
+  });
+
+  it('a cache hit is one lookup and plants no claim that would make the next caller wait', async () => {
+    const input = fresh();
+    const [writer, reader] = instances();
+    await writer!.put(scope, input, { answer: 'cached' }, 300);
+    for (let i = 0; i < 3; i++) expect(await reader!.readThrough(scope, input, 300, async () => ({ answer: 'never' }))).toEqual({ value: { answer: 'cached' }, source: 'cache' });
+  });
+});
+
+async function waitForItem(id: string, ready: (item: Record<string, unknown>) => boolean): Promise<void> {
+  for (;;) {
+    const { Item } = await harness.doc.send(new GetCommand({ TableName: harness.tables.cache, Key: { id }, ConsistentRead: true }));
+    if (Item && ready(Item)) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
