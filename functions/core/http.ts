@@ -100,7 +100,7 @@ export function createHttpHandler(options: HttpHandlerOptions) {
   return handler;
 }
 
-function createDispatcher(routes: HttpRoute<any>[], { logger }: Observability) {
+function createDispatcher(routes: HttpRoute<any>[], { logger, metrics }: Observability) {
   return async (event: APIGatewayProxyEvent, lambdaContext: Context): Promise<HttpResponse> => {
     const started = Date.now();
     const requestId = event.requestContext?.requestId ?? lambdaContext.awsRequestId;
@@ -114,7 +114,22 @@ function createDispatcher(routes: HttpRoute<any>[], { logger }: Observability) {
       response = { statusCode: mapped.statusCode, headers: { 'content-type': 'application/json', ...mapped.headers }, body: JSON.stringify(mapped.body) };
     }
     response.headers['x-request-id'] = requestId;
-    logger.info('request', { method: event.httpMethod, resource: event.resource, status: response.statusCode, latencyMs: Date.now() - started, ...fields });
+    const logRequest = () => logger.info('request', { method: event.httpMethod, resource: event.resource, status: response.statusCode, latencyMs: Date.now() - started, ...fields });
+    if (response.body instanceof Readable) {
+      // A streamed answer is still being written when the handler returns, and middy's logMetrics
+      // publishes at that moment; the tokens, latency and fallbacks the stream records come later.
+      // They are published, with the request's log line, when the stream ends: synchronously and
+      // still inside this invocation, because middy awaits the pipe into Lambda's response stream
+      // before the handler returns. On Node.js 24 nothing may be left for later: "Lambda no longer
+      // waits for unresolved promises to complete after your handler returns or the response
+      // stream ends" (https://docs.aws.amazon.com/lambda/latest/dg/config-rs-write-functions.html).
+      atStreamEnd(response.body, () => {
+        logRequest();
+        metrics.publishStoredMetrics();
+      });
+    } else {
+      logRequest();
+    }
     return response;
   };
 }
@@ -155,6 +170,18 @@ async function runRoute(
     return { statusCode, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...result.headers }, body: result.body };
   }
   return { statusCode, headers: { 'content-type': 'application/json', ...result.headers }, body: JSON.stringify(result.body) };
+}
+
+/** Runs `fn` once when the stream has been read to its end, or was torn down (a client that hung up). */
+function atStreamEnd(stream: Readable, fn: () => void): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+  stream.once('end', once);
+  stream.once('close', once);
 }
 
 const anonymous: CallerIdentity = { userId: 'anonymous', practiceId: 'none', groups: [], isAdmin: false };

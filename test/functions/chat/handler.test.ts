@@ -111,3 +111,30 @@ describe('POST /v1/chat/messages', () => {
     expect(standIns.simulator.stats().totals.requests).toBe(0);
   });
 });
+
+describe('observability of a streamed answer', () => {
+  it("publishes the stream's token metrics and its request log line within the invocation that produced them", async () => {
+    const observed = standIns.loadHandler('chat', 'handler', { POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_DEV: 'false' });
+    const lines: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      lines.push(...String(chunk).split('\n').filter((line) => line.trim().startsWith('{')));
+      return (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+    }) as typeof process.stdout.write;
+    let res: StreamedResponse;
+    try {
+      res = await invokeStreaming(observed, apiEvent({ resource: '/v1/chat/messages', body: { messages: [{ role: 'user', content: 'Do you take walk-ins?' }] }, headers: { Accept: 'text/event-stream' } }), lambdaContext(30_000));
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(res.statusCode).toBe(200);
+    const records = lines.map((line) => JSON.parse(line) as Record<string, any>);
+    const served = standIns.simulator.stats().totals;
+    // The EMF record with this request's tokens was written before the invocation returned, not with the next one.
+    const emf = records.filter((r) => r._aws?.CloudWatchMetrics);
+    expect(emf.map((r) => r.OutputTokens).filter((v) => v !== undefined)).toEqual([served.outputTokens]);
+    const request = records.filter((r) => r.message === 'request');
+    expect(request).toHaveLength(1);
+    expect(request[0]).toMatchObject({ status: 200, streamed: true });
+  });
+});
