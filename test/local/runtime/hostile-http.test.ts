@@ -95,6 +95,20 @@ function post(path: string, body: Buffer, contentType = 'application/json'): Pro
   return raw(Buffer.concat([Buffer.from(head('POST', path, { Authorization: `Bearer ${TOKEN}`, 'Content-Type': contentType, 'Content-Length': body.length })), body]));
 }
 
+/** Writes one byte every 20 ms: 100,000 bytes at this pace would take over half an hour. */
+function trickler() {
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    start(socket: Socket) {
+      timer = setInterval(() => {
+        if (socket.writable) socket.write(' ');
+      }, 20);
+      socket.once('close', () => clearInterval(timer));
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
 function expectJsonError(answer: RawAnswer, status: number, code: string, message?: RegExp): void {
   expect({ status: answer.status, contentType: answer.headers['content-type'], code: answer.json?.error?.code }).toEqual({ status, contentType: 'application/json', code });
   expect(answer.json?.error?.message).toEqual(expect.any(String));
@@ -179,26 +193,25 @@ describe('bodies', () => {
 
   it('cuts off a body that trickles in with a JSON 408', async () => {
     const before = invocations('clinical');
-    let timer: NodeJS.Timeout | undefined;
+    const trickle = trickler();
     const answer = await exchange((socket) => {
       socket.write(head('POST', '/v1/clinical/diagnoses', { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', 'Content-Length': 100_000 }));
-      // One byte at a time, far too slowly to finish: 100,000 bytes at this pace take over half an hour.
-      timer = setInterval(() => {
-        if (socket.writable) socket.write(' ');
-      }, 20);
-      socket.once('close', () => clearInterval(timer));
+      trickle.start(socket);
     });
-    clearInterval(timer);
+    trickle.stop();
     expectJsonError(answer, 408, 'RequestTimeout');
     expect(invocations('clinical')).toBe(before);
   });
 
   it('closes the connection when a body trickles on after the gateway has answered', async () => {
-    // A 401 goes out before the body is read; the body's deadline still ends the connection.
+    // A 401 goes out before the body is read; the body's deadline still ends the connection,
+    // which the trickle would otherwise keep open forever (each byte resets Node's idle timer).
+    const trickle = trickler();
     const answer = await exchange((socket) => {
       socket.write(head('POST', '/v1/clinical/diagnoses', { 'Content-Type': 'application/json', 'Content-Length': 100_000, Connection: 'keep-alive' }));
-      socket.write('{');
+      trickle.start(socket);
     });
+    trickle.stop();
     expectJsonError(answer, 401, 'Unauthorized');
   });
 
