@@ -97,7 +97,7 @@ describe('openapi.json', () => {
     expect(doc.paths['/v1/usage'].get['x-smartdental-required-group']).toBe('admin');
   });
 
-  it('describes errors with the ErrorBody and Retry-After on 429 and 503', () => {
+  it('describes errors with the ErrorBody and Retry-After on 409, 429 and 503', () => {
     const errorBody = doc.components.schemas.ErrorBody;
     expect(errorBody.required).toEqual(['error']);
     expect(errorBody.properties.error.required).toEqual(['code', 'message']);

@@ -364,8 +364,9 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     }
   }
 
-  // The response in progress on each connection, so a parser error mid-body does not write a second answer into it.
-  const inFlight = new WeakMap<Duplex, ServerResponse>();
+  // The request in progress on each connection: a parser error in its body may still be answered,
+  // but not once its body is complete (the function has it) or its answer has begun.
+  const inFlight = new WeakMap<Duplex, { req: IncomingMessage; res: ServerResponse }>();
   const server: Server = createServer(
     {
       maxHeaderSize: maxHeaderBytes,
@@ -373,7 +374,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(headersTimeoutMs / 4))),
     },
     (req, res) => {
-      inFlight.set(req.socket, res);
+      inFlight.set(req.socket, { req, res });
       res.once('finish', () => inFlight.delete(req.socket));
       handle(req, res).catch((error: unknown) => {
         process.stderr.write(`local API: ${(error as Error).stack ?? String(error)}\n`);
@@ -386,8 +387,8 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   server.requestTimeout = 0;
   // Node answers what its parser refuses with a bare 400 or 431; the gateway's answers are JSON.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const answering = inFlight.get(socket);
-    if (!socket.writable || (answering && answering.headersSent) || error.code === 'ECONNRESET') {
+    const current = inFlight.get(socket);
+    if (!socket.writable || (current && (current.req.complete || current.res.headersSent)) || error.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
