@@ -135,7 +135,7 @@ async function runRoute(
   const identity = auth === 'none' ? anonymous : callerIdentity(event);
   if (auth === 'admin' && !identity.isAdmin) throw new ForbiddenError('This route is for administrators only');
 
-  const pathParameters = decodePathParameters(event.pathParameters);
+  const pathParameters = decodePathParameters(matched.path, event.pathParameters);
   const headers = lowerCaseHeaders(event.headers);
   const body = matched.body ? parseBody(event, headers, matched.body, matched.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : undefined;
   const remaining = typeof lambdaContext.getRemainingTimeInMillis === 'function' ? lambdaContext.getRemainingTimeInMillis() : 30_000;
@@ -175,10 +175,12 @@ function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null | unde
  * Decoding an already-decoded value changes nothing unless it holds a `%`, which no id of ours
  * may hold, so the answer is a 4xx either way: a malformed escape (`%ZZ`) or escapes that are not
  * UTF-8 (`%C3%28`) make decodeURIComponent throw, and that is the caller's 400, not a 500.
+ * Only the parameters the route's path declares are taken; API Gateway sends no others.
  */
-function decodePathParameters(raw: APIGatewayProxyEvent['pathParameters'] | undefined): Record<string, string> {
+function decodePathParameters(path: string, raw: APIGatewayProxyEvent['pathParameters'] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw ?? {})) {
+  for (const [, name = ''] of path.matchAll(/\{(\w+)\}/g)) {
+    const value = raw && Object.hasOwn(raw, name) ? raw[name] : undefined;
     if (typeof value !== 'string') continue;
     try {
       out[name] = decodeURIComponent(value);

@@ -109,3 +109,9 @@ it('maps the local server’s own refusals to 408 and 431 in the one error table
   expect(toHttpError(new RequestTimeoutError('slow'))).toMatchObject({ statusCode: 408, body: { error: { code: 'RequestTimeout', message: 'slow' } } });
   expect(toHttpError(new RequestHeaderFieldsTooLargeError('big'))).toMatchObject({ statusCode: 431, body: { error: { code: 'RequestHeaderFieldsTooLarge', message: 'big' } } });
 });
+
+it('takes only the path parameters the route declares, so a stray one cannot turn a valid request into a 400', async () => {
+  const res = await call({ method: 'GET', resource: '/v1/test/things/{thingId}', pathParameters: { thingId: 'a%20b', '': '%s%s%n', other: '%ZZ' } });
+  expect(res.statusCode).toBe(200);
+  expect(seen).toEqual([{ thingId: 'a b' }]);
+});
