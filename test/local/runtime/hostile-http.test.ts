@@ -7,6 +7,7 @@
  * quickly, and the tests wait for socket events, never for a fixed time.
  */
 import { connect, type Socket } from 'node:net';
+import fc from 'fast-check';
 import { startLocalRuntime, type LocalRuntime } from '../../../local/runtime';
 
 const TOKEN = 'local-dev-token';
@@ -150,6 +151,19 @@ describe('request targets', () => {
     const answer = await raw(head('GET', '/v1/imaging/analyses/abcdefgh%2Dijkl', { Authorization: `Bearer ${TOKEN}` }));
     expectJsonError(answer, 404, 'NotFound');
   });
+
+  it('answers random bytes in a path parameter with a 4xx JSON error, never a 5xx or a hang', async () => {
+    // Spaces and line breaks are left out: they end the request line, which the parser cases below cover.
+    const unit = fc.constantFrom('%', '%', '2', 'F', 'C', '3', 'Z', 'a', '-', '_', '.', '~', '/', '?', '#', '"', '<', '{', '|', '\\', '^', '`', 'é', '😀', '\u0001', '\u007f');
+    const segment = fc.array(unit, { minLength: 1, maxLength: 24 }).map((units) => units.join(''));
+    await fc.assert(
+      fc.asyncProperty(segment, async (value) => {
+        const answer = await raw(Buffer.concat([Buffer.from(`GET /v1/imaging/analyses/${value}`, 'utf8'), Buffer.from(` HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`)]));
+        expect({ value, status: answer.status >= 400 && answer.status < 500, json: answer.headers['content-type'], code: typeof answer.json?.error?.code }).toEqual({ value, status: true, json: 'application/json', code: 'string' });
+      }),
+      { numRuns: 200 },
+    );
+  }, 60_000);
 
   it.each([
     ['a target without a leading slash', 'GET foo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
