@@ -72,7 +72,10 @@ function exchange(send: (socket: Socket) => void): Promise<RawAnswer> {
     const chunks: Buffer[] = [];
     const socket = connect(runtime.port, '127.0.0.1', () => send(socket));
     socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('error', reject);
+    // Closing on a client that is still sending resets the connection; the answer came before it.
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
     socket.on('close', () => {
       try {
         resolve(parseAnswer(Buffer.concat(chunks)));
