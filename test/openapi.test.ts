@@ -97,21 +97,42 @@ describe('openapi.json', () => {
     expect(doc.paths['/v1/usage'].get['x-smartdental-required-group']).toBe('admin');
   });
 
-  it('describes errors with the ErrorBody and Retry-After on 429 and 503', () => {
+  it('describes errors with the ErrorBody and Retry-After on 409, 429 and 503', () => {
     const errorBody = doc.components.schemas.ErrorBody;
     expect(errorBody.required).toEqual(['error']);
     expect(errorBody.properties.error.required).toEqual(['code', 'message']);
     for (const [name, response] of Object.entries(doc.components.responses as Json)) {
       expect(response.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorBody' });
-      const retryAfter = name === 'TooManyRequests' || name === 'ServiceUnavailable';
+      const retryAfter = name === 'TooManyRequests' || name === 'ServiceUnavailable' || name === 'IdempotencyRequestInProgress';
       expect({ name, retryAfter: 'Retry-After' in response.headers }).toEqual({ name, retryAfter });
     }
     const diagnoses = doc.paths['/v1/clinical/diagnoses'].post;
-    expect(Object.keys(diagnoses.responses)).toEqual(['200', '400', '401', '403', '413', '415', '429', '502', '503']);
+    expect(Object.keys(diagnoses.responses)).toEqual(['200', '400', '401', '403', '408', '413', '415', '429', '431', '502', '503']);
     const estimates = doc.paths['/v1/billing/estimates'].post;
     expect(Object.keys(estimates.responses)).not.toContain('502');
     expect(Object.keys(doc.paths['/v1/imaging/analyses/{jobId}'].get.responses)).toContain('404');
     expect(Object.keys(doc.paths['/v1/billing/claims'].post.responses)).toContain('422');
+  });
+
+  it('documents 409 IdempotencyRequestInProgress, with Retry-After, on exactly the routes that take an Idempotency-Key', () => {
+    expect(doc.components.responses.IdempotencyRequestInProgress.headers['Retry-After']).toEqual({ $ref: '#/components/headers/RetryAfter' });
+    for (const { path, method, op } of operations()) {
+      const takesKey = (op.parameters ?? []).some((p: Json) => p.$ref === '#/components/parameters/IdempotencyKey');
+      const route = `${method.toUpperCase()} ${path}`;
+      expect({ route, conflict: op.responses['409'] }).toEqual({ route, conflict: takesKey ? { $ref: '#/components/responses/IdempotencyRequestInProgress' } : undefined });
+    }
+    expect(Object.keys(doc.paths['/v1/billing/claims'].post.responses)).toContain('409');
+    expect(Object.keys(doc.paths['/v1/imaging/analyses'].post.responses)).toContain('409');
+  });
+
+  it('documents the HTTP-level refusals (408, 431) on every route', () => {
+    for (const { path, method, op } of operations()) {
+      expect({ route: `${method} ${path}`, r408: op.responses['408']?.$ref, r431: op.responses['431']?.$ref }).toEqual({
+        route: `${method} ${path}`,
+        r408: '#/components/responses/RequestTimeout',
+        r431: '#/components/responses/RequestHeaderFieldsTooLarge',
+      });
+    }
   });
 
   it('answers imaging analyses with 202 and chat as JSON or server-sent events', () => {

@@ -64,7 +64,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       description:
         "The dental platform's AI work, one function per task: radiograph analysis, diagnosis and treatment planning, claims and estimates, " +
         'scheduling and reminders, and patient chat. Each task has its own provider keys, concurrency limit and token budget. ' +
-        'Errors always answer with an ErrorBody; 429 and 503 carry Retry-After.',
+        'Errors always answer with an ErrorBody; 429, 503 and the 409 of an Idempotency-Key still in progress carry Retry-After.',
     },
     tags: [
       ...options.tasks.map((task) => ({ name: task.name, description: task.description })),
@@ -91,7 +91,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
           name: 'Idempotency-Key',
           in: 'header',
           required: false,
-          description: 'A retry with the same key returns the first answer and creates no second job or charge; the same key with a different body is a 422.',
+          description: 'A retry with the same key returns the first answer and creates no second job or charge; the same key with a different body is a 422; a retry while the first request is still running is a 409 with Retry-After.',
           schema: { type: 'string', minLength: 1, maxLength: 128 },
         },
       },
@@ -154,15 +154,27 @@ function operation(route: DocumentedRoute, components: SchemaComponents): Record
   };
 }
 
-type ErrorStatus = '400' | '401' | '403' | '404' | '413' | '415' | '422' | '429' | '502' | '503';
+type ErrorStatus = '400' | '401' | '403' | '404' | '408' | '409' | '413' | '415' | '422' | '429' | '431' | '502' | '503';
 
 const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string; retryAfter?: true }> = {
-  '400': { name: 'BadRequest', description: 'The input is invalid; details.issues lists the field paths that failed' },
+  '400': {
+    name: 'BadRequest',
+    description: 'The input is invalid; details.issues lists the field paths that failed. Also: a body that is not valid UTF-8, or a path parameter that is not valid percent-encoding',
+  },
   '401': { name: 'Unauthorized', description: 'No valid token' },
   '403': { name: 'Forbidden', description: 'The user has no practice, or is not allowed this route' },
   '404': { name: 'NotFound', description: 'Not found' },
+  '408': { name: 'RequestTimeout', description: 'The request line, the headers or the body did not arrive in time (a body shorter than its Content-Length, or one that trickles in)' },
+  '409': {
+    name: 'IdempotencyRequestInProgress',
+    description: 'The first request with this Idempotency-Key is still being processed; retry after Retry-After seconds to receive its answer',
+    retryAfter: true,
+  },
   '413': { name: 'PayloadTooLarge', description: 'The body or the image is larger than the route accepts' },
-  '415': { name: 'UnsupportedMediaType', description: 'The body is not application/json, or the image is not JPEG, PNG or uncompressed grayscale DICOM' },
+  '415': {
+    name: 'UnsupportedMediaType',
+    description: 'The body is not application/json, its Content-Type declares a charset other than UTF-8, or the image is not JPEG, PNG or uncompressed grayscale DICOM',
+  },
   '422': { name: 'IdempotencyConflict', description: 'The Idempotency-Key was already used with a different body' },
   '429': {
     name: 'TooManyRequests',
@@ -170,6 +182,7 @@ const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string; 
       "Throttled: the task is at its concurrency limit (code TooManyRequestsException), over its token budget or tokens-per-minute ceiling (OverBudget), or every provider rate-limited it (ProviderThrottled). Retry after Retry-After seconds",
     retryAfter: true,
   },
+  '431': { name: 'RequestHeaderFieldsTooLarge', description: 'The request line and headers together are larger than 10,240 bytes' },
   '502': { name: 'InvalidModelOutput', description: 'The model answered, but not with output that fits the schema, even after one repair' },
   '503': { name: 'ServiceUnavailable', description: 'Every provider failed, or a dependency (DynamoDB, Secrets Manager, the queue) is unavailable. Retry after Retry-After seconds', retryAfter: true },
 };
@@ -180,7 +193,9 @@ function errorStatuses({ doc, ai }: DocumentedRoute): ErrorStatus[] {
   if ((doc.auth ?? 'user') !== 'none') statuses.add('401').add('403');
   if (doc.notFound) statuses.add('404');
   if (doc.request) statuses.add('413').add('415');
-  if (doc.idempotent) statuses.add('422');
+  if (doc.idempotent) statuses.add('409').add('422');
+  // Any request can arrive too slowly or with too large a head.
+  statuses.add('408').add('431');
   // API Gateway stage throttling and the function's concurrency limit can refuse any route.
   statuses.add('429');
   if (ai) statuses.add('502');

@@ -19,7 +19,7 @@ import { startObjectStore } from '../object-store';
 import { startSecretsManager } from '../secrets-manager';
 import { startProviderSimulator, type ProviderSimulator, type ProviderSimulatorOptions } from '../simulator';
 import { LocalQueue, QueuePoller, startSqsEndpoint, type LocalMessage, type QueueDepth } from '../sqs';
-import { startApiGateway, type ApiRoute, type LocalRoute } from './api-gateway';
+import { startApiGateway, type ApiGatewayOptions, type ApiRoute, type LocalRoute } from './api-gateway';
 import { devIdentities, type DevIdentity } from './dev-tokens';
 import { LocalLambdaFunction, type FunctionStats, type LocalFunctionSpec } from './lambda-function';
 import { planTaskKeys, readLocalSecretsFile, type TaskKeyPlan } from './task-keys';
@@ -71,6 +71,8 @@ export interface LocalRuntimeOptions {
   onProgress?: (line: string) => void;
   /** Handler file per function id, replacing `functions/<task>/handler.ts` (test probes). */
   handlerOverrides?: Partial<Record<string, string>>;
+  /** Limits of the local HTTP server: header size, header and body timeouts (tests set them small). */
+  http?: Pick<ApiGatewayOptions, 'maxHeaderBytes' | 'headersTimeoutMs' | 'bodyTimeoutMs'>;
 }
 
 export interface ImagingQueueStats extends QueueDepth {
@@ -331,6 +333,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       port: options.port ?? 3000,
       stage: LOCAL_STAGE,
       allowedOrigin,
+      ...options.http,
       localRoutes: [
         statsRoute,
         ...opsPageRoutes(createOpsSnapshotReader({ doc: ledgerDoc, usageTable: LOCAL_TABLES.usage, catalog: catalog.tasks, stats, imagingWorkerId: IMAGING_WORKER_ID })),
