@@ -3,6 +3,7 @@
  * fits its channel, so a reminder never fails because a provider did.
  */
 import { SMS_MAX_CHARS, type ReminderRequest, type ReminderResponse } from './schemas';
+import { zonedParts } from './slots';
 
 /** Characters in the sense carriers count them (code points, not UTF-16 units). */
 export function characterCount(text: string): number {
@@ -14,13 +15,19 @@ export function fitsChannel(channel: ReminderRequest['channel'], text: string): 
   return channel !== 'sms' || characterCount(text) <= SMS_MAX_CHARS;
 }
 
-/** "Tue, Nov 26 at 9:00 AM" in the appointment's own time zone. */
+const WEEKDAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * "Tue, Nov 26 at 9:00 AM" in the appointment's own time zone, built from the zone's one shared
+ * formatter (see ./time-zones) rather than two more per zone. Plain spaces throughout: newer ICU
+ * data puts a narrow no-break space before AM/PM, which SMS gateways may not carry.
+ */
 export function formatAppointmentTime(startIso: string, timeZone: string): string {
-  const instant = Date.parse(startIso);
-  const date = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', month: 'short', day: 'numeric' }).format(instant);
-  const time = new Intl.DateTimeFormat('en-US', { timeZone, hour: 'numeric', minute: '2-digit', hour12: true }).format(instant);
-  // Newer ICU data puts a narrow no-break space before AM/PM; SMS gateways may not carry it.
-  return `${date} at ${time}`.replace(/[\u202f\u00a0]/g, ' ');
+  const { year, month, day, hour, minute } = zonedParts(Date.parse(startIso), timeZone);
+  const weekday = WEEKDAY_NAMES[new Date(Date.UTC(year, month - 1, day)).getUTCDay()];
+  const clock = `${hour % 12 === 0 ? 12 : hour % 12}:${String(minute).padStart(2, '0')} ${hour < 12 ? 'AM' : 'PM'}`;
+  return `${weekday}, ${MONTH_NAMES[month - 1]} ${day} at ${clock}`;
 }
 
 export function buildTemplateReminder(request: ReminderRequest): ReminderResponse {

@@ -2,6 +2,7 @@
  * Request, response and model-output schemas of the scheduling task.
  */
 import * as z from '#core/zod';
+import { canonicalTimeZone } from './time-zones';
 
 export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 export const TIMES_OF_DAY = ['morning', 'afternoon', 'evening'] as const;
@@ -9,20 +10,12 @@ export const REMINDER_CHANNELS = ['sms', 'email'] as const;
 /** One SMS segment in the GSM-7 alphabet. */
 export const SMS_MAX_CHARS = 160;
 
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const timeZoneSchema = z
   .string()
   .min(1)
   .max(64)
-  .refine(isTimeZone, 'must be an IANA time zone, e.g. America/New_York')
+  .refine((value) => canonicalTimeZone(value) !== undefined, 'unknown time zone: must be an IANA name, e.g. America/New_York')
   .describe('IANA time zone of the practice, e.g. America/New_York');
 
 const clockTime = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$/, "must be 'HH:MM' (24-hour)");

@@ -5,6 +5,7 @@
  * as much real time as the clock says. Inside, everything is epoch milliseconds.
  */
 import { WEEKDAYS, type Slot, type SlotsRequest, type SlotsResponse, type TimeOfDay, type Weekday } from './schemas';
+import { zoneFormatter } from './time-zones';
 
 export const DEFAULT_STEP_MINUTES = 15;
 export const DEFAULT_SLOT_LIMIT = 10;
@@ -21,30 +22,10 @@ export interface ZonedParts {
   second: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
 /** The wall-clock date and time of an instant in a time zone. */
 export function zonedParts(instant: number, timeZone: string): ZonedParts {
   const parts: Record<string, number> = {};
-  for (const part of formatterFor(timeZone).formatToParts(instant)) {
+  for (const part of zoneFormatter(timeZone).formatToParts(instant)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
   return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour! % 24, minute: parts.minute!, second: parts.second! };

@@ -43,6 +43,19 @@ describe('POST /v1/scheduling/slots', () => {
     }
     expect(standIns.simulator.stats().totals.requests).toBe(0);
   });
+  it('accepts any spelling of a time zone and refuses an unknown one with a 400 that names the field', async () => {
+    const body = { timeZone: 'america/los_angeles', workingHours: [{ day: 'sunday', start: '08:00', end: '17:00' }], appointments: [], durationMinutes: 60, horizonDays: 2, from: '2030-11-03T00:00:00Z', limit: 1 };
+    // Sunday November 3, 2030 is a fall-back day in Los Angeles: the office still opens at 08:00, now -08:00.
+    const ok = await post('/v1/scheduling/slots', body);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json.slots[0].localStart).toBe('2030-11-03T08:00:00-08:00');
+
+    const bad = await post('/v1/scheduling/slots', { ...body, timeZone: 'Mars/Olympus_Mons' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json.error.code).toBe('BadRequest');
+    expect(bad.json.error.message).toContain('timeZone: unknown time zone');
+    expect(bad.json.error.details.issues).toEqual([{ path: 'timeZone', message: 'unknown time zone: must be an IANA name, e.g. America/New_York' }]);
+  });
 });
 
 describe('POST /v1/scheduling/reminders', () => {
