@@ -34,6 +34,7 @@ export function buildReminderUserPrompt(request: ReminderRequest): string {
 /** Puts the first name in place of the placeholder (or removes the placeholder when there is none). */
 export function personalizeReminder(text: string, request: ReminderRequest): string {
   const name = request.appointment.patientFirstName;
-  if (name !== undefined) return text.replaceAll(FIRST_NAME_PLACEHOLDER, name);
+  // A replacer function, not a replacement string: in a string `$&`, `$'`, `` $` `` and `$$` are patterns, and a name is only text.
+  if (name !== undefined) return text.replaceAll(FIRST_NAME_PLACEHOLDER, () => name);
   return text.replaceAll(` ${FIRST_NAME_PLACEHOLDER}`, '').replaceAll(FIRST_NAME_PLACEHOLDER, '');
 }

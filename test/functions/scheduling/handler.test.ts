@@ -69,6 +69,16 @@ describe('POST /v1/scheduling/reminders', () => {
     expect(standIns.simulator.stats().totals.requests).toBe(1);
   });
 
+  it('puts a first name with replacement patterns into the model text literally', async () => {
+    const body = reminder('sms', '2030-03-05T15:30:00Z');
+    body.appointment.patientFirstName = "Ana$&$'$`$$";
+    const res = await post('/v1/scheduling/reminders', body);
+    expect(res.statusCode).toBe(200);
+    expect(res.json.source).toBe('model');
+    expect(res.json.text).toContain("Hi Ana$&$'$`$$,");
+    expect(res.json.text).not.toContain('{firstName}');
+  });
+
   it('returns a template reminder instead of an error when every provider is down', async () => {
     standIns.simulator.configure({ faults: { serverError: 1 } });
     try {

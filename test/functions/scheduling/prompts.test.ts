@@ -30,6 +30,11 @@ describe('reminder prompts', () => {
     expect(personalizeReminder('Hi {firstName}, see you soon', { ...request, appointment: anonymous })).toBe('Hi, see you soon');
     expect(buildReminderUserPrompt({ ...request, appointment: anonymous })).toContain('Do not greet the patient by name');
   });
+
+  it.each(['$&', "$'", '$`', '$$', 'Jo$&$$$`'])('insert a first name containing %s literally', (name) => {
+    const named = { ...request, appointment: { ...request.appointment, patientFirstName: name } };
+    expect(personalizeReminder('Hi {firstName}, see you soon. Bye {firstName}!', named)).toBe(`Hi ${name}, see you soon. Bye ${name}!`);
+  });
 });
 
 describe('imaging prompts', () => {
