@@ -3,7 +3,7 @@
  * fits its channel, so a reminder never fails because a provider did.
  */
 import { SMS_MAX_CHARS, SMS_MAX_SEGMENTS, type ReminderRequest, type ReminderResponse } from './schemas';
-import { zonedParts } from './slots';
+import { zonedParts } from './time-zones';
 import { smsLength } from './sms';
 
 /** Characters as a reader counts them (code points, not UTF-16 units). */

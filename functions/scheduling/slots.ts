@@ -5,31 +5,13 @@
  * as much real time as the clock says. Inside, everything is epoch milliseconds.
  */
 import { WEEKDAYS, type Slot, type SlotsRequest, type SlotsResponse, type TimeOfDay, type Weekday } from './schemas';
-import { zoneFormatter } from './time-zones';
+import { zonedParts } from './time-zones';
 
 export const DEFAULT_STEP_MINUTES = 15;
 export const DEFAULT_SLOT_LIMIT = 10;
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
-
-export interface ZonedParts {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-/** The wall-clock date and time of an instant in a time zone. */
-export function zonedParts(instant: number, timeZone: string): ZonedParts {
-  const parts: Record<string, number> = {};
-  for (const part of zoneFormatter(timeZone).formatToParts(instant)) {
-    if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  }
-  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour! % 24, minute: parts.minute!, second: parts.second! };
-}
 
 /** The zone's offset from UTC at an instant, in milliseconds (−5 h → −18,000,000). */
 export function offsetAt(instant: number, timeZone: string): number {

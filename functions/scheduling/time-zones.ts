@@ -26,8 +26,8 @@ const FORMATTER_CACHE_CAPACITY = 512;
 /** Numeric wall-clock parts with 00–23 hours: slot times and reminder wording are built from these. */
 const PARTS_OPTIONS: Intl.DateTimeFormatOptions = { hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' };
 
-/** Lower-cased canonical name → canonical name, for the zones ICU lists (it lists no aliases). */
-const listedZones = new Map(Intl.supportedValuesOf('timeZone').map((name) => [name.toLowerCase(), name]));
+/** Lower-cased canonical name → canonical name, for the zones ICU lists (it lists no aliases); built on first use. */
+let listedZones: Map<string, string> | undefined;
 const aliases = new LruCache<string, string>(ALIAS_CACHE_CAPACITY);
 const formatters = new LruCache<string, Intl.DateTimeFormat>(FORMATTER_CACHE_CAPACITY);
 
@@ -35,6 +35,7 @@ const formatters = new LruCache<string, Intl.DateTimeFormat>(FORMATTER_CACHE_CAP
 export function canonicalTimeZone(spelling: string): string | undefined {
   // IANA names are ASCII and ICU matches them case-blind, so one lower-cased key serves every spelling.
   const key = spelling.toLowerCase();
+  listedZones ??= new Map(Intl.supportedValuesOf('timeZone').map((name) => [name.toLowerCase(), name]));
   const known = listedZones.get(key) ?? aliases.get(key);
   if (known !== undefined) return known;
   let canonical: string;
@@ -57,6 +58,24 @@ export function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
     formatters.set(canonical, formatter);
   }
   return formatter;
+}
+
+export interface ZonedParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** The wall-clock date and time of an instant in a time zone. */
+export function zonedParts(instant: number, timeZone: string): ZonedParts {
+  const parts: Record<string, number> = {};
+  for (const part of zoneFormatter(timeZone).formatToParts(instant)) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  }
+  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour! % 24, minute: parts.minute!, second: parts.second! };
 }
 
 /** How many entries the caches hold, and may hold (for tests and diagnostics). */

@@ -1,4 +1,5 @@
-import { findSlots, formatLocalIso, offsetAt, zonedParts, zonedTimeToInstant } from '../../../functions/scheduling/slots';
+import { findSlots, formatLocalIso, offsetAt, zonedTimeToInstant } from '../../../functions/scheduling/slots';
+import { zonedParts } from '../../../functions/scheduling/time-zones';
 import { slotsRequestSchema, slotsResponseSchema, type SlotsRequest } from '../../../functions/scheduling/schemas';
 
 const weekdays = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'] as const;

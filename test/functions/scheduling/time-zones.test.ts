@@ -1,7 +1,6 @@
 import { BadRequestError } from '../../../functions/core/errors';
 import { LruCache } from '../../../functions/scheduling/lru-cache';
-import { zonedParts } from '../../../functions/scheduling/slots';
-import { canonicalTimeZone, timeZoneCacheStats, zoneFormatter } from '../../../functions/scheduling/time-zones';
+import { canonicalTimeZone, timeZoneCacheStats, zonedParts, zoneFormatter } from '../../../functions/scheduling/time-zones';
 
 /** Spelling k of a zone: its letters upper- or lower-cased as the bits of k say. */
 function spelling(zone: string, k: number): string {
