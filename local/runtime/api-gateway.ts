@@ -3,9 +3,11 @@
  * catalog, authorizes it with the dev tokens (the Cognito authorizer's stand-in), builds the
  * `APIGatewayProxyEvent` the function would get in AWS, invokes the function and writes its
  * answer back, relaying a streamed response chunk by chunk. What the gateway itself answers
- * (400, 401, 404, 405, 408, 413, 429, 431, 502) is JSON, with the request id in `x-amzn-RequestId`,
- * including what Node's HTTP parser refuses before a request exists (a target it cannot parse,
- * headers over the limit, headers or a body that do not arrive in time).
+ * (401, 404, 413, a function at its concurrency 429, a failed function 502) comes from the same
+ * table as the stack's gateway responses (lib/gateway-responses.ts), so status, body and
+ * Retry-After are what API Gateway would send; what Node's HTTP parser refuses before a request
+ * exists (400, 408, 431) gets the same `{ error: { code, message, requestId } }` body, with the
+ * request id in `x-amzn-RequestId`.
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -14,6 +16,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { claimsOf, identityFor, type DevIdentity } from './dev-tokens';
 import { FunctionInvocationError, FunctionThrottledError, FunctionTimeoutError, type LocalLambdaFunction, type ResponseStreamSink } from './lambda-function';
 import { closeServer, listenOnLoopback } from '../loopback-server';
+import { GATEWAY_ANSWERS, gatewayResponseBody, gatewayResponseHeaders, type GatewayAnswer, type GatewayAnswerName } from '../../lib/gateway-responses';
 import { BadRequestError, RequestHeaderFieldsTooLargeError, RequestTimeoutError, toHttpError, type GatewayError } from '../../functions/core/errors';
 
 /** API Gateway's payload limit. */
@@ -235,26 +238,40 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     'access-control-expose-headers': 'x-amzn-RequestId, x-amzn-ErrorType, Retry-After',
   };
 
-  function answer(res: ServerResponse, statusCode: number, body: unknown, headers: Record<string, string> = {}): void {
+  /**
+   * What API Gateway answers itself, exactly as the stack's gateway responses shape it
+   * (lib/gateway-responses.ts): status, the `{ error: { code, message, requestId } }` body and
+   * Retry-After. `x-amzn-ErrorType` marks it as the gateway's, as AWS does.
+   */
+  function gatewayAnswer(res: ServerResponse, name: GatewayAnswerName, context: { statusCode?: number; gatewayMessage?: string; headers?: Record<string, string> } = {}): void {
+    const gateway: GatewayAnswer = GATEWAY_ANSWERS[name];
+    const statusCode = gateway.statusCode ?? context.statusCode ?? 500;
+    const requestId = String(res.getHeader('x-amzn-RequestId') ?? '');
+    writeGatewayBody(res, statusCode, gatewayResponseBody(gateway, requestId, context.gatewayMessage ?? STATUS_CODES[statusCode]), {
+      ...gatewayResponseHeaders(gateway),
+      'x-amzn-ErrorType': `${gateway.code}Exception`,
+      ...context.headers,
+    });
+  }
+
+  /**
+   * The answer to input no function may see (a malformed target, a body that never arrives): in
+   * AWS the edge refuses it before any gateway response applies; here it gets the same body shape,
+   * with the status and code of the typed error.
+   */
+  function typedGatewayError(res: ServerResponse, error: GatewayError, headers: Record<string, string> = {}): void {
+    const { statusCode, body } = toHttpError(error);
+    const requestId = String(res.getHeader('x-amzn-RequestId') ?? '');
+    writeGatewayBody(res, statusCode, JSON.stringify({ error: { code: body.error.code, message: body.error.message, requestId } }), { 'x-amzn-ErrorType': `${body.error.code}Exception`, ...headers });
+  }
+
+  function writeGatewayBody(res: ServerResponse, statusCode: number, body: string, headers: Record<string, string>): void {
     if (res.headersSent) {
       res.end();
       return;
     }
     res.writeHead(statusCode, { 'content-type': 'application/json', ...corsHeaders, ...headers });
-    res.end(JSON.stringify(body));
-  }
-
-  /** API Gateway's own error shape (`message`) plus the gateway's `error` object for the front end. */
-  /** API Gateway marks its own answers with `x-amzn-ErrorType`; so does this one, so callers can tell them from the function's. */
-  function gatewayError(res: ServerResponse, statusCode: number, code: string, message: string, gatewayMessage: string, headers: Record<string, string> = {}): void {
-    const errorType = code.endsWith('Exception') ? code : `${code}Exception`;
-    answer(res, statusCode, { message: gatewayMessage, error: { code, message } }, { 'x-amzn-ErrorType': errorType, ...headers });
-  }
-
-  /** The gateway's own answer for a typed error: status and code come from errors.ts. */
-  function typedGatewayError(res: ServerResponse, error: GatewayError, headers: Record<string, string> = {}): void {
-    const { statusCode, body } = toHttpError(error);
-    gatewayError(res, statusCode, body.error.code, body.error.message, STATUS_CODES[statusCode] ?? 'Error', headers);
+    res.end(body);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -279,7 +296,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     const candidates = routes.filter((r) => r.pattern.test(url.pathname));
     if (candidates.length === 0) {
       req.resume();
-      gatewayError(res, 404, 'NotFound', `No route for ${method} ${url.pathname}`, 'Not Found');
+      gatewayAnswer(res, 'noRoute');
       return;
     }
     if (method === 'OPTIONS') {
@@ -290,9 +307,10 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     }
     const route = candidates.find((r) => r.method === method);
     if (!route) {
+      // REST API answers a method a resource does not have like an unknown path (Missing
+      // Authentication Token), so the front end gets the same 404 here.
       req.resume();
-      const allow = candidates.map((r) => r.method).join(', ');
-      gatewayError(res, 405, 'MethodNotAllowed', `${url.pathname} accepts ${allow}, not ${method}`, 'Method Not Allowed', { allow });
+      gatewayAnswer(res, 'noRoute');
       return;
     }
 
@@ -301,8 +319,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       identity = identityFor(req.headers.authorization, options.identities);
       if (!identity) {
         req.resume();
-        const message = req.headers.authorization ? 'The bearer token is not valid' : 'Missing Authorization header; send Authorization: Bearer <token>';
-        gatewayError(res, 401, 'Unauthorized', message, 'Unauthorized');
+        gatewayAnswer(res, 'unauthorized');
         return;
       }
     }
@@ -320,7 +337,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       }
       if (!(error instanceof PayloadTooLarge)) throw error;
       req.resume();
-      gatewayError(res, 413, 'PayloadTooLarge', `The request body exceeds API Gateway's limit of ${MAX_REQUEST_BODY_BYTES} bytes`, 'Request Too Long', { connection: 'close' });
+      gatewayAnswer(res, 'requestTooLarge', { headers: { connection: 'close' } });
       return;
     }
 
@@ -346,18 +363,18 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
         res.end();
         return;
       }
-      writeProxyResult(res, outcome.result, (status, code, message) => gatewayError(res, status, code, message, 'Internal server error'));
+      writeProxyResult(res, outcome.result, () => gatewayAnswer(res, 'default5xx', { statusCode: 502, gatewayMessage: 'Internal server error' }));
     } catch (error) {
       if (error instanceof FunctionThrottledError) {
-        gatewayError(res, 429, 'TooManyRequestsException', `The ${route.functionId} function is at its concurrency limit of ${fn.spec.concurrencyLimit}; retry shortly`, 'Rate Exceeded.', {
-          'retry-after': '1',
-        });
-      } else if (error instanceof FunctionTimeoutError) {
-        gatewayError(res, 504, 'FunctionTimeout', `The ${route.functionId} function timed out after ${fn.spec.timeoutSeconds} s`, 'Endpoint request timed out');
-      } else if (error instanceof FunctionInvocationError) {
-        // As in AWS, the handler's error text goes to the function's log, not to the caller.
-        if (!res.headersSent) process.stderr.write(`[${fn.spec.functionName}] ${requestId} ${error.errorType}: ${error.message}\n${error.handlerStack ?? ''}\n`);
-        gatewayError(res, 502, 'FunctionError', `The ${route.functionId} function failed; see the local server's output for request ${requestId}`, 'Internal server error');
+        // Lambda refuses the invoke (reserved concurrency in use); API Gateway answers INTEGRATION_FAILURE.
+        gatewayAnswer(res, 'functionAtCapacity');
+      } else if (error instanceof FunctionTimeoutError || error instanceof FunctionInvocationError) {
+        // "If the function runs but returns an error ... API Gateway returns a 502"; a function
+        // that times out returns Lambda's "Task timed out" error, which is the same case
+        // (https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html). As in AWS,
+        // the handler's error text goes to the function's log, not to the caller.
+        if (!res.headersSent) process.stderr.write(`[${fn.spec.functionName}] ${requestId} ${error instanceof FunctionInvocationError ? error.errorType : 'Sandbox.Timedout'}: ${error.message}\n${error instanceof FunctionInvocationError ? (error.handlerStack ?? '') : ''}\n`);
+        gatewayAnswer(res, 'default5xx', { statusCode: 502, gatewayMessage: 'Internal server error' });
       } else {
         throw error;
       }
@@ -378,7 +395,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       res.once('finish', () => inFlight.delete(req.socket));
       handle(req, res).catch((error: unknown) => {
         process.stderr.write(`local API: ${(error as Error).stack ?? String(error)}\n`);
-        gatewayError(res, 500, 'InternalError', 'The local API failed; see its output', 'Internal server error');
+        gatewayAnswer(res, 'default5xx', { statusCode: 500, gatewayMessage: 'Internal server error' });
       });
     },
   );
@@ -393,13 +410,14 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       return;
     }
     const { statusCode, body } = toHttpError(clientErrorAnswer(error.code));
-    const text = JSON.stringify({ message: STATUS_CODES[statusCode], ...body });
+    const requestId = randomUUID();
+    const text = JSON.stringify({ error: { code: body.error.code, message: body.error.message, requestId } });
     const code = body.error.code;
     const headers = {
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(text)),
       connection: 'close',
-      'x-amzn-RequestId': randomUUID(),
+      'x-amzn-RequestId': requestId,
       'x-amzn-ErrorType': code.endsWith('Exception') ? code : `${code}Exception`,
       ...corsHeaders,
     };

@@ -116,7 +116,7 @@ it('shows every task, then moves its numbers as traffic arrives, refreshing by i
   const statuses = burst.map((r) => r.status);
   expect(statuses).toContain(200);
   // The gateway's own 429s (the function at its limit), as against a 429 the function answered.
-  const lambdaThrottles = burst.filter((r) => r.errorType === 'TooManyRequestsException').length;
+  const lambdaThrottles = burst.filter((r) => r.errorType === 'TaskAtCapacityException').length;
   expect(lambdaThrottles).toBeGreaterThan(0);
   for (let i = 0; i < 4; i++) await post('/v1/chat/messages', chat(`Do you open on Saturday, week ${i}?`));
   runtime.simulator.configure({ modelFaults: {} });

@@ -73,13 +73,15 @@ describe('API Gateway emulation', () => {
     expect(wrong.status).toBe(401);
   });
 
-  it('answers 404 for an unknown route and 405 for a wrong method', async () => {
+  it('answers 404 for an unknown route and for a method the route does not have, as REST API does', async () => {
     const unknown = await fetch(`${runtime.url}/v1/radiology/reports`, { headers: ADMIN });
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ error: { code: 'NotFound' } });
+    const body = (await unknown.json()) as { error: { code: string; requestId: string } };
+    expect(body).toMatchObject({ error: { code: 'NotFound' } });
+    expect(body.error.requestId).toBe(unknown.headers.get('x-amzn-requestid'));
     const wrongMethod = await fetch(`${runtime.url}/v1/billing/claims`, { headers: ADMIN });
-    expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expect(wrongMethod.status).toBe(404);
+    expect(await wrongMethod.json()).toMatchObject({ error: { code: 'NotFound' } });
   });
 
   it("answers 413 for a body over API Gateway's 10 MB", async () => {
@@ -162,7 +164,7 @@ describe('concurrency limits', () => {
       for (const response of extra) {
         expect(response.status).toBe(429);
         expect(response.headers.get('retry-after')).toBe('1');
-        expect(await response.json()).toMatchObject({ message: 'Rate Exceeded.', error: { code: 'TooManyRequestsException' } });
+        expect(await response.json()).toMatchObject({ error: { code: 'TaskAtCapacity' } });
       }
       expect(other.status).toBe(200);
       expect(runtime.stats().functions.scheduling).toMatchObject({ inFlight: 1, limit: 1, throttles: 3 });
