@@ -205,9 +205,11 @@ type PlatformRead = { counts?: PlatformCounts; error?: string };
 
 /** The error's name or socket code only (`AccessDenied`, `ECONNREFUSED`): its message may name the account and role. */
 function errorName(error: unknown): string {
-  const e = error as { name?: unknown; code?: unknown; cause?: { code?: unknown } } | undefined;
+  const e = error as { name?: unknown; code?: unknown; cause?: { code?: unknown }; message?: unknown } | undefined;
   const candidate = [e?.code, e?.cause?.code, e?.name].find((v): v is string => typeof v === 'string' && /^[A-Za-z][\w.]{0,63}$/.test(v) && v !== 'Error');
-  return candidate ?? 'Error';
+  // The SDK wraps a socket error it does not recognise as an Error ("AWS SDK error wrapper for Error:
+  // connect ECONNREFUSED …") without its code; the code is still in the text.
+  return candidate ?? /\b(E[A-Z]{3,}[A-Z_]*)\b/.exec(String(e?.message ?? ''))?.[1] ?? 'Error';
 }
 
 /** The percentile (0–1) of a latency histogram: the upper bound of the bucket that holds it. */
