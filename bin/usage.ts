@@ -310,7 +310,7 @@ export function sourcesFootnote(sources: UsageReportResponse['sources']): string
 }
 
 function apiLine(api: NonNullable<UsageReportResponse['api']>): string {
-  return `API Gateway (CloudWatch): ${count(api.requests)} requests, ${count(api.clientErrors)} 4XX, ${count(api.serverErrors)} 5XX, p95 latency ${api.p95LatencyMs === null ? '–' : `${count(api.p95LatencyMs)} ms`}`;
+  return `API Gateway (CloudWatch): ${count(api.requests)} ${api.requests === 1 ? 'request' : 'requests'}, ${count(api.clientErrors)} 4XX, ${count(api.serverErrors)} 5XX, p95 latency ${api.p95LatencyMs === null ? '–' : `${count(api.p95LatencyMs)} ms`}`;
 }
 
 if (require.main === module) {
