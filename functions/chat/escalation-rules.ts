@@ -35,6 +35,9 @@ export type Feature =
   | 'swelling-spreading'
   | 'spread-to-eye-or-neck'
   | 'swelling'
+  | 'swelling-topic'
+  | 'bleeding-topic'
+  | 'it-wont-stop'
   | 'fever'
   | 'bleeding-uncontrolled'
   | 'bleeding-heavy'
@@ -52,8 +55,8 @@ export type Feature =
 export const CATEGORIES: ReadonlyArray<{ category: EscalationCategory; when: ReadonlyArray<ReadonlyArray<Feature>> }> = [
   { category: 'airway', when: [['airway']] },
   { category: 'severe-allergic-reaction', when: [['allergy'], ['hives', 'swelling'], ['hives', 'allergy-trigger']] },
-  { category: 'spreading-swelling', when: [['swelling-spreading'], ['spread-to-eye-or-neck', 'swelling']] },
-  { category: 'uncontrolled-bleeding', when: [['bleeding-uncontrolled'], ['bleeding-heavy']] },
+  { category: 'spreading-swelling', when: [['swelling-spreading'], ['spread-to-eye-or-neck', 'swelling-topic']] },
+  { category: 'uncontrolled-bleeding', when: [['bleeding-uncontrolled'], ['bleeding-heavy'], ['it-wont-stop', 'bleeding-topic']] },
   // Before trauma: a knocked-out tooth has an hour, and its advice covers the blow too.
   { category: 'knocked-out-tooth', when: [['tooth-knocked-out'], ['tooth-out', 'injury-event'], ['tooth-loose', 'injury-event']] },
   { category: 'jaw-or-facial-trauma', when: [['jaw-or-face-injury']] },
@@ -61,12 +64,18 @@ export const CATEGORIES: ReadonlyArray<{ category: EscalationCategory; when: Rea
 ];
 
 /** Shared word lists, usable in phrases of either language as `@NAME`. */
+/**
+ * Features that count as soon as they are mentioned, negated or not: they only say what the
+ * conversation is about ("the swelling went down, but now it's spreading to my neck").
+ */
+export const TOPIC_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['swelling-topic', 'bleeding-topic']);
+
 export const MACROS: Record<string, string> = {
   // English
   INABLE:
     'cant|cannot|can_not|couldnt|could_not|unable_to|not_able_to|isnt_able_to|wasnt_able_to|havent_been_able_to|hasnt_been_able_to|can_barely|can_hardly|could_barely|could_hardly|barely_able_to|hardly_able_to|cant_even|almost_cant',
   HARD: 'trouble|difficulty|difficulties|difficult|hard|harder|struggling|struggle|struggles|problem|problems|hard_time',
-  BREATHE: 'breathe|breathing|breathin|breath_in|inhale',
+  BREATHE: 'breathe|breathing|breathin|breath|inhale',
   SWALLOW: 'swallow|swallowing|swallowed',
   SWOLLEN: 'swell*|swollen|swolen|swole|puffy|puffed|puffing|inflamed|inflamation|inflammation|absces*|bloated|enlarged',
   EYE_NECK:
@@ -108,7 +117,7 @@ export interface LanguageTables {
 export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
   en: {
     negations: [
-      'no|not|never|without|nor|neither|none|denies|deny|dont|doesnt|didnt|isnt|arent|wasnt|werent|havent|hasnt|hadnt|aint',
+      'no|not|never|without|nor|neither|none|denies|deny|dont|doesnt|didnt|isnt|arent|wasnt|werent|havent|hasnt|hadnt|aint|wouldnt',
       'no_longer|free_of|no_more|zero|nothing_like',
     ],
     notNegations: [
@@ -132,13 +141,14 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         '@INABLE [get|getting] [enough|any] air',
         '@INABLE ~1 catch ~2 breath',
         'short|shortnes ~1 of ~1 breath',
-        'out_of_breath|breathless|gasping|choking|choked_on|wheezing|wheezy|wheeze|stridor|suffocating|cant_breath|not_breathing|stopped_breathing|isnt_breathing',
-        'throat|airway|airways|windpipe ~2 closing|closed|close_up|closes|shut|tight|tightening|tighter|blocked|swelling|swollen|swelled|narrowing|constricting|feels_thick',
+        'out_of_breath|breathless|gasping|choking_on|choked_on|wheezing|wheezy|wheeze|stridor|suffocating|cant_breath|not_breathing|stopped_breathing|isnt_breathing',
+        'throat|airway|airways|windpipe ~3 closing|closed|close_up|closes|shut|tight|tightening|tighter|blocked|swelling|swollen|swelled|narrowing|constricting|feels_thick',
         '@SWOLLEN ~2 throat|airway|windpipe',
         'tongue ~3 swell*|swollen|swolen|bigger|huge|thick|thicker|enlarged|puffy|getting_big|blowing_up',
         '@SWOLLEN ~2 tongue',
         'lips|lip|turning|going ~2 blue',
         '@BREATHE ~3 difficult|hard|labored|laboured|noisy|raspy|wheezy',
+        'im|is|hes|shes|was|am|are|keeps|kept|started|been|feel_like_im|feels_like_im|like_im ~1 choking',
         'drooling ~4 swallow',
       ],
       allergy: [
@@ -147,13 +157,13 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       ],
       hives: ['hives|welts|rash|itchy_bumps|red_bumps|itchy_rash|blotches|blotchy'],
       'allergy-trigger': [
-        'after|since|from|to ~3 shot|shots|injection|anesthetic|anaesthetic|numbing|novocaine|lidocaine|antibiotic*|amoxicillin|amoxicilin|amoxil|penicillin|clindamycin|medicine|medication|meds|pill|pills|tablet|tablets|ibuprofen|advil|tylenol|painkiller*|latex|gloves|prescription',
-        'amoxicillin|amoxicilin|amoxil|penicillin|clindamycin|antibiotic*',
+        'shot|shots|injection|anesthetic|anaesthetic|numbing|novocaine|lidocaine|antibiotic*|amoxicillin|amoxicilin|amoxil|penicillin|clindamycin|medicine|medication|meds|pill|pills|tablet|tablets|ibuprofen|advil|tylenol|painkiller*|latex|gloves|prescription',
       ],
       'swelling-spreading': [
         '@SWOLLEN ~4 spread*|spredding|spreding|growing|expanding|extending|travel*|moving|creeping|bigger_and_bigger|getting_bigger|gets_bigger|getting_worse_and_worse',
         '@SWOLLEN ~5 up|into|toward|towards|near|around|under|below|reaching|reached|closing|to|down|in|over|at|by|on ~3 @EYE_NECK',
         '@EYE_NECK ~3 @SWOLLEN|swelled_shut|swollen_shut|shut|closing|puffed_up',
+        '@SWOLLEN ~1 eye|eyes|eyelid|eyelids|neck',
         '@INABLE ~1 open ~2 eye|eyes',
         'whole|entire|half ~3 face|neck ~4 @SWOLLEN|blown_up|huge|ballooned|ballooning',
         '@SWOLLEN ~4 whole|entire|half_of ~2 face|neck',
@@ -163,6 +173,9 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'spread*|spreding|spredding|moving|going|travel*|creeping|extending|reaching|reached|getting_close|got_close|up_to|down_to|into|toward|towards ~3 @EYE_NECK',
       ],
       swelling: ['@SWOLLEN', 'bump_on_my_gum|lump_on_my_gum|pus'],
+      'swelling-topic': ['@SWOLLEN'],
+      'bleeding-topic': ['@BLEED'],
+      'it-wont-stop': ['it|this|that ~1 wont|doesnt|isnt|hasnt|still_wont|still_hasnt|just_wont ~1 stop|stopping|stopped|slow|slowing|slowed'],
       fever: [
         'fever*|fevers|fevered|febrile|chills|shivering|shivers|night_sweats|high_temp|high_temperature|temperature_of|temp_of|running_a_temp*|running_a_fever|a_temperature|a_temp|have_a_temp|has_a_temp',
         '38|39|40|41|100|101|102|103|104|105 ~1 degrees|c|f|celsius|fahrenheit',
@@ -212,9 +225,10 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'avulsed|avulsion',
         '@TOOTH ~4 jammed|rammed|driven|smashed|pushed_up ~2 up|into|inside|into_the_gum|out',
         '@TOOTH ~4 hanging|dangling|hanging_by',
-        'holding|found|picked_up|keeping|put ~2 the|his|her|my ~1 tooth ~3 in|hand|bag|milk|napkin|tissue|ground|floor|back',
+        'holding|found|picked_up|keeping|put ~2 the|his|her|my ~1 tooth ~3 in|hand|bag|milk|napkin|tissue|ground|floor|back|pocket',
+        'have|has|got ~1 the|his|her ~1 tooth ~3 in|hand|bag|milk|napkin|tissue|pocket',
       ],
-      'tooth-out': ['@TOOTH ~4 came_out|fell_out|popped_out|flew_out|came_right_out|out_completely|completely_out|ripped_out|missing_now'],
+      'tooth-out': ['@TOOTH ~4 came_out|fell_out|popped_out|flew_out|came_right_out|out_completely|completely_out|ripped_out|missing_now', 'it|one ~1 came_out|fell_out|popped_out|flew_out'],
       'tooth-loose': ['@TOOTH ~4 loose|wobbly|wiggly|moving|moves|wiggles|pushed|shoved|moved|shifted|bent|crooked|out_of_place'],
       'injury-event': [
         '@STRUCK|smashed|slammed|banged|tripped|slipped|crash*|accident|collision|collided|fight|punch*|kick*|elbow|assault*|attacked|tackled|knock*|took_a_puck|took_a_ball',
@@ -223,7 +237,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       ],
     },
     cancels: {
-      'bleeding-heavy': ['when|while|after|during|if ~3 brush*|floss*|cleaning|cleanings|scaling|eat|eating|chew*|toothpick*'],
+      'bleeding-heavy': ['when|while|after|during|if ~3 brush*|floss*|cleaning|cleanings|scaling|eat|eating|chew*|toothpick*', 'will|going_to|gonna|is_it_going_to ~3 @BLEED'],
     },
   },
   es: {
@@ -239,8 +253,8 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       'esta|va ~1 bajando|disminuyendo !hacia|al|a|hasta|por',
     ],
     clauseBreaks: ['pero|aunque|sin_embargo|excepto|salvo|porque|ya_que|y_ahora|pero_ahora|mientras_que|en_cambio'],
-    negationBreaks: ['y|e|que|pues'],
-    markers: ['el|la|los|las|de|del|que|y|mi|mis|me|se|le|lo|un|una|es|esta|estoy|tengo|tiene|muy|por|para|con|pero|hijo|hija|diente|dientes|muela|cara|hay|puedo|puede|hinchada|hinchado|sangre|ayuda|desde|cuando|como|usted|hola|ya|mucho|porque|pero|nino|nina'],
+    negationBreaks: ['y|e'],
+    markers: ['el|la|los|las|de|del|que|y|mi|mis|me|se|le|lo|un|una|es|esta|estoy|tengo|tiene|muy|por|para|con|pero|hijo|hija|diente|dientes|muela|muelas|cara|hay|puedo|puede|hinchada|hinchado|sangre|ayuda|desde|cuando|como|usted|hola|ya|mucho|porque|nino|nina|ninos|aceptan|hacen|atienden|tienen|pueden|necesito|quiero|quisiera|cuanto|cuesta|donde|gracias|seguro|cita|limpieza|dentista|encia|encias|duele|dolor|blanqueamiento|pequenos'],
     features: {
       airway: [
         '@NO_PUEDE ~2 respirar|tragar|pasar_saliva|pasar_la_saliva|tragar_saliva|respiro|trago !pastillas|pastilla|tabletas|capsulas',
@@ -262,13 +276,13 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       ],
       hives: ['ronchas|urticaria|habones|sarpullido|erupcion|manchas_rojas|comezon_en_todo'],
       'allergy-trigger': [
-        'despues|desde|tras|por|con ~3 anestesia|inyeccion|piquete|antibiotico|antibioticos|amoxicilina|penicilina|clindamicina|medicamento|medicina|pastilla|pastillas|ibuprofeno|latex|guantes|receta',
-        'amoxicilina|penicilina|clindamicina|antibiotico|antibioticos',
+        'anestesia|inyeccion|piquete|antibiotico|antibioticos|amoxicilina|penicilina|clindamicina|medicamento|medicina|pastilla|pastillas|ibuprofeno|latex|guantes|receta',
       ],
       'swelling-spreading': [
         '@HINCH ~5 extend*|expand*|propag*|avanza|avanzando|creciendo|crece|agranda|agrandando|corriendo|se_riega|riega|mas_y_mas_grande|cada_vez_mas_grande|cada_vez_mas',
         '@HINCH ~5 llega|llego|sube|subio|subiendo|baja_hacia|bajando_hacia|pasa|paso|pasando|va|hasta|hacia|al|cerca_del|alrededor_del|debajo_del ~3 @OJO_CUELLO',
         '@OJO_CUELLO ~3 @HINCH|cerrado|cerrando|cerro|cerrandose',
+        'hinch*|inflam*|cerro|cerrando|cerrado ~2 @OJO_CUELLO',
         'no ~1 puedo|puede ~1 abrir ~2 ojo',
         'toda|media|todo_un_lado_de|la_mitad_de|medio_lado_de ~2 cara|cuello ~3 @HINCH|deformada|enorme',
         '@HINCH ~4 toda_la_cara|media_cara|la_mitad_de_la_cara|todo_el_cuello',
@@ -277,6 +291,9 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'extend*|expand*|propag*|llega|llego|sube|subio|subiendo|baja_hacia|bajando_hacia|pasa|paso|pasando|avanza|avanzo|hasta|hacia|corre ~3 @OJO_CUELLO',
       ],
       swelling: ['@HINCH', 'cachete|mejila ~2 grande|gordo|enorme', 'pus'],
+      'swelling-topic': ['@HINCH'],
+      'bleeding-topic': ['sangr*|sangre|sangrado'],
+      'it-wont-stop': ['no ~1 para|paro|se_detiene|se_para|se_corta|deja|se_quita|disminuye'],
       fever: [
         'fiebre|fiebres|calentura|febril|escalofrio*|temperatura_alta|mucha_temperatura|temperatura_de|tiene_temperatura|tengo_temperatura|con_temperatura',
         '38|39|40|41 ~1 grados|c',
@@ -318,14 +335,17 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         '@DIENTE ~4 metio|metido|hundio|hundido|colgando|hacia_adentro',
         'avulsion|avulsionado',
       ],
-      'tooth-out': ['se_le|se_me|se_nos|le|me ~1 cayo|salio|cayeron|salieron|zafo|desprendio ~3 @DIENTE', '@DIENTE ~3 cayo|salio|se_salio|se_cayo|cayeron|desprendio'],
+      'tooth-out': [
+        'se_le|se_me|se_nos|le|me ~1 cayo|salio|cayeron|salieron|zafo|desprendio|cae|sale|caen|salen ~3 @DIENTE',
+        '@DIENTE ~3 cayo|salio|se_salio|se_cayo|cayeron|desprendio|se_sale|se_cae',
+      ],
       'tooth-loose': ['@DIENTE ~4 flojo|floja|flojos|suelto|suelta|se_mueve|moviendo|bailando|movio|movido|torcio|torcido|chueco|desplazado|fuera_de_lugar|fuera_de_su_lugar|para_atras|hacia_atras'],
       'injury-event': [
         '@GOLPE|se_cayo|se_callo|me_cai|nos_caimos|se_cayeron|caida|cayo_de|cayo_en|cayo_contra|se_tropezo|me_tropece|tropezo|choque|choco|chocamos|accidente|pelea|pelearon|patineta|bici|bicicleta|columpio|trampolin|escaleras|resbalo|me_resbale|se_resbalo|se_pego|me_pegue',
       ],
     },
     cancels: {
-      'bleeding-heavy': ['cuando|al|despues_de|con|si ~3 cepill*|lavo|lavarme|hilo|limpieza|como|comer|mastico'],
+      'bleeding-heavy': ['cuando|al|despues_de|con|si ~3 cepill*|lavo|lavarme|hilo|limpieza|como|comer|mastico', 'sangrare|sangrara|sangraria|va_a_sangrar|voy_a_sangrar|van_a_sangrar'],
     },
   },
 };
@@ -336,6 +356,16 @@ export const TYPO_TARGETS: string[] = [
   'fever', 'accident', 'fractured', 'allergic', 'reaction', 'hinchado', 'hinchada', 'hinchazon', 'hinchando', 'inflamado', 'inflamada', 'sangrando',
   'sangrado', 'respirar', 'fiebre', 'garganta', 'mandibula',
 ];
+
+/** Word pairs rewritten before matching, where two words mean something else than each alone. */
+export const REWRITES: Record<string, string> = {
+  'bad breath': 'halitosis',
+  'breath mint': 'mint',
+  'breath mints': 'mints',
+  'eye tooth': 'canine',
+  'eye teeth': 'canines',
+  'mal aliento': 'halitosis',
+};
 
 /**
  * Misspellings and run-together words patients type, after normalisation, with what they mean.

@@ -25,6 +25,8 @@ import {
   MACROS,
   MISSPELLINGS,
   NOT_TYPOS,
+  REWRITES,
+  TOPIC_FEATURES,
   TYPO_TARGETS,
   type EscalationCategory,
   type Feature,
@@ -76,7 +78,8 @@ const NOT_TYPO_SET = new Set(NOT_TYPOS.map(normaliseWord));
 // ---------------------------------------------------------------- phrase compiler
 
 const LANGUAGE_LIST = Object.values(LANGUAGES);
-const NEGATION_WORDS = new Set(LANGUAGE_LIST.flatMap((l) => l.negations.flatMap((p) => p.split(/\s+/)[0]!.split('|').map((alt) => normaliseWord(alt.split('_')[0]!)))));
+/** Single-word negations ("no", "not", "sin"): a phrase's gap never skips one. */
+const NEGATION_WORDS = new Set(LANGUAGE_LIST.flatMap((l) => l.negations.flatMap((p) => p.split('|').filter((alt) => /^[a-z]+$/.test(alt)).map(normaliseWord))));
 const AND_WORDS = new Set(LANGUAGE_LIST.flatMap((l) => l.negationBreaks.flatMap((p) => p.split('|').map(normaliseWord))));
 /** Every literal word of every phrase: the words a typo is corrected towards. */
 const VOCABULARY = new Set<string>(TYPO_TARGETS.map(normaliseWord));
@@ -147,6 +150,8 @@ for (const language of LANGUAGE_LIST) {
   for (const [feature, phrases] of Object.entries(language.features) as Array<[Feature, string[]]>) FEATURES.set(feature, [...(FEATURES.get(feature) ?? []), ...compileAll(phrases)]);
   for (const [feature, phrases] of Object.entries(language.cancels) as Array<[Feature, string[]]>) CANCELS.set(feature, [...(CANCELS.get(feature) ?? []), ...compileAll(phrases)]);
 }
+/** One regex per feature that says whether any of its phrases occurs: most clauses show no feature, and one test rules that out. */
+const FEATURE_ANYWHERE = new Map([...FEATURES].map(([feature, res]) => [feature, new RegExp(`(?<= )(?:${res.map((re) => re.source.slice('(?<= )'.length)).join('|')})`)]));
 const MARKERS = Object.fromEntries(
   (Object.entries(LANGUAGES) as Array<[PatientLanguage, (typeof LANGUAGES)[PatientLanguage]]>).map(([code, l]) => [code, new Set(l.markers.flatMap((p) => p.split('|').map(normaliseWord)))]),
 ) as Record<PatientLanguage, Set<string>>;
@@ -177,12 +182,20 @@ function correctTypo(word: string): string {
   return word;
 }
 
+const REWRITE_TABLE = [...Object.entries(REWRITES)].map(([from, to]) => ({ from: from.split(' ').map(normaliseWord), to: to.split(' ').map(normaliseWord) }));
+
 function tokens(text: string): string[] {
-  return plainTokens(text).flatMap((token) => {
+  const words = plainTokens(text).flatMap((token) => {
     if (token === '|') return [token];
     const word = normaliseWord(token);
     return MISSPELLING_TABLE.get(word) ?? [correctTypo(word)];
   });
+  for (const { from, to } of REWRITE_TABLE) {
+    for (let i = words.indexOf(from[0]!); i >= 0; i = words.indexOf(from[0]!, i + 1)) {
+      if (from.every((word, k) => words[i + k] === word)) words.splice(i, from.length, ...to);
+    }
+  }
+  return words;
 }
 
 // ---------------------------------------------------------------- clauses and negation
@@ -233,13 +246,18 @@ function negatedAt(start: number, words: string[], negations: Span[]): boolean {
 function affirmedFeatures(text: string): Set<Feature> {
   const found = new Set<Feature>();
   for (const clause of clauses(tokens(text))) {
-    if (HISTORY.some((re) => clause.search(re) >= 0) || RESOLVED.some((re) => clause.search(re) >= 0)) continue;
+    const present = [...FEATURES.keys()].filter((feature) => !found.has(feature) && FEATURE_ANYWHERE.get(feature)!.test(clause));
+    if (present.length === 0) continue;
+    const standsDown = HISTORY.some((re) => clause.search(re) >= 0) || RESOLVED.some((re) => clause.search(re) >= 0);
     const words = clause.trim().split(' ');
     const notNegations = spans(clause, NOT_NEGATIONS);
     const negations = spans(clause, NEGATIONS).filter((cue) => !notNegations.some((n) => cue.start >= n.start && cue.start < n.end));
-    for (const [feature, res] of FEATURES) {
-      if (found.has(feature)) continue;
-      if (!spans(clause, res).some((m) => !negatedAt(m.start, words, negations))) continue;
+    for (const feature of present) {
+      if (TOPIC_FEATURES.has(feature)) {
+        found.add(feature);
+        continue;
+      }
+      if (standsDown || !spans(clause, FEATURES.get(feature)!).some((m) => !negatedAt(m.start, words, negations))) continue;
       if ((CANCELS.get(feature) ?? []).some((re) => clause.search(re) >= 0)) continue;
       found.add(feature);
     }
