@@ -70,6 +70,9 @@ export const CATEGORIES: ReadonlyArray<{ category: EscalationCategory; when: Rea
  */
 export const TOPIC_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['swelling-topic', 'bleeding-topic']);
 
+/** Features a resolving phrase cannot take back: an airway "getting smaller" is not getting better. */
+export const NEVER_RESOLVED: ReadonlySet<Feature> = new Set<Feature>(['airway']);
+
 export const MACROS: Record<string, string> = {
   // English
   INABLE:
@@ -91,7 +94,7 @@ export const MACROS: Record<string, string> = {
   OJO_CUELLO: 'ojo|ojos|parpado|parpados|cuello|garganta|debajo_de_la_mandibula|bajo_la_mandibula|debajo_de_la_barbilla|bajo_la_barbilla',
   DIENTE: 'diente|dientes|muela|muelas|dientito|incisivo|colmillo|paleta|paletas|diente_permanente|diente_de_adulto',
   CARA: 'cara|boca|mandibula|quijada|dientes|diente|barbilla|menton|labio|labios|nariz|cabeza|pomulo|mejila|cachete',
-  GOLPE: 'golpe|golpeo|golpearon|golpee|golpeado|golpeada|pego|pegaron|punetazo|patada|patearon|balonazo|pelotazo|codazo|rodilazo|cabezazo|trancazo|madrazo',
+  GOLPE: 'golpe|golpeo|golpearon|golpee|golpeado|golpeada|pego|pegaron|pegue|me_pegue|se_pego|me_golpee|se_golpeo|punetazo|patada|patearon|balonazo|pelotazo|codazo|rodilazo|cabezazo|trancazo|madrazo',
 };
 
 export interface LanguageTables {
@@ -142,7 +145,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         '@INABLE ~1 catch ~2 breath',
         'short|shortnes ~1 of ~1 breath',
         'out_of_breath|breathless|gasping|choking_on|choked_on|wheezing|wheezy|wheeze|stridor|suffocating|cant_breath|not_breathing|stopped_breathing|isnt_breathing',
-        'throat|airway|airways|windpipe ~3 closing|closed|close_up|closes|shut|tight|tightening|tighter|blocked|swelling|swollen|swelled|narrowing|constricting|feels_thick',
+        'throat|airway|airways|windpipe ~3 closing|closed|close_up|closes|shut|tight|tightening|tighter|blocked|swelling|swollen|swelled|narrowing|narrower|constricting|feels_thick|getting_smaller|smaller',
         '@SWOLLEN ~2 throat|airway|windpipe',
         'tongue ~3 swell*|swollen|swolen|bigger|huge|thick|thicker|enlarged|puffy|getting_big|blowing_up',
         '@SWOLLEN ~2 tongue',
@@ -155,12 +158,12 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'anaphyla*|anaphalaxis|anafilax*|allergic_reaction|allergy_attack|epipen|epi_pen|epinephrine_pen|adrenaline_pen',
         'allergic ~3 reaction|reacting',
       ],
-      hives: ['hives|welts|rash|itchy_bumps|red_bumps|itchy_rash|blotches|blotchy'],
+      hives: ['hives|welts|rash|itchy_bumps|red_bumps|itchy_rash|blotches|blotchy|itchy_all_over|itching_all_over|itchy_everywhere'],
       'allergy-trigger': [
         'shot|shots|injection|anesthetic|anaesthetic|numbing|novocaine|lidocaine|antibiotic*|amoxicillin|amoxicilin|amoxil|penicillin|clindamycin|medicine|medication|meds|pill|pills|tablet|tablets|ibuprofen|advil|tylenol|painkiller*|latex|gloves|prescription',
       ],
       'swelling-spreading': [
-        '@SWOLLEN ~4 spread*|spredding|spreding|growing|expanding|extending|travel*|moving|creeping|bigger_and_bigger|getting_bigger|gets_bigger|getting_worse_and_worse',
+        '@SWOLLEN ~4 spread*|spredding|spreding|growing|expanding|extending|travel*|moving|creeping|bigger|larger|grown|grew|bigger_and_bigger|getting_worse_and_worse',
         '@SWOLLEN ~5 up|into|toward|towards|near|around|under|below|reaching|reached|closing|to|down|in|over|at|by|on ~3 @EYE_NECK',
         '@EYE_NECK ~3 @SWOLLEN|swelled_shut|swollen_shut|shut|closing|puffed_up',
         '@SWOLLEN ~1 eye|eyes|eyelid|eyelids|neck',
@@ -171,6 +174,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       ],
       'spread-to-eye-or-neck': [
         'spread*|spreding|spredding|moving|going|travel*|creeping|extending|reaching|reached|getting_close|got_close|up_to|down_to|into|toward|towards ~3 @EYE_NECK',
+        '@INABLE ~1 see ~4 eye|eyes',
       ],
       swelling: ['@SWOLLEN', 'bump_on_my_gum|lump_on_my_gum|pus'],
       'swelling-topic': ['@SWOLLEN'],
@@ -237,6 +241,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       ],
     },
     cancels: {
+      'jaw-or-face-injury': ['with ~2 fork|spoon|toothbrush|floss|chopstick*|cup|glass|straw|bottle|pen|pencil'],
       'bleeding-heavy': ['when|while|after|during|if ~3 brush*|floss*|cleaning|cleanings|scaling|eat|eating|chew*|toothpick*', 'will|going_to|gonna|is_it_going_to ~3 @BLEED'],
     },
   },
@@ -339,9 +344,9 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'se_le|se_me|se_nos|le|me ~1 cayo|salio|cayeron|salieron|zafo|desprendio|cae|sale|caen|salen ~3 @DIENTE',
         '@DIENTE ~3 cayo|salio|se_salio|se_cayo|cayeron|desprendio|se_sale|se_cae',
       ],
-      'tooth-loose': ['@DIENTE ~4 flojo|floja|flojos|suelto|suelta|se_mueve|moviendo|bailando|movio|movido|torcio|torcido|chueco|desplazado|fuera_de_lugar|fuera_de_su_lugar|para_atras|hacia_atras'],
+      'tooth-loose': ['se_le|se_me|le|me ~1 movio|aflojo|torcio|metio ~2 @DIENTE', '@DIENTE ~4 flojo|floja|flojos|suelto|suelta|se_mueve|moviendo|bailando|movio|movido|torcio|torcido|chueco|desplazado|fuera_de_lugar|fuera_de_su_lugar|para_atras|hacia_atras'],
       'injury-event': [
-        '@GOLPE|se_cayo|se_callo|me_cai|nos_caimos|se_cayeron|caida|cayo_de|cayo_en|cayo_contra|se_tropezo|me_tropece|tropezo|choque|choco|chocamos|accidente|pelea|pelearon|patineta|bici|bicicleta|columpio|trampolin|escaleras|resbalo|me_resbale|se_resbalo|se_pego|me_pegue',
+        '@GOLPE|se_cayo|se_callo|me_cai|nos_caimos|se_cayeron|caida|cayo_de|cayo_en|cayo_contra|se_tropezo|me_tropece|tropezo|choque|choco|chocamos|accidente|pelea|pelearon|patineta|bici|bicicleta|moto|columpio|trampolin|escaleras|resbalo|me_resbale|se_resbalo|se_pego|me_pegue',
       ],
     },
     cancels: {

@@ -27,6 +27,7 @@ import {
   NOT_TYPOS,
   REWRITES,
   TOPIC_FEATURES,
+  NEVER_RESOLVED,
   TYPO_TARGETS,
   type EscalationCategory,
   type Feature,
@@ -248,7 +249,8 @@ function affirmedFeatures(text: string): Set<Feature> {
   for (const clause of clauses(tokens(text))) {
     const present = [...FEATURES.keys()].filter((feature) => !found.has(feature) && FEATURE_ANYWHERE.get(feature)!.test(clause));
     if (present.length === 0) continue;
-    const standsDown = HISTORY.some((re) => clause.search(re) >= 0) || RESOLVED.some((re) => clause.search(re) >= 0);
+    const past = HISTORY.some((re) => clause.search(re) >= 0);
+    const resolved = RESOLVED.some((re) => clause.search(re) >= 0);
     const words = clause.trim().split(' ');
     const notNegations = spans(clause, NOT_NEGATIONS);
     const negations = spans(clause, NEGATIONS).filter((cue) => !notNegations.some((n) => cue.start >= n.start && cue.start < n.end));
@@ -257,7 +259,7 @@ function affirmedFeatures(text: string): Set<Feature> {
         found.add(feature);
         continue;
       }
-      if (standsDown || !spans(clause, FEATURES.get(feature)!).some((m) => !negatedAt(m.start, words, negations))) continue;
+      if (past || (resolved && !NEVER_RESOLVED.has(feature)) || !spans(clause, FEATURES.get(feature)!).some((m) => !negatedAt(m.start, words, negations))) continue;
       if ((CANCELS.get(feature) ?? []).some((re) => clause.search(re) >= 0)) continue;
       found.add(feature);
     }
