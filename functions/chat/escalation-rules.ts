@@ -32,6 +32,7 @@ export type Feature =
   | 'allergy'
   | 'hives'
   | 'allergy-trigger'
+  | 'lip-swelling'
   | 'swelling-spreading'
   | 'spread-to-eye-or-neck'
   | 'swelling'
@@ -54,7 +55,7 @@ export type Feature =
  */
 export const CATEGORIES: ReadonlyArray<{ category: EscalationCategory; when: ReadonlyArray<ReadonlyArray<Feature>> }> = [
   { category: 'airway', when: [['airway']] },
-  { category: 'severe-allergic-reaction', when: [['allergy'], ['hives', 'swelling'], ['hives', 'allergy-trigger']] },
+  { category: 'severe-allergic-reaction', when: [['allergy'], ['hives', 'swelling'], ['hives', 'allergy-trigger'], ['lip-swelling', 'allergy-trigger']] },
   { category: 'spreading-swelling', when: [['swelling-spreading'], ['spread-to-eye-or-neck', 'swelling-topic']] },
   { category: 'uncontrolled-bleeding', when: [['bleeding-uncontrolled'], ['bleeding-heavy'], ['it-wont-stop', 'bleeding-topic']] },
   // Before trauma: a knocked-out tooth has an hour, and its advice covers the blow too.
@@ -151,6 +152,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         '@SWOLLEN ~2 tongue',
         'lips|lip|turning|going ~2 blue',
         '@BREATHE ~3 difficult|hard|labored|laboured|noisy|raspy|wheezy',
+        'breathing|breathes ~2 funny|weird|strange|oddly|fast|rapid|rapidly',
         'im|is|hes|shes|was|am|are|keeps|kept|started|been|feel_like_im|feels_like_im|like_im ~1 choking',
         'drooling ~4 swallow',
       ],
@@ -159,11 +161,14 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'allergic ~3 reaction|reacting',
       ],
       hives: ['hives|welts|rash|itchy_bumps|red_bumps|itchy_rash|blotches|blotchy|itchy_all_over|itching_all_over|itchy_everywhere'],
+      'lip-swelling': ['lips|lip|eyelids ~3 swell*|swollen|swolen|puffy|puffing|puffed', '@SWOLLEN ~2 lips|lip'],
       'allergy-trigger': [
         'shot|shots|injection|anesthetic|anaesthetic|numbing|novocaine|lidocaine|antibiotic*|amoxicillin|amoxicilin|amoxil|penicillin|clindamycin|medicine|medication|meds|pill|pills|tablet|tablets|ibuprofen|advil|tylenol|painkiller*|latex|gloves|prescription',
       ],
       'swelling-spreading': [
-        '@SWOLLEN ~4 spread*|spredding|spreding|growing|expanding|extending|travel*|moving|creeping|bigger|larger|grown|grew|bigger_and_bigger|getting_worse_and_worse',
+        '@SWOLLEN ~4 spread*|spredding|spreding|growing|expanding|extending|travel*|moving|creeping|bigger|larger|grown|grew|bigger_and_bigger|more_and_more|worse_and_worse|getting_worse_and_worse',
+        '@SWOLLEN ~2 went|moved|spread|gone|going|travelled|traveled|moving ~1 from',
+        'keeps|keep|kept ~1 swelling|swelling_up|puffing_up',
         '@SWOLLEN ~5 up|into|toward|towards|near|around|under|below|reaching|reached|closing|to|down|in|over|at|by|on ~3 @EYE_NECK',
         '@EYE_NECK ~3 @SWOLLEN|swelled_shut|swollen_shut|shut|closing|puffed_up',
         '@SWOLLEN ~1 eye|eyes|eyelid|eyelids|neck',
@@ -197,6 +202,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'still ~1 @BLEED ~~4 hours|hour|all_night|all_day',
         'soak*|soaked|soaking|through|filled|filling ~3 gauze|gauzes|towel|towels|pillow|tissues|napkins|shirt',
         'mouth ~3 full|filling|fills ~3 blood',
+        'gauze|gauzes|towel|pillow ~3 soaked|soaking|drenched|full|filled|red',
         'hemorrhag*|haemorrhag*',
         'spitting|coughing|vomiting|throwing_up ~2 blood ~3 nonstop|constantly|all_the_time|every_few_minutes|lots|clots',
       ],
@@ -233,7 +239,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'have|has|got ~1 the|his|her ~1 tooth ~3 in|hand|bag|milk|napkin|tissue|pocket',
       ],
       'tooth-out': ['@TOOTH ~4 came_out|fell_out|popped_out|flew_out|came_right_out|out_completely|completely_out|ripped_out|missing_now', 'it|one ~1 came_out|fell_out|popped_out|flew_out'],
-      'tooth-loose': ['@TOOTH ~4 loose|wobbly|wiggly|moving|moves|wiggles|pushed|shoved|moved|shifted|bent|crooked|out_of_place'],
+      'tooth-loose': ['@TOOTH ~4 loose|wobbly|wiggly|moving|moves|wiggles|pushed|shoved|moved|shifted|bent|crooked|sideways|out_of_place'],
       'injury-event': [
         '@STRUCK|smashed|slammed|banged|tripped|slipped|crash*|accident|collision|collided|fight|punch*|kick*|elbow|assault*|attacked|tackled|knock*|took_a_puck|took_a_ball',
         'fell|fall|fallen !out|asleep|apart|for|behind',
@@ -280,6 +286,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'reaccion ~3 anestesia|inyeccion|antibiotico|medicamento|medicina|pastilla|amoxicilina|penicilina|latex',
       ],
       hives: ['ronchas|urticaria|habones|sarpullido|erupcion|manchas_rojas|comezon_en_todo'],
+      'lip-swelling': ['labios|labio|parpados ~3 hinch*|inflam*', 'hinch*|inflam* ~2 labios|labio'],
       'allergy-trigger': [
         'anestesia|inyeccion|piquete|antibiotico|antibioticos|amoxicilina|penicilina|clindamicina|medicamento|medicina|pastilla|pastillas|ibuprofeno|latex|guantes|receta',
       ],
@@ -346,7 +353,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       ],
       'tooth-loose': ['se_le|se_me|le|me ~1 movio|aflojo|torcio|metio ~2 @DIENTE', '@DIENTE ~4 flojo|floja|flojos|suelto|suelta|se_mueve|moviendo|bailando|movio|movido|torcio|torcido|chueco|desplazado|fuera_de_lugar|fuera_de_su_lugar|para_atras|hacia_atras'],
       'injury-event': [
-        '@GOLPE|se_cayo|se_callo|me_cai|nos_caimos|se_cayeron|caida|cayo_de|cayo_en|cayo_contra|se_tropezo|me_tropece|tropezo|choque|choco|chocamos|accidente|pelea|pelearon|patineta|bici|bicicleta|moto|columpio|trampolin|escaleras|resbalo|me_resbale|se_resbalo|se_pego|me_pegue',
+        '@GOLPE|caerse|caerme|al_caer|cayendose|se_cayo|se_callo|me_cai|nos_caimos|se_cayeron|caida|cayo_de|cayo_en|cayo_contra|se_tropezo|me_tropece|tropezo|choque|choco|chocamos|accidente|pelea|pelearon|patineta|bici|bicicleta|moto|columpio|trampolin|escaleras|resbalo|me_resbale|se_resbalo|se_pego|me_pegue',
       ],
     },
     cancels: {
