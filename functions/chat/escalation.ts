@@ -252,14 +252,18 @@ function affirmedFeatures(text: string): Set<Feature> {
     const past = HISTORY.some((re) => clause.search(re) >= 0);
     const resolved = RESOLVED.some((re) => clause.search(re) >= 0);
     const words = clause.trim().split(' ');
-    const notNegations = spans(clause, NOT_NEGATIONS);
-    const negations = spans(clause, NEGATIONS).filter((cue) => !notNegations.some((n) => cue.start >= n.start && cue.start < n.end));
+    let negations: Span[] | undefined;
+    const negationsOnce = (): Span[] => {
+      if (negations) return negations;
+      const notNegations = spans(clause, NOT_NEGATIONS);
+      return (negations = spans(clause, NEGATIONS).filter((cue) => !notNegations.some((n) => cue.start >= n.start && cue.start < n.end)));
+    };
     for (const feature of present) {
       if (TOPIC_FEATURES.has(feature)) {
         found.add(feature);
         continue;
       }
-      if (past || (resolved && !NEVER_RESOLVED.has(feature)) || !spans(clause, FEATURES.get(feature)!).some((m) => !negatedAt(m.start, words, negations))) continue;
+      if (past || (resolved && !NEVER_RESOLVED.has(feature)) || !spans(clause, FEATURES.get(feature)!).some((m) => !negatedAt(m.start, words, negationsOnce()))) continue;
       if ((CANCELS.get(feature) ?? []).some((re) => clause.search(re) >= 0)) continue;
       found.add(feature);
     }
