@@ -82,6 +82,18 @@ const LANGUAGE_LIST = Object.values(LANGUAGES);
 /** Single-word negations ("no", "not", "sin"): a phrase's gap never skips one. */
 const NEGATION_WORDS = new Set(LANGUAGE_LIST.flatMap((l) => l.negations.flatMap((p) => p.split('|').filter((alt) => /^[a-z]+$/.test(alt)).map(normaliseWord))));
 const AND_WORDS = new Set(LANGUAGE_LIST.flatMap((l) => l.negationBreaks.flatMap((p) => p.split('|').map(normaliseWord))));
+/**
+ * Negations and "and"s carry a mark in the matched text (`¬no`, `&and`), so a phrase's gap can
+ * refuse them with a character class instead of a word list: the regexes stay small and compile
+ * fast on a cold start.
+ */
+const NEGATION_MARK = '¬';
+const AND_MARK = '&';
+function marked(word: string): string {
+  if (NEGATION_WORDS.has(word)) return NEGATION_MARK + word;
+  return AND_WORDS.has(word) ? AND_MARK + word : word;
+}
+const unmarked = (word: string) => (word.startsWith(NEGATION_MARK) || word.startsWith(AND_MARK) ? word.slice(1) : word);
 /** Every literal word of every phrase: the words a typo is corrected towards. */
 const VOCABULARY = new Set<string>(TYPO_TARGETS.map(normaliseWord));
 
@@ -105,15 +117,13 @@ function alternatives(slot: string, depth = 0): string {
           if (word.endsWith('*')) return `${escapeRegex(normaliseWord(word.slice(0, -1)))}[a-z0-9]*`;
           const plain = normaliseWord(word);
           if (plain.length >= 5) VOCABULARY.add(plain);
-          return escapeRegex(plain);
+          return escapeRegex(marked(plain));
         })
         .join(' ');
     })
     .join('|');
 }
 
-const GAP_STOP = [...NEGATION_WORDS].map(escapeRegex).join('|');
-const GAP_STOP_AND = [...NEGATION_WORDS, ...AND_WORDS].map(escapeRegex).join('|');
 
 /** A phrase (syntax in escalation-rules.ts) as a regex over `" word word word "`, one match per token start. */
 export function compilePhrase(phrase: string): RegExp {
@@ -122,7 +132,7 @@ export function compilePhrase(phrase: string): RegExp {
     .split(/\s+/)
     .map((slot) => {
       const gap = /^(~~?)(\d+)$/.exec(slot);
-      if (gap) return `(?:(?!(?:${gap[1] === '~~' ? GAP_STOP : GAP_STOP_AND}) )[a-z0-9]+ ){0,${gap[2]}}`;
+      if (gap) return `(?:${gap[1] === '~~' ? `${AND_MARK}?` : ''}[a-z0-9]+ ){0,${gap[2]}}`;
       if (slot.startsWith('!')) return `(?!(?:${alternatives(slot.slice(1))}) )`;
       if (slot.startsWith('[') && slot.endsWith(']')) return `(?:(?:${alternatives(slot.slice(1, -1))}) )?`;
       return `(?:${alternatives(slot)}) `;
@@ -203,7 +213,7 @@ function tokens(text: string): string[] {
 
 /** A clause as `" w1 w2 … "`, so a phrase matches only at word starts. */
 function clauses(words: string[]): string[] {
-  let text = ` ${words.join(' ')} `;
+  let text = ` ${words.map((word) => (word === '|' ? word : marked(word))).join(' ')} `;
   for (const re of CLAUSE_BREAKS) text = text.replace(re, '| ');
   return text
     .split('|')
@@ -211,17 +221,21 @@ function clauses(words: string[]): string[] {
     .filter((clause) => clause.trim() !== '');
 }
 
-/** Token index of a character offset in a clause string. */
-function tokenAt(clause: string, offset: number): number {
+/** Token index of each character offset of a clause string (`" w1 w2 … "`). */
+function tokenIndex(clause: string): Uint32Array {
+  const index = new Uint32Array(clause.length + 1);
   let count = 0;
-  for (let i = 1; i < offset; i++) if (clause[i] === ' ') count++;
-  return count;
+  for (let i = 1; i <= clause.length; i++) {
+    index[i] = count;
+    if (clause[i] === ' ') count++;
+  }
+  return index;
 }
 
-function spans(clause: string, res: RegExp[]): Span[] {
+function spans(clause: string, res: RegExp[], index: Uint32Array): Span[] {
   const found: Span[] = [];
   for (const re of res) {
-    for (const m of clause.matchAll(re)) found.push({ start: tokenAt(clause, m.index), end: tokenAt(clause, m.index + m[0].length) });
+    for (const m of clause.matchAll(re)) found.push({ start: index[m.index]!, end: index[m.index + m[0].length]! });
   }
   return found;
 }
@@ -233,12 +247,12 @@ const NEGATION_REACH = 5;
 const NEGATIVE_STARTS = new Set([...NEGATION_WORDS, ...['cant', 'cannot', 'can', 'could', 'couldnt', 'unable', 'wont', 'barely', 'hardly', 'almost', 'apenas', 'casi'].map(normaliseWord)]);
 
 function negatedAt(start: number, words: string[], negations: Span[]): boolean {
-  if (NEGATIVE_STARTS.has(words[start] ?? '')) return false;
+  if (NEGATIVE_STARTS.has(unmarked(words[start] ?? ''))) return false;
   return negations.some((cue) => {
     if (cue.end > start || start - cue.end > NEGATION_REACH) return false;
     // "no no no, the swelling…" is emphasis, not a negation of what follows.
-    if (NEGATION_WORDS.has(words[cue.end] ?? '') || NEGATION_WORDS.has(words[cue.start - 1] ?? '')) return false;
-    for (let i = cue.end; i < start; i++) if (AND_WORDS.has(words[i]!)) return false;
+    if (words[cue.end]?.startsWith(NEGATION_MARK) || words[cue.start - 1]?.startsWith(NEGATION_MARK)) return false;
+    for (let i = cue.end; i < start; i++) if (words[i]!.startsWith(AND_MARK)) return false;
     return true;
   });
 }
@@ -252,18 +266,19 @@ function affirmedFeatures(text: string): Set<Feature> {
     const past = HISTORY.some((re) => clause.search(re) >= 0);
     const resolved = RESOLVED.some((re) => clause.search(re) >= 0);
     const words = clause.trim().split(' ');
+    const index = tokenIndex(clause);
     let negations: Span[] | undefined;
     const negationsOnce = (): Span[] => {
       if (negations) return negations;
-      const notNegations = spans(clause, NOT_NEGATIONS);
-      return (negations = spans(clause, NEGATIONS).filter((cue) => !notNegations.some((n) => cue.start >= n.start && cue.start < n.end)));
+      const notNegations = spans(clause, NOT_NEGATIONS, index);
+      return (negations = spans(clause, NEGATIONS, index).filter((cue) => !notNegations.some((n) => cue.start >= n.start && cue.start < n.end)));
     };
     for (const feature of present) {
       if (TOPIC_FEATURES.has(feature)) {
         found.add(feature);
         continue;
       }
-      if (past || (resolved && !NEVER_RESOLVED.has(feature)) || !spans(clause, FEATURES.get(feature)!).some((m) => !negatedAt(m.start, words, negationsOnce()))) continue;
+      if (past || (resolved && !NEVER_RESOLVED.has(feature)) || !spans(clause, FEATURES.get(feature)!, index).some((m) => !negatedAt(m.start, words, negationsOnce()))) continue;
       if ((CANCELS.get(feature) ?? []).some((re) => clause.search(re) >= 0)) continue;
       found.add(feature);
     }
@@ -283,6 +298,9 @@ export function detectLanguage(text: string): PatientLanguage {
   return es > en ? 'es' : 'en';
 }
 
+/** How many earlier patient messages can complete a combination. */
+export const CONTEXT_MESSAGES = 10;
+
 /**
  * Decides on the latest patient message; the patient's earlier messages (never the assistant's,
  * which may quote symptoms back) only complete a combination of features. Returns the most
@@ -294,17 +312,15 @@ export function detectEmergency(messages: ReadonlyArray<Pick<ChatMessage, 'role'
   const language = detectLanguage(latest);
   const now = affirmedFeatures(latest);
   if (now.size === 0) return { escalate: false, language };
-  const before = new Set(patient.slice(0, -1).flatMap((m) => [...affirmedFeatures(m.content)]));
+  // The earlier messages are read only when the latest one leaves a combination incomplete, and
+  // only the last few: that bounds the work of a request at its 50 messages of 4,000 characters.
+  let before: Set<Feature> | undefined;
+  const earlier = (): Set<Feature> => (before ??= new Set(patient.slice(-1 - CONTEXT_MESSAGES, -1).flatMap((m) => [...affirmedFeatures(m.content)])));
   for (const { category, when } of CATEGORIES) {
-    const applies = when.some((set) => set.every((f) => now.has(f) || before.has(f)) && set.some((f) => now.has(f)));
+    const applies = when.some((set) => set.some((f) => now.has(f)) && set.every((f) => now.has(f) || earlier().has(f)));
     if (!applies) continue;
     const { reason, advice } = ESCALATION_ADVICE[language][category];
     return { escalate: true, language, category, reason, advice, reply: `${ESCALATION_LEAD[language]} ${advice}` };
   }
   return { escalate: false, language };
-}
-
-/** For tests and tuning: the features a single message affirms. */
-export function featuresOf(text: string): Feature[] {
-  return [...affirmedFeatures(text)].sort();
 }
