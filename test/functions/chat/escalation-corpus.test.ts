@@ -63,7 +63,7 @@ describe('escalation corpus', () => {
 
   it('reports its time per message (measured, not asserted: speed goals belong to the benchmark)', () => {
     for (const m of messages) decide(m); // warm up
-    const rounds = 20;
+    const rounds = 5;
     const cpuBefore = process.cpuUsage();
     const start = performance.now();
     let escalated = 0;
