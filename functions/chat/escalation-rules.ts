@@ -10,8 +10,9 @@
  * - `a|b` is either word, `a_b` a two-word alternative (`unable_to|cant`);
  * - `stem*` is any word starting with stem (`swell*` matches swelling, swelled);
  * - `[a|b]` is optional;
- * - `~N` skips up to N words, but never a negation (`bleed* ~3 wont stop` must not match
- *   "bleeding a bit, not won't…" nonsense, and "swelling isn't spreading" stays negated);
+ * - `~N` skips up to N words, but never a negation or an "and"/"y" ("the swelling isn't
+ *   spreading" does not match `swell* ~3 spread*`, nor "sore throat and swollen gums"
+ *   `throat ~3 swollen`); `~~N` may skip an "and" ("bleeding and it won't stop");
  * - `!a|b` means the next word is not one of these (`fell !out|asleep`);
  * - `@NAME` is a shared list from `MACROS`.
  */

@@ -124,7 +124,6 @@ function alternatives(slot: string, depth = 0): string {
     .join('|');
 }
 
-
 /** A phrase (syntax in escalation-rules.ts) as a regex over `" word word word "`, one match per token start. */
 export function compilePhrase(phrase: string): RegExp {
   const parts = phrase
