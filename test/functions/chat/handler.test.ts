@@ -69,6 +69,34 @@ describe('POST /v1/chat/messages', () => {
     expect(standIns.simulator.stats().totals.requests).toBe(0);
   });
 
+  it('escalates in Spanish, in the language the patient wrote in, without any model call', async () => {
+    const res = await chat('No tengo fiebre, pero la hinchazón de la muela ya me llega al ojo');
+    const body = JSON.parse(res.body);
+    expect(res.statusCode).toBe(200);
+    expect(body).toMatchObject({ escalate: true });
+    expect(body.advice).toMatch(/llame al 911 \(112 en Europa\)/);
+    expect(body.reply).toMatch(/^Esto puede ser una urgencia\./);
+    expect(body.reply).toContain(body.advice);
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+  });
+
+  it('escalates a streamed request with the advice as the only delta, then done, without any model call', async () => {
+    const res = await chat("I don't know why but I can't breathe", 'text/event-stream');
+    expect(res.statusCode).toBe(200);
+    const events = parseSse(res.body);
+    expect(events.map((e) => e.event)).toEqual(['delta', 'done']);
+    expect(events[0]!.data.text).toMatch(/call 911/);
+    expect(events[1]!.data).toMatchObject({ escalate: true, advice: expect.stringMatching(/call 911/) });
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+  });
+
+  it('lets the model answer when the negation governs the symptom ("no swelling and no trouble breathing")', async () => {
+    const res = await chat('No swelling and no trouble breathing, I just want to book a check-up');
+    const body = JSON.parse(res.body);
+    expect(body.escalate).toBe(false);
+    expect(standIns.simulator.stats().totals.requests).toBe(1);
+  });
+
   it('ends a stream the provider cuts with an error event, and charges nothing for it', async () => {
     standIns.simulator.configure({ faults: { cutStream: 1 } });
     try {
