@@ -17,7 +17,7 @@ import { S3ObjectStore, s3ClientFromEnv } from '#core/object-store';
 import { functionBasicsFromEnv } from '#core/function-basics';
 import { readObjectBounded } from './image-objects';
 import { ImagingJobIntake } from './job-intake';
-import { INLINE_IMAGE_MAX_BYTES, analysisRequestSchema, uploadRequestSchema } from './schemas';
+import { ANALYSIS_MAX_BODY_BYTES, analysisRequestSchema, uploadRequestSchema } from './schemas';
 
 const { observability, doc } = functionBasicsFromEnv();
 const bucket = requireEnv(ENV.imagesBucket);
@@ -32,11 +32,6 @@ const intake = new ImagingJobIntake({
 const cacheTable = process.env[ENV.cacheTable];
 const idempotency = cacheTable ? new RouteIdempotency({ tableName: cacheTable, doc }) : undefined;
 
-/**
- * Base64 JSON of a 4 MiB image is about 5.6 MB; a little more leaves room for the other fields.
- * A larger body is a 413 before it is parsed (API Gateway's own limit is 10 MB).
- */
-const ANALYSIS_MAX_BODY_BYTES = Math.ceil(INLINE_IMAGE_MAX_BYTES / 3) * 4 + 64 * 1024;
 const ANALYSES_ROUTE = 'POST /v1/imaging/analyses';
 
 export const handler = createHttpHandler({

@@ -14,12 +14,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { BadRequestError, DependencyUnavailableError, NotFoundError } from '#core/errors';
+import { BadRequestError, DependencyUnavailableError, NotFoundError, PayloadTooLargeError } from '#core/errors';
 import { redactForLog } from '#core/observability';
 import type { ImagingJob, JobQueue, JobStore, ObjectStore } from '#core/ports';
 import { DEFAULT_MAX_PIXELS, checkImageHeader, type ImageHeader } from './image-intake';
 import { contentTypeOfKey, imageKeyFor, isUploadKeyOf, uploadKeyFor } from './image-objects';
 import {
+  INLINE_BASE64_MAX_CHARS,
   INLINE_IMAGE_MAX_BYTES,
   UPLOAD_MAX_BYTES,
   jobIdSchema,
@@ -62,7 +63,9 @@ export class ImagingJobIntake {
     let imageKey: string;
     let storedInline = false;
     if (request.image) {
+      if (request.image.dataBase64.length > INLINE_BASE64_MAX_CHARS) throw inlineTooLarge(Math.floor((request.image.dataBase64.length * 3) / 4));
       const bytes = decodeBase64(request.image.dataBase64);
+      if (bytes.length > INLINE_IMAGE_MAX_BYTES) throw inlineTooLarge(bytes.length);
       header = checkImageHeader(bytes, request.image.contentType, { maxBytes: INLINE_IMAGE_MAX_BYTES, maxPixels: IMAGING_MAX_PIXELS });
       imageKey = imageKeyFor(practiceId, jobId, request.image.contentType);
       await this.deps.images.put(imageKey, bytes, request.image.contentType);
@@ -130,6 +133,9 @@ export class ImagingJobIntake {
     }
   }
 }
+
+const inlineTooLarge = (bytes: number) =>
+  new PayloadTooLargeError(`The inline image is about ${bytes} bytes; inline images may be at most ${INLINE_IMAGE_MAX_BYTES} bytes: upload it with POST /v1/imaging/uploads and send its uploadKey`);
 
 /** 32 hex characters: a UUID without dashes, which jobIdSchema and the job store both accept. */
 export function newJobId(): string {

@@ -15,7 +15,7 @@ import { SqsJobQueue } from '../../../functions/core/job-queue';
 import { toSqsEvent, type LocalMessage } from '../../../local/sqs';
 import { apiEvent, lambdaContext } from '../../support/api-event';
 import { startStandIns, type ImagingStandIns, type StandIns } from '../../support/stand-ins';
-import { base64, pngBytes, pngWithDamagedData } from './radiographs';
+import { base64, pngBytes, pngWithDamagedData, pngWithMissingRows } from './radiographs';
 
 type ApiHandler = (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
 type Worker = (event: unknown, context: unknown) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
@@ -173,7 +173,18 @@ describe('imaging worker', () => {
     const job = await jobs.get(jobId, 'practice-a');
     expect(job!.status).toBe('failed');
     expect(job!.error!.code).toBe('InvalidImage');
-    expect(job!.error!.message).toMatch(/PNG file could not be decoded/);
+    expect(job!.error!.message).toMatch(/PNG image data is corrupt or truncated after 0 of its 90 rows/);
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+  });
+
+  it('fails a job whose PNG holds fewer rows than its header declares, before any model call', async () => {
+    // Sound chunks and CRCs, a complete zlib stream: only counting the inflated rows finds it out.
+    const jobId = await submitJob(pngWithMissingRows(512, 512, 256));
+    const { response } = await deliver();
+    expect(response.batchItemFailures).toEqual([]);
+    const job = await jobs.get(jobId, 'practice-a');
+    expect(job!.status).toBe('failed');
+    expect(job!.error).toEqual({ code: 'InvalidImage', message: expect.stringMatching(/holds 256 of the 512 rows its header declares/) });
     expect(standIns.simulator.stats().totals.requests).toBe(0);
   });
 
