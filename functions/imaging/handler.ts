@@ -16,7 +16,7 @@ import { SqsJobQueue } from '#core/job-queue';
 import { S3ObjectStore, s3ClientFromEnv } from '#core/object-store';
 import { functionBasicsFromEnv } from '#core/function-basics';
 import { readObjectBounded } from './image-objects';
-import { ImagingJobIntake } from './job-intake';
+import { DEFAULT_INFLIGHT_BUDGET, ImagingJobIntake } from './job-intake';
 import { ANALYSIS_MAX_BODY_BYTES, analysisRequestSchema, uploadRequestSchema } from './schemas';
 
 const { observability, doc } = functionBasicsFromEnv();
@@ -28,7 +28,16 @@ const intake = new ImagingJobIntake({
   images: new S3ObjectStore({ bucket, client: s3 }),
   readUpload: (key, maxBytes) => readObjectBounded(s3, bucket, key, maxBytes),
   logger: observability.logger,
+  inflightBudget: inflightBudgetFromEnv(),
 });
+/** The per-practice in-flight pixel budget: IMAGING_PRACTICE_INFLIGHT_PIXELS when set, else the default. */
+function inflightBudgetFromEnv() {
+  const raw = process.env[ENV.imagingPracticeInflightPixels];
+  if (raw === undefined || raw === '') return DEFAULT_INFLIGHT_BUDGET;
+  const maxPixels = Number(raw);
+  if (!Number.isSafeInteger(maxPixels)) throw new Error(`${ENV.imagingPracticeInflightPixels} must be a whole number of pixels, not ${JSON.stringify(raw.slice(0, 40))}`);
+  return { ...DEFAULT_INFLIGHT_BUDGET, maxPixels };
+}
 const cacheTable = process.env[ENV.cacheTable];
 const idempotency = cacheTable ? new RouteIdempotency({ tableName: cacheTable, doc }) : undefined;
 
