@@ -28,7 +28,7 @@
  * when a reservation is refused: jobs that are final, missing or abandoned give their pixels back.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError } from './errors';
 import type { ImagingJob, ImagingJobStatus, InflightBudget, JobClaim, JobLease, JobStore, PixelReservation } from './ports';
 
@@ -57,8 +57,8 @@ const inflightKey = (practiceId: string) => ({ pk: `INFLIGHT#${practiceId}` });
 const ENTRY_PREFIX = 'j_';
 /** A reservation younger than this may have its job still being created (the API function's timeout is seconds). */
 export const RESERVATION_SETTLE_MS = 60_000;
-/** Entries a refused reservation looks at (one BatchGetItem). */
-const SWEEP_BATCH = 100;
+/** Entries a refused reservation looks at, oldest first (one GetItem each, in parallel). */
+const SWEEP_BATCH = 25;
 
 interface InflightEntry {
   px: number;
@@ -259,7 +259,7 @@ export class DynamoJobStore implements JobStore {
   /**
    * Gives back the oldest settled reservations whose job is final, missing, or abandoned by a
    * worker that died on its last delivery (reading it fails it, which gives its pixels back).
-   * One consistent read and one BatchGetItem; returns the in-flight item as it is afterwards.
+   * One consistent read, then the entries' jobs in parallel; returns the in-flight item as it is afterwards.
    */
   private async sweep(practiceId: string, now: number): Promise<Record<string, unknown> | undefined> {
     const read = async () => (await this.guard(() => this.doc.send(new GetCommand({ TableName: this.tableName, Key: inflightKey(practiceId), ConsistentRead: true })))).Item;
@@ -271,26 +271,11 @@ export class DynamoJobStore implements JobStore {
       .sort((a, b) => Number((item[ENTRY_PREFIX + a.jobId] as InflightEntry).at) - Number((item[ENTRY_PREFIX + b.jobId] as InflightEntry).at))
       .slice(0, SWEEP_BATCH);
     if (settled.length === 0) return item;
-    const batch = await this.guard(() =>
-      this.doc.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [this.tableName]: {
-              Keys: settled.map((entry) => jobKey(entry.jobId)),
-              ConsistentRead: true,
-              ProjectionExpression: 'jobId, practiceId, #status, leaseUntil, lastDelivery',
-              ExpressionAttributeNames: { '#status': 'status' },
-            },
-          },
-        }),
-      ),
-    );
-    // Keys BatchGetItem left unprocessed are simply looked at by the next refusal.
-    const unprocessed = new Set((batch.UnprocessedKeys?.[this.tableName]?.Keys ?? []).map((key) => String(key.pk)));
-    const jobs = new Map((batch.Responses?.[this.tableName] ?? []).map((job) => [String(job.jobId), job]));
+    // GetItem in parallel rather than BatchGetItem: the functions' table grant has no BatchGetItem.
+    const found = await Promise.all(settled.map((entry) => this.read(entry.jobId)));
+    const jobs = new Map(found.filter((job) => job !== undefined).map((job) => [String(job.jobId), job]));
     let released = false;
     for (const entry of settled) {
-      if (unprocessed.has(jobKey(entry.jobId).pk)) continue;
       const job = jobs.get(entry.jobId);
       if (!job || job.practiceId !== practiceId || job.status === 'succeeded' || job.status === 'failed') {
         released = (await this.releasePixels(practiceId, entry.jobId, entry.px)) || released;

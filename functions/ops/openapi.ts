@@ -167,7 +167,7 @@ const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string; 
   '429': {
     name: 'TooManyRequests',
     description:
-      "Throttled: the task is at its concurrency limit (code TooManyRequestsException), over its token budget or tokens-per-minute ceiling (OverBudget), or every provider rate-limited it (ProviderThrottled). Retry after Retry-After seconds",
+      "Throttled: the task is at its concurrency limit (code TooManyRequestsException), over its token budget or tokens-per-minute ceiling (OverBudget), every provider rate-limited it (ProviderThrottled), or the practice's imaging jobs in flight already hold its pixel budget (ImagingPracticeBusy). Retry after Retry-After seconds",
     retryAfter: true,
   },
   '502': { name: 'InvalidModelOutput', description: 'The model answered, but not with output that fits the schema, even after one repair' },
