@@ -2,11 +2,15 @@
  * The API side of the imaging pipeline: accept a radiograph, create its job, queue it.
  *
  * The API function only runs the header checks ({@link checkImageHeader}: real format against
- * the declared one, complete structure, dimensions, byte size) and stores the image as sent;
- * decoding and downscaling happen in the worker. Decoding a 50-megapixel radiograph takes
- * hundreds of MB and seconds of CPU, which the worker has (1 GB, 120 s) and the API function,
- * which must answer 202 quickly in 512 MB, does not. Both sides use the same pixel cap, so a
- * job accepted here is one the worker can decode.
+ * the declared one, complete structure walked to its end, dimensions, byte size) and stores the
+ * image as sent; decoding and downscaling happen in the worker. Decoding a 16-megapixel
+ * radiograph takes about 600 MB and seconds of CPU, which the worker has (1 GB, 120 s) and the API
+ * function, which must answer 202 quickly in 512 MB, does not. Both sides use the same pixel cap,
+ * the most the worker can decode, so a job accepted here is one the worker can decode.
+ *
+ * Before anything is stored, the image's decoded pixels are held against the practice's in-flight
+ * budget (its queued and running jobs): past it the answer is a 429 `ImagingPracticeBusy`, so one
+ * practice's burst cannot keep the workers from other practices' jobs.
  *
  * Nothing is left half-written: the image is stored first, then the job, then the message; a
  * failure at any step undoes what came before it (or, once the job exists, marks it failed), so
