@@ -72,6 +72,8 @@ describe('the imaging pixel limit', () => {
     const batch = imaging.queue.receive(1);
     const response = await worker(toSqsEvent(imaging.queue, batch), lambdaContext(120_000));
     expect(response.batchItemFailures).toEqual([]);
+    // What the event source does with a record the worker did not report as failed.
+    for (const message of batch) imaging.queue.delete(message.receiptHandle!);
     const job = await jobs.get(jobId, 'practice-a');
     expect(job).toMatchObject({ status: 'succeeded' });
     expect(standIns.simulator.stats().totals.requests).toBe(1);
@@ -94,13 +96,13 @@ describe('the imaging pixel limit', () => {
   });
 
   it('refuses one pixel row more with a 413 naming the limit, and keeps nothing', async () => {
-    const depth = imaging.queue.depth().depth;
+    const depth = imaging.queue.depth();
     const res = await submit(colourJpeg(WIDTH, HEIGHT + 1));
     expect(res.statusCode).toBe(413);
     expect(JSON.parse(res.body).error).toEqual({
       code: 'PayloadTooLarge',
       message: expect.stringMatching(new RegExp(`^JPEG image declares ${WIDTH}×${HEIGHT + 1} = ${WIDTH * (HEIGHT + 1)} pixels; the limit is ${IMAGING_MAX_PIXELS} pixels `)),
     });
-    expect(imaging.queue.depth().depth).toBe(depth);
+    expect(imaging.queue.depth()).toEqual(depth);
   });
 });
