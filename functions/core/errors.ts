@@ -73,6 +73,11 @@ export class OverBudgetError extends GatewayError {
   readonly statusCode = 429;
   readonly code = 'OverBudget';
 }
+/** The practice's imaging jobs in flight (queued or running) already hold its pixel budget. */
+export class ImagingPracticeBusyError extends GatewayError {
+  readonly statusCode = 429;
+  readonly code = 'ImagingPracticeBusy';
+}
 /** Every provider in the chain was rate-limited. */
 export class ProviderThrottledError extends GatewayError {
   readonly statusCode = 429;

@@ -27,7 +27,14 @@ export const uploadKeySchema = z
   .regex(/^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9/_.-]*$/, 'must be an uploadKey returned by POST /v1/imaging/uploads')
   .describe('The uploadKey returned by POST /v1/imaging/uploads');
 
-const BASE64_MAX_CHARS = Math.ceil(INLINE_IMAGE_MAX_BYTES / 3) * 4;
+/** The longest base64 text of an image within the inline limit. */
+export const INLINE_BASE64_MAX_CHARS = Math.ceil(INLINE_IMAGE_MAX_BYTES / 3) * 4;
+/**
+ * Body limit of POST /v1/imaging/analyses: the base64 of a 4 MiB image (about 5.6 MB) and room
+ * for the other fields. A larger body is a 413 before it is parsed (API Gateway's own limit is
+ * 10 MB); a smaller one whose image is over the inline limit is a 413 from the intake.
+ */
+export const ANALYSIS_MAX_BODY_BYTES = INLINE_BASE64_MAX_CHARS + 64 * 1024;
 
 export const inlineImageSchema = z
   .object({
@@ -35,9 +42,11 @@ export const inlineImageSchema = z
     dataBase64: z
       .string()
       .min(1)
-      .max(BASE64_MAX_CHARS, `the image is larger than ${INLINE_IMAGE_MAX_BYTES} bytes: upload it with POST /v1/imaging/uploads and send its uploadKey`)
+      // Only the route's body limit: a string this long cannot reach the schema (its body is a 413
+      // first). A schema issue is a 400 and too large must be a 413, so the intake checks the size.
+      .max(ANALYSIS_MAX_BODY_BYTES)
       .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be standard base64 without line breaks')
-      .describe(`The image bytes, base64 (up to ${INLINE_IMAGE_MAX_BYTES} bytes decoded)`),
+      .describe(`The image bytes, base64 (up to ${INLINE_IMAGE_MAX_BYTES} bytes decoded; larger is a 413)`),
   })
   .strict();
 

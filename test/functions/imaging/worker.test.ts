@@ -15,7 +15,8 @@ import { SqsJobQueue } from '../../../functions/core/job-queue';
 import { toSqsEvent, type LocalMessage } from '../../../local/sqs';
 import { apiEvent, lambdaContext } from '../../support/api-event';
 import { startStandIns, type ImagingStandIns, type StandIns } from '../../support/stand-ins';
-import { base64, pngBytes, pngWithDamagedData } from './radiographs';
+import type { SQSRecord } from 'aws-lambda';
+import { base64, jpegWithRestarts, pngBytes, pngWithDamagedData, pngWithMissingRows } from './radiographs';
 
 type ApiHandler = (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
 type Worker = (event: unknown, context: unknown) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
@@ -173,7 +174,18 @@ describe('imaging worker', () => {
     const job = await jobs.get(jobId, 'practice-a');
     expect(job!.status).toBe('failed');
     expect(job!.error!.code).toBe('InvalidImage');
-    expect(job!.error!.message).toMatch(/PNG file could not be decoded/);
+    expect(job!.error!.message).toMatch(/PNG image data is corrupt or truncated after 0 of its 90 rows/);
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+  });
+
+  it('fails a job whose PNG holds fewer rows than its header declares, before any model call', async () => {
+    // Sound chunks and CRCs, a complete zlib stream: only counting the inflated rows finds it out.
+    const jobId = await submitJob(pngWithMissingRows(512, 512, 256));
+    const { response } = await deliver();
+    expect(response.batchItemFailures).toEqual([]);
+    const job = await jobs.get(jobId, 'practice-a');
+    expect(job!.status).toBe('failed');
+    expect(job!.error).toEqual({ code: 'InvalidImage', message: expect.stringMatching(/holds 256 of the 512 rows its header declares/) });
     expect(standIns.simulator.stats().totals.requests).toBe(0);
   });
 
@@ -248,5 +260,32 @@ describe('ImagingJobProcessor', () => {
     expect(sent[0]!.mediaType).toBe('image/jpeg');
     const decoded = decodeJpeg(Buffer.from(sent[0]!.dataBase64, 'base64'));
     expect({ width: decoded.width, height: decoded.height }).toEqual({ width: 1024, height: 307 });
+  });
+
+  it('fails a job whose JPEG jpeg-js would decode with rows filled in (cut at a restart marker), without asking the model', async () => {
+    // Stored behind the API's back: the worker must not rely on the intake having looked.
+    const jobId = '0123456789abcdef0123456789abcd01';
+    const at = new Date().toISOString();
+    await jobs.create({ jobId, practiceId: 'practice-a', status: 'queued', modality: 'bitewing', imageKey: `images/practice-a/${jobId}.jpg`, createdAt: at, updatedAt: at, attempts: 0 });
+    const cut = jpegWithRestarts(128, 128, 100);
+    expect(decodeJpeg(cut, { useTArray: true, tolerantDecoding: false })).toMatchObject({ width: 128, height: 128 });
+    let calls = 0;
+    const processor = new ImagingJobProcessor({
+      jobs,
+      queue: new SqsJobQueue({ queueUrl: imaging.sqs.queueUrl(imaging.queue.name) }),
+      readImage: async () => cut,
+      model: {
+        generate: async () => {
+          calls += 1;
+          return { data: { findings: [], summary: 'Should not be asked.' } };
+        },
+      },
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+      logger: createObservability('imaging').logger,
+    });
+    const record = { messageId: 'm-cut', body: JSON.stringify({ jobId, practiceId: 'practice-a' }), attributes: { ApproximateReceiveCount: '1' } } as unknown as SQSRecord;
+    expect(await processor.process(record, Date.now() + 30_000)).toEqual({ kind: 'done', jobId, status: 'failed' });
+    expect(calls).toBe(0);
+    expect((await jobs.get(jobId, 'practice-a'))!.error).toEqual({ code: 'InvalidImage', message: expect.stringMatching(/stops after 100 of 256 restart intervals/) });
   });
 });
