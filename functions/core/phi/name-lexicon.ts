@@ -36,6 +36,17 @@ shirley sophia stephanie stephen steven susan teresa terry theresa thomas timoth
 tyler valerie vanessa victor vincent virginia walter wayne wendy william willow zachary zoe ava aria
 scarlett layla riley nora hazel aurora violet stella lucy penelope eli jaxon grayson levi jayden wyatt
 hudson lincoln ezra josiah carter dominic declan miles brody tristan colton easton kai rowan silas
+leo theo theodore finn felix oliver jasper arlo isaiah micah jonah julian roman jude xavier marcus
+jenny jen jenn kate katy becky bob bobby jim jimmy tim danny dan ben sam max jake josh matt nick nate zach
+andy drew steve dave greg jeff ken kenny ron ted eddie fred ray roy lou hank jill molly maggie meg abby
+annie ellie allie sophie sadie nina tara kara gina tanya sonia maya naomi ruth esther miriam joanna
+colleen maureen eileen irene marjorie mildred gladys edna ethel florence bernice lois phyllis rita wanda
+vera sylvia joanne pauline arthur alfred earl eugene herbert lloyd leroy melvin norman vernon wallace
+warren wesley calvin clarence cecil chester clifford curtis dale dean gordon harvey herman jerome lester
+marvin milton neil otis percy stanley travis troy glenn brent brett chad cole dustin garrett grant
+hunter kurt lance reid seth shane spencer trevor wade priya aisha fatima omar ali ahmed mohammed
+muhammad yusuf wei ming mei hiro kenji raj arjun ravi anil deepak sanjay amit neha pooja ananya kwame
+kofi amara chidi ngozi malik jamal tyrone darnell keisha latoya aaliyah imani jada naveen sunita
 `;
 
 const FIRST_NAMES_ES = `
@@ -54,13 +65,18 @@ raquel raul rebeca regina ricardo roberto rocio rodrigo rogelio rosario ruben sa
 santiago sara sebastian sergio silvia sofia soledad susana teresa tomas valentina valeria vanesa veronica
 vicente victor victoria ximena yolanda zacarias nerea iker unai aitor ainhoa leire naiara
 natan abril adela agueda aurelio baltasar bartolome cayetana cosme emiliano fabiola florencia
+thiago santino gael leonel ulises uriel axel lupita lupe paco pepe pepa nacho chema quique toni rafa
+manolo maite marisa charo conchi encarna inma inmaculada maribel mariela yesenia yadira karla karina
+jazmin renata romina ariana valentino teodoro graciela paloma itziar begona inigo nayeli xochitl
+citlali itzel yolotl eneko asier xabier iratxe amaia edurne maialen jon ander gorka
 `;
 
 /** First names that are also ordinary words (months, virtues, verbs, things); they need a cue or a capitalised surname after them. */
 export const AMBIGUOUS_FIRST_NAMES = wordSet(`
 may june april august will grace hope faith joy mark bill rose dawn art pat sue jack frank
 rosa pilar luz dolores paz cruz mercedes amparo consuelo soledad remedios victoria angel jesus reyes
-blanca alba nieves estrella sol abril clara gloria aurora esperanza milagros lourdes belen angeles
+blanca alba nieves estrella sol abril clara gloria aurora esperanza milagros lourdes belen angeles paloma
+max ray grant hunter chad lance dean earl wade lou ali jon
 concepcion violet hazel ruby willow stella penelope lily river summer autumn sky
 `);
 

@@ -30,13 +30,13 @@ const CUES = new RegExp(
       // self-introductions and naming
       "my\\s+name\\s+is|my\\s+name['’]s|name\\s+is|this\\s+is|it['’]?s|it\\s+is|i['’]m|i\\s+am|here\\s+is|me\\s+llamo|mi\\s+nombre\\s+es|soy|se\\s+llama|named|llamad[oa]|a\\s+nombre\\s+de|on\\s+behalf\\s+of|de\\s+parte\\s+de|parent\\s+of|(?:mother|father|mom|dad|madre|padre)\\s+(?:of|de)",
       // the patient
-      '(?:the\\s+|el\\s+|la\\s+)?(?:patient|pt\\.?|paciente)',
+      '(?:the\\s+|el\\s+|la\\s+)?(?:patient|pt\\.?|paciente)(?:\\s+(?:name|nombre))?',
       // form labels
       '(?:patient\\s+name|full\\s+name|name|nombre(?:\\s+del\\s+paciente)?|nombre\\s+y\\s+apellidos|apellidos|contact|contacto|emergency\\s+contact|contacto\\s+de\\s+emergencia|guardian|tutor|responsible\\s+party|titular(?:\\s+de\\s+la\\s+p[óo]liza)?|attn|atenci[óo]n\\s+de|signed|firmado|firma)\\s*:',
       'subscriber(?:\\s+name)?|titular',
       // greetings and sign-offs
       'hi|hello|hey|dear|hola|estimad[oa]|querid[oa]|good\\s+(?:morning|afternoon|evening)|buen[oa]s\\s+(?:d[íi]as|tardes|noches)',
-      'thanks|thank\\s+you(?:\\s+so\\s+much|\\s+very\\s+much)?|many\\s+thanks|best(?:\\s+regards|\\s+wishes)?|regards|kind\\s+regards|warm\\s+regards|cheers|sincerely|yours(?:\\s+truly)?|gracias|muchas\\s+gracias|saludos(?:\\s+cordiales)?|un\\s+saludo|atentamente|cordialmente|besos|abrazos',
+      '(?:thanks(?:\\s+again)?|thank\\s+you(?:\\s+so\\s+much|\\s+very\\s+much|\\s+again)?|many\\s+thanks|best(?:\\s+regards|\\s+wishes)?|regards|kind\\s+regards|warm\\s+regards|cheers|sincerely|yours(?:\\s+truly)?|gracias|muchas\\s+gracias|saludos(?:\\s+cordiales)?|un\\s+saludo|atentamente|cordialmente|besos|abrazos)[!.]?',
       // relations: "my daughter", "mi hijo", and a bare "Wife" opening a sentence
       `(?:(?:my|our|his|her|their|mi|mis|su|sus|nuestr[oa]s?)\\s+(?:(?:little|older|younger|oldest|youngest|baby|step|grand|twin|peque[ñn][oa]|mayor|menor)[\\s-]*)?(?:${RELATIONS_EN}|${RELATIONS_ES}))`,
     ].join('|') +
@@ -47,8 +47,11 @@ const CUES = new RegExp(
 /** Titles are case-sensitive: `Dr. Chen`, `Sra. Díaz`, and `dr lopez` in a hurried chat. */
 const TITLES = /(?<![\p{L}])(?:[Mm]rs?|[Mm]s|Miss|Mx|[Dd]ra?|Drs|Prof|[Ss]ra?|[Ss]rta|Don|Doña|Doctor|Doctora)\.?(?=[ \t])/gu;
 
-/** What may sit between a cue and the name: "Thanks,\n- John", "Patient: Ana", "my father, George". */
-const CUE_GAP = /[ \t]*[,:!.]?[ \t]*(?:\r?\n[ \t]*)?(?:[-–—][ \t]*)?/y;
+/**
+ * What may sit between a cue and the name: "Thanks,\n- John", "Patient: Ana", "my father, George".
+ * Never a sentence end ("new patient. Email is …"): only sign-offs carry their own `!` or `.`.
+ */
+const CUE_GAP = /[ \t]*[,:]?[ \t]*(?:\r?\n[ \t]*)?(?:[-–—][ \t]*)?/y;
 
 const WORD = /\p{L}[\p{L}\p{M}]*(?:['’-]\p{L}[\p{L}\p{M}]*)*/uy;
 const CAPITALISED_WORD = /(?<![\p{L}\p{M}'’-])\p{Lu}[\p{L}\p{M}]*(?:['’-]\p{L}[\p{L}\p{M}]*)*/gu;
@@ -145,6 +148,18 @@ export function findNames(text: string): NameSpan[] {
     CAPITALISED_WORD.lastIndex = Math.max(CAPITALISED_WORD.lastIndex, found.end);
   }
 
+  // Two or more capitalised words inside a sentence ("Can Wei Zhang move …"): at the start of a
+  // sentence capitals say nothing, inside one they mark a proper noun, and in a patient message
+  // that is usually a person (or a practice, which costs only a needless placeholder).
+  CAPITALISED_WORD.lastIndex = 0;
+  for (let m = CAPITALISED_WORD.exec(text); m !== null; m = CAPITALISED_WORD.exec(text)) {
+    if (startsSentence(text, m.index) || NOT_NAME_WORDS.has(lookupKey(m[0]))) continue;
+    const found = readName(text, m.index, { afterCue: false });
+    if (found === null || found.words < 2) continue;
+    add(found);
+    CAPITALISED_WORD.lastIndex = Math.max(CAPITALISED_WORD.lastIndex, found.end);
+  }
+
   const signature = TRAILING_SIGNATURE.exec(text);
   const group = signature?.indices?.[1];
   if (group !== undefined) {
@@ -153,6 +168,12 @@ export function findNames(text: string): NameSpan[] {
   }
 
   return withRepeats(text, names);
+}
+
+function startsSentence(text: string, pos: number): boolean {
+  let i = pos - 1;
+  while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
+  return i < 0 || '.!?¡¿:;\n"“(-–—'.includes(text[i]!);
 }
 
 /** Once "Maria Lopez" is known to be a name, a later bare "Maria" or "Lopez" is one too. */
