@@ -15,6 +15,8 @@ interface Detector {
   readonly kind: PhiKind;
   readonly pattern: RegExp;
   readonly accept?: (id: string) => boolean;
+  /** A cheap test that must pass before the pattern runs; keeps a 2 KB message well under a millisecond. */
+  readonly hint?: RegExp;
 }
 
 const digitCount = (s: string): number => s.replace(/\D/g, '').length;
@@ -45,19 +47,20 @@ const CUE_GAP = '[\\s:#.]*(?:(?:is|es|was|era|:)[\\s:#]*)?';
 
 const DETECTORS: readonly Detector[] = [
   // Email before URL and name: a mailbox name is often a person's name.
-  { kind: 'email', pattern: /[\p{L}\d._%+-]+@[\p{L}\d-]+(?:\.[\p{L}\d-]+)*\.\p{L}{2,}/gu },
-  { kind: 'url', pattern: /\b(?:https?:\/\/|www\.)[^\s<>"'()[\]{}]+[^\s<>"'()[\]{}.,;:!?]/giu },
+  { kind: 'email', hint: /@/, pattern: /(?<![\p{L}\d._%+-])[\p{L}\d._%+-]+@[\p{L}\d-]+(?:\.[\p{L}\d-]+)*\.\p{L}{2,}/gu },
+  { kind: 'url', hint: /https?:|www\./i, pattern: /\b(?:https?:\/\/|www\.)[^\s<>"'()[\]{}]+[^\s<>"'()[\]{}.,;:!?]/giu },
   {
     kind: 'ip',
     pattern: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)/g,
   },
-  { kind: 'ip', pattern: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])/g },
-  { kind: 'ip', pattern: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,5})?(?![\w:])/g },
+  { kind: 'ip', hint: /[0-9a-f]:[0-9a-f]{1,4}:[0-9a-f]/i, pattern: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}(?![\w:])/g },
+  { kind: 'ip', hint: /::/, pattern: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,5})?(?![\w:])/g },
 
   // SSN and national IDs (Spanish DNI/NIE, Mexican CURP, Spanish social security number).
   { kind: 'ssn', pattern: /(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])/g },
   {
     kind: 'ssn',
+    hint: /ssn|ss#|social|nuss|nss/i,
     pattern:
       /\b(?:SSN|SS#|social\s+security(?:\s+(?:number|no\.?|#))?|social|seguro\s+social|seguridad\s+social|NSS|NUSS)\b[^\d\n]{0,20}?(?<id>\d{3}[- ]?\d{2}[- ]?\d{4}|\d{2}[ /-]?\d{8}[ /-]?\d{2}|\d{2} ?\d{10}|\d{4})(?!\d)/gdi,
   },
@@ -68,6 +71,7 @@ const DETECTORS: readonly Detector[] = [
   // Record and insurance numbers need their cue: a bare number is as likely a fee or a count.
   {
     kind: 'mrn',
+    hint: /mrn|record|chart|patient|historia|expediente|hc/i,
     pattern: new RegExp(
       `\\b(?:MRN|medical\\s+record(?:\\s+(?:number|no\\.?|#))?|(?:patient\\s+)?record\\s*(?:number|no\\.?|#)|chart\\s*(?:number|no\\.?|#)?|patient\\s+(?:ID|number)|historia(?:\\s+cl[íi]nica)?|n[úu]mero\\s+de\\s+historia|expediente|HC)(?![\\p{L}])${CUE_GAP}${ID_VALUE}`,
       'gdiu',
@@ -76,6 +80,7 @@ const DETECTORS: readonly Detector[] = [
   },
   {
     kind: 'insurance-id',
+    hint: /member|subscriber|policy|insurance|plan|p[óo]liza|afiliad|asegurad|tarjeta|soci[oa]|beneficiari|nss/i,
     pattern: new RegExp(
       `\\b(?:member(?:ship)?(?:\\s+(?:ID|number|no\\.?|#))?|subscriber\\s+(?:ID|number|no\\.?|#)|policy(?:\\s+(?:ID|number|no\\.?|#))?|insurance\\s+(?:ID|number|no\\.?|#)|plan\\s+ID|n[úu]mero\\s+de\\s+(?:p[óo]liza|afiliad[oa]|afiliaci[óo]n|soci[oa]|asegurad[oa]|tarjeta(?:\\s+sanitaria)?|beneficiari[oa])|p[óo]liza(?:\\s+n\\.?\\s?[º°o]\\.?)?|afiliad[oa]|asegurad[oa]|tarjeta\\s+sanitaria|NSS)(?![\\p{L}])${CUE_GAP}${ID_VALUE}`,
       'gdiu',
@@ -121,12 +126,13 @@ const DETECTORS: readonly Detector[] = [
   { kind: 'address', pattern: /\b[Aa]partado(?:\s+de\s+[Cc]orreos)?\s+(?:n[º°.]\s*)?\d+/gu },
 
   // ZIP / postal codes: after a state, after a cue, or a Spanish/Mexican "…, 28013 Madrid".
-  { kind: 'zip', pattern: new RegExp(`\\b(?:${US_STATES}),?\\s+(?<id>\\d{5}(?:-\\d{4})?)(?![\\d-])`, 'gd') },
+  { kind: 'zip', hint: /[A-Z]{2},?\s+\d{5}/, pattern: new RegExp(`\\b(?:${US_STATES}),?\\s+(?<id>\\d{5}(?:-\\d{4})?)(?![\\d-])`, 'gd') },
   {
     kind: 'zip',
+    hint: /zip|postal|c\.?\s?p\b/i,
     pattern: /(?:\b(?:zip(?:\s*code)?|postal\s+code|c[óo]digo\s+postal|CP)\b|\bC\.\s?P\.)[\s:#.]*(?:(?:is|es)\s+)?(?<id>\d{5}(?:-\d{4})?)(?![\d-])/gdiu,
   },
-  { kind: 'zip', pattern: /(?<=,\s?)(?<id>\d{5})(?=\s+\p{Lu}\p{Ll})/gdu },
+  { kind: 'zip', hint: /,\s?\d{5}\s/, pattern: /,\s?(?<id>\d{5})(?=\s+\p{Lu}\p{Ll})/gdu },
 
   // Dates: every explicit calendar date (day and month, with or without a year; or month and year).
   {
@@ -136,6 +142,7 @@ const DETECTORS: readonly Detector[] = [
   { kind: 'date', pattern: /(?<![\d/.-])\d{4}([/.-])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?![\d/-]|\.\d)/g },
   {
     kind: 'date',
+    hint: /\d\/\d/,
     pattern:
       /\b(?:on|el|del|for|from|until|by|since|desde|hasta|date|fecha|DOB|FN|d[íi]a)\b[\s:]+(?:the\s+)?(?<id>(?:0?[1-9]|[12]\d|3[01])\/(?:0?[1-9]|[12]\d|3[01]))(?![\d/]|\.\d)/gdiu,
     accept: (id) => id.split('/').some((part) => Number(part) <= 12),
@@ -151,9 +158,10 @@ const DETECTORS: readonly Detector[] = [
   { kind: 'date', pattern: new RegExp(`\\b${MONTHS_EN_FULL},?\\s+(?:of\\s+)?\\d{4}(?!\\d)`, 'g') },
   {
     kind: 'date',
+    hint: /enero|febrero|marzo|abril|mayo|junio|julio|agosto|se?ptiembre|octubre|noviembre|diciembre/i,
     pattern: new RegExp(`\\b(?:${DAY}${ORDINAL}|[Pp]rimero)\\s+de\\s+${MESES}\\b(?:,?\\s+(?:de|del)?\\s*\\d{4}(?!\\d))?`, 'gu'),
   },
-  { kind: 'date', pattern: new RegExp(`\\b${MESES}\\s+(?:de|del)\\s+\\d{4}(?!\\d)`, 'gu') },
+  { kind: 'date', hint: /enero|febrero|marzo|abril|mayo|junio|julio|agosto|se?ptiembre|octubre|noviembre|diciembre/i, pattern: new RegExp(`\\b${MESES}\\s+(?:de|del)\\s+\\d{4}(?!\\d)`, 'gu') },
 ];
 
 /** Shapes that look numeric enough to be mistaken for an identifier but are dental facts. */
@@ -174,7 +182,8 @@ const LOOK_ALIKES: readonly RegExp[] = [
 
 export function findShapedIdentifiers(text: string): Candidate[] {
   const found: Candidate[] = [];
-  for (const { kind, pattern, accept } of DETECTORS) {
+  for (const { kind, pattern, accept, hint } of DETECTORS) {
+    if (hint !== undefined && !hint.test(text)) continue;
     pattern.lastIndex = 0;
     for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
       const span = m.indices?.groups?.id ?? [m.index, m.index + m[0].length];
