@@ -186,12 +186,13 @@ function withRepeats(text: string, names: NameSpan[]): NameSpan[] {
       if (word.length >= 3 && isCapitalised(word) && !NOT_NAME_WORDS.has(key)) known.add(key);
     }
   }
-  const covered = (pos: number): boolean => names.some((n) => pos >= n.start && pos < n.end);
+  const covered = new Uint8Array(text.length);
+  for (const { start, end } of names) covered.fill(1, start, end);
   const repeats: NameSpan[] = [];
   CAPITALISED_WORD.lastIndex = 0;
   for (let m = CAPITALISED_WORD.exec(text); m !== null; m = CAPITALISED_WORD.exec(text)) {
     const word = m[0].replace(/['’]s$/i, '');
-    if (known.has(lookupKey(word)) && !covered(m.index)) repeats.push({ start: m.index, end: m.index + word.length });
+    if (covered[m.index] === 0 && known.has(lookupKey(word))) repeats.push({ start: m.index, end: m.index + word.length });
   }
   return repeats.length === 0 ? names : names.concat(repeats);
 }

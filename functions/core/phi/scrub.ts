@@ -44,16 +44,20 @@ const FAX_LOOKBACK = 30;
 
 /** Where the identifiers are, as offsets and kinds, sorted and never overlapping. */
 export function findPhiSpans(text: string): PhiSpan[] {
-  const lookAlikes = findLookAlikes(text);
-  const overlapsLookAlike = (c: Candidate): boolean => lookAlikes.some(([s, e]) => c.start < e && s < c.end);
-  const candidates: Candidate[] = findShapedIdentifiers(text).filter((c) => !overlapsLookAlike(c));
+  // Masks over the text keep the overlap checks linear in its length, whatever a caller sends.
+  const lookAlike = new Uint8Array(text.length);
+  for (const [start, end] of findLookAlikes(text)) lookAlike.fill(1, start, end);
+  const candidates: Candidate[] = findShapedIdentifiers(text).filter((c) => !touches(lookAlike, c));
   for (const { start, end } of findNames(text)) candidates.push({ kind: 'name', start, end });
 
   // Shaped identifiers beat names (an email's mailbox is often a name); then the longer span wins.
   candidates.sort((a, b) => PRIORITY(b.kind) - PRIORITY(a.kind) || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  const taken = new Uint8Array(text.length);
   const chosen: Candidate[] = [];
   for (const c of candidates) {
-    if (!chosen.some((k) => c.start < k.end && k.start < c.end)) chosen.push(c);
+    if (touches(taken, c)) continue;
+    taken.fill(1, c.start, c.end);
+    chosen.push(c);
   }
   chosen.sort((a, b) => a.start - b.start);
 
@@ -64,6 +68,11 @@ export function findPhiSpans(text: string): PhiSpan[] {
     previousEnd = c.end;
     return { kind, start: c.start, end: c.end };
   });
+}
+
+function touches(mask: Uint8Array, { start, end }: Candidate): boolean {
+  for (let i = start; i < end; i++) if (mask[i] === 1) return true;
+  return false;
 }
 
 /** The kinds of identifier in the text, in order of first appearance (for a policy that refuses PHI). */

@@ -89,3 +89,16 @@ describe('detectPhi', () => {
     expect(text.slice(spans[4]!.start, spans[4]!.end)).toBe('XZP948271635');
   });
 });
+
+describe('hostile input', () => {
+  it.each([
+    ['a long dotted domain', 'a@b' + '.cc'.repeat(20000) + '!'],
+    ['runs of digits', '12-'.repeat(30000)],
+    ['endless street particles', 'Calle ' + 'De la '.repeat(15000) + 'x'],
+    ['thousands of names', 'Maria Lopez y '.repeat(8000)],
+    ['brackets that look like placeholders', '[NAME_999999999999] [DATE_0] [IP_-1] '.repeat(2000)],
+  ])('scrubs %s (≈100 KB) and round-trips it', (_label, text) => {
+    const r = scrubPhi(text);
+    expect(r.restore(r.text)).toBe(text);
+  });
+});
