@@ -147,6 +147,14 @@ export const NOT_NAME_WORDS = wordSet(
   radiografia radiografias ortopantomografia tac revision presupuesto factura seguro cita recordatorio
   superior inferior izquierdo izquierda derecho derecha dolor flemon sensibilidad sangrado hinchazon
   clinica dental sanitas adeslas dkv mapfre asisa axa imss issste hospital`,
+  // Classifications, shades, stages and dental brands that turn up capitalised mid-sentence.
+  `class type grade stage phase fase etapa clase tipo grado div division ii iii iv vi vii viii ix
+  shade color colour vita a1 a2 a3 b1 b2 total pro-health sensitive whitening original advanced
+  colgate crest sensodyne oral-b sonicare waterpik listerine parodontax lacer vitis kin gum
+  invisalign clearcorrect smiledirect emax e.max zirconia lava bruxzir ips cerec procera
+  dentrix eaglesoft opendental curve carestream dexis planmeca sirona dentsply straumann nobel biocare
+  septocaine carbocaine marcaine orabase peridex arestin periochip clorhexidina chlorhexidine sintrom
+  google facebook instagram whatsapp yelp zoom teams portal app online`,
 );
 
 /** Words that may join the parts of a Spanish or Dutch/German surname (`de la Cruz`, `van Dyke`). */

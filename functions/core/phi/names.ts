@@ -100,7 +100,9 @@ function readName(text: string, pos: number, options: ReadOptions): ReadName | n
     let isName: boolean;
     if (capitalised) {
       const known = NOT_NAME_WORDS.has(key) ? options.afterCue && words === 0 && FIRST_NAMES.has(key) : true;
-      isName = known && (word.length >= 2 || text[wordEnd] === "'" || text[wordEnd] === '’');
+      // Without a cue an all-capitals word is an abbreviation (MOD, TID, II), not a name.
+      const acronym = !options.afterCue && word.length > 1 && word === word.toUpperCase();
+      isName = known && !acronym && (word.length >= 2 || text[wordEnd] === "'" || text[wordEnd] === '’');
     } else if (connectors > 0) {
       isName = false;
     } else if (words === 0) {

@@ -73,6 +73,18 @@ describe('dates and times', () => {
   });
 });
 
+describe('clinical vocabulary', () => {
+  it.each([
+    'Pt presented with MOD caries on #19. Rx: Amoxicillin 500 mg TID for 7 days.',
+    'Diagnosis: Class II Div 1 malocclusion, Vita Shade A2, E.max Crown planned.',
+    'Seen by the Hygiene Team today. Periapical Radiolucency noted near the Mesial Root of #30.',
+    'Control en Ortodoncia el Martes. Técnica Invisalign, Fase Dos. Clorhexidina al 0,12 %.',
+    'BP 120/80 and 3/4 crown on tooth 3, 1/2 carpule of Septocaine.',
+  ])('leaves %j unchanged', (text) => {
+    expect(scrubPhi(text).text).toBe(text);
+  });
+});
+
 describe('detectPhi', () => {
   it('names each kind found once, in order of appearance', () => {
     expect(
