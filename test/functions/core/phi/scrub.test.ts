@@ -80,6 +80,7 @@ describe('clinical vocabulary', () => {
     'Seen by the Hygiene Team today. Periapical Radiolucency noted near the Mesial Root of #30.',
     'Control en Ortodoncia el Martes. Técnica Invisalign, Fase Dos. Clorhexidina al 0,12 %.',
     'BP 120/80 and 3/4 crown on tooth 3, 1/2 carpule of Septocaine.',
+    'She wears an NTI Splint at night; the lab used an NSK Handpiece on #8.',
   ])('leaves %j unchanged', (text) => {
     expect(scrubPhi(text).text).toBe(text);
   });
