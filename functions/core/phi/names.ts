@@ -64,6 +64,8 @@ const lookupKey = (word: string): string => foldWord(word).replace(/’/g, "'");
 interface ReadOptions {
   /** After a cue a known first name counts even when it is also a calendar word (`Nombre: Abril`). */
   readonly afterCue: boolean;
+  /** After a title a surname may open with its particle: `Dr. van der Berg`, `Sra. de la Torre`. */
+  readonly leadingParticle?: boolean;
 }
 
 interface ReadName extends NameSpan {
@@ -77,6 +79,7 @@ function readName(text: string, pos: number, options: ReadOptions): ReadName | n
   let end = -1;
   let words = 0;
   let connectors = 0;
+  let particleStart = -1;
   while (words < 4) {
     WORD.lastIndex = i;
     const m = WORD.exec(text);
@@ -90,8 +93,9 @@ function readName(text: string, pos: number, options: ReadOptions): ReadName | n
     }
     const key = lookupKey(word);
     const capitalised = isCapitalised(word);
-    if (words > 0 && !capitalised && NAME_CONNECTORS.has(key) && connectors < 2) {
+    if ((words > 0 || options.leadingParticle === true) && !capitalised && NAME_CONNECTORS.has(key) && connectors < 2) {
       connectors++;
+      if (words === 0 && particleStart < 0) particleStart = i;
       i = wordEnd;
       if (text[i] !== ' ') break;
       i++;
@@ -111,7 +115,7 @@ function readName(text: string, pos: number, options: ReadOptions): ReadName | n
       isName = SURNAMES.has(key);
     }
     if (!isName) break;
-    if (start < 0) start = i;
+    if (start < 0) start = particleStart >= 0 ? particleStart : i;
     end = wordEnd;
     words++;
     connectors = 0;
@@ -134,7 +138,7 @@ export function findNames(text: string): NameSpan[] {
     for (let m = cues.exec(text); m !== null; m = cues.exec(text)) {
       CUE_GAP.lastIndex = m.index + m[0].length;
       CUE_GAP.exec(text);
-      add(readName(text, CUE_GAP.lastIndex, { afterCue: true }));
+      add(readName(text, CUE_GAP.lastIndex, { afterCue: true, leadingParticle: cues === TITLES }));
     }
   }
 

@@ -99,6 +99,13 @@ const DETECTORS: readonly Detector[] = [
     pattern: /(?<![\w+.,-])\+(?:[2-9]\d{1,2})[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){1,4}(?![\d-])/g,
     accept: (id) => digitCount(id) >= 9 && digitCount(id) <= 15,
   },
+  // A local seven-digit or an unbroken ten-digit number needs a phone word before it.
+  {
+    kind: 'phone',
+    hint: /\d{3}-\d{4}|\d{10}/,
+    pattern:
+      /\b(?:call|phone|cell|mobile|tel\.?|text|number|reach\s+me|contact|fax|m[óo]vil|tel[ée]fono|celular|fijo|whatsapp|ll[áa]m[ea]me|ll[áa]menme|llamar)(?![\p{L}])[^\d\n]{0,20}?(?<![\d-])(?<id>\d{3}-\d{4}|1?\d{10})(?![\d-])/gdiu,
+  },
   // Spanish national numbers: nine digits starting 6, 7, 8 or 9, unbroken or grouped 3-3-3, 3-2-2-2, 2-3-2-2
   // (never 5-4, which is a ZIP+4).
   {
@@ -155,6 +162,7 @@ const DETECTORS: readonly Detector[] = [
     kind: 'date',
     pattern: new RegExp(`\\b${DAY}${ORDINAL}\\s+(?:of\\s+)?${MONTHS_EN}\\b\\.?(?:,?\\s+\\d{4}(?!\\d))?`, 'g'),
   },
+  { kind: 'date', pattern: new RegExp(`\\b${DAY}[-/]${MONTHS_EN}[-/](?:\\d{4}|\\d{2})(?!\\d)`, 'g') },
   { kind: 'date', pattern: new RegExp(`\\b${MONTHS_EN_FULL},?\\s+(?:of\\s+)?\\d{4}(?!\\d)`, 'g') },
   {
     kind: 'date',

@@ -73,6 +73,20 @@ describe('dates and times', () => {
   });
 });
 
+describe('less common shapes', () => {
+  it.each([
+    ['DOB 5-Jan-1980 please', 'DOB [DATE_1] please'],
+    ['call me at 555-0143 tonight', 'call me at [PHONE_1] tonight'],
+    ['my cell is 5125550143', 'my cell is [PHONE_1]'],
+    ['Tel. 91 234 56 78 / móvil 612345678', 'Tel. [PHONE_1] / móvil [PHONE_2]'],
+    ['MEMBER ID: XZP948271635 NAME: JOHN SMITH', 'MEMBER ID: [INSURANCE_ID_1] NAME: [NAME_1]'],
+    ['Me atendió la Dra. María José Pérez de la Fuente el lunes.', 'Me atendió la Dra. [NAME_1] el lunes.'],
+    ['Mrs. Nguyen-Tran and Dr. van der Berg', 'Mrs. [NAME_1] and Dr. [NAME_2]'],
+  ])('%j', (text, scrubbed) => {
+    expect(scrubPhi(text).text).toBe(scrubbed);
+  });
+});
+
 describe('clinical vocabulary', () => {
   it.each([
     'Pt presented with MOD caries on #19. Rx: Amoxicillin 500 mg TID for 7 days.',
