@@ -17,6 +17,8 @@ interface Detector {
   readonly accept?: (id: string) => boolean;
   /** A cheap test that must pass before the pattern runs; keeps a 2 KB message well under a millisecond. */
   readonly hint?: RegExp;
+  /** A word that must stand in the 30 characters before the match ("call me at 555-0143"). */
+  readonly cueBefore?: RegExp;
 }
 
 const digitCount = (s: string): number => s.replace(/\D/g, '').length;
@@ -102,9 +104,9 @@ const DETECTORS: readonly Detector[] = [
   // A local seven-digit or an unbroken ten-digit number needs a phone word before it.
   {
     kind: 'phone',
-    hint: /\d{3}-\d{4}|\d{10}/,
-    pattern:
-      /\b(?:call|phone|cell|mobile|tel\.?|text|number|reach\s+me|contact|fax|m[óo]vil|tel[ée]fono|celular|fijo|whatsapp|ll[áa]m[ea]me|ll[áa]menme|llamar)(?![\p{L}])[^\d\n]{0,20}?(?<![\d-])(?<id>\d{3}-\d{4}|1?\d{10})(?![\d-])/gdiu,
+    pattern: /(?<![\w+.,-])(?:\d{3}-\d{4}|1?\d{10})(?![\w-]|[.,]\d)/g,
+    cueBefore:
+      /(?:^|[^\p{L}])(?:call|phone|cell|mobile|tel|text|number|reach\s+me|contact|fax|m[óo]vil|tel[ée]fono|celular|fijo|whatsapp|ll[áa]m[ea]me|ll[áa]menme|llamar)(?![\p{L}])[^\d\n]*$/iu,
   },
   // Spanish national numbers: nine digits starting 6, 7, 8 or 9, unbroken or grouped 3-3-3, 3-2-2-2, 2-3-2-2
   // (never 5-4, which is a ZIP+4).
@@ -190,13 +192,14 @@ const LOOK_ALIKES: readonly RegExp[] = [
 
 export function findShapedIdentifiers(text: string): Candidate[] {
   const found: Candidate[] = [];
-  for (const { kind, pattern, accept, hint } of DETECTORS) {
+  for (const { kind, pattern, accept, hint, cueBefore } of DETECTORS) {
     if (hint !== undefined && !hint.test(text)) continue;
     pattern.lastIndex = 0;
     for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
       const span = m.indices?.groups?.id ?? [m.index, m.index + m[0].length];
       const value = text.slice(span[0], span[1]);
       if (accept !== undefined && !accept(value)) continue;
+      if (cueBefore !== undefined && !cueBefore.test(text.slice(Math.max(0, span[0] - 30), span[0]))) continue;
       if (kind === 'date' && !isCalendarDate(m)) continue;
       found.push({ kind, start: span[0], end: span[1] });
     }
