@@ -7,7 +7,6 @@ import { deployedFunctionName } from '../functions/core/function-names';
 import type { TaskConfig } from '../functions/core/task-config';
 import {
   CatalogError,
-  OPS_RESERVED_CONCURRENCY,
   functionConfigFor,
   opsReservedConcurrency,
   resolveCatalog,
@@ -29,9 +28,6 @@ import { TaskSecret } from './constructs/task-secret';
 
 /** The front end's origin during development (Vite's default port). */
 export const DEFAULT_ALLOWED_ORIGIN = 'http://localhost:5173';
-
-// Defined beside the catalog so the local runtime mirrors it without loading aws-cdk-lib.
-export { OPS_RESERVED_CONCURRENCY };
 
 /** Lambda rejects a function whose environment variables (keys and values) exceed 4 KB. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;

@@ -18,10 +18,11 @@ import { createOpsSnapshotReader, opsPageRoutes } from '../ops-page';
 import { startObjectStore } from '../object-store';
 import { startSecretsManager } from '../secrets-manager';
 import { startProviderSimulator, type ProviderSimulator, type ProviderSimulatorOptions } from '../simulator';
-import { LocalQueue, QueuePoller, startSqsEndpoint, type LocalMessage, type QueueDepth } from '../sqs';
+import { LocalQueue, QueuePoller, startSqsEndpoint, type LocalMessage } from '../sqs';
 import { startApiGateway, type ApiGatewayOptions, type ApiRoute, type LocalRoute } from './api-gateway';
 import { devIdentities, type DevIdentity } from './dev-tokens';
-import { LocalLambdaFunction, type FunctionStats, type LocalFunctionSpec } from './lambda-function';
+import { LocalLambdaFunction, type LocalFunctionSpec } from './lambda-function';
+import type { RuntimeStats } from './stats';
 import { planTaskKeys, readLocalSecretsFile, type TaskKeyPlan } from './task-keys';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -75,20 +76,7 @@ export interface LocalRuntimeOptions {
   http?: Pick<ApiGatewayOptions, 'maxHeaderBytes' | 'headersTimeoutMs' | 'bodyTimeoutMs'>;
 }
 
-export interface ImagingQueueStats extends QueueDepth {
-  deadLetters: number;
-  /** Worker invocations running now (never above `maxConcurrency`). */
-  workerInvocationsInFlight: number;
-  maxConcurrency: number;
-  visibilityTimeoutSeconds: number;
-  maxReceiveCount: number;
-}
-
-export interface RuntimeStats {
-  startedAt: string;
-  functions: Record<string, FunctionStats>;
-  imagingQueue: ImagingQueueStats;
-}
+export type { ImagingQueueStats, RuntimeStats } from './stats';
 
 export interface LocalRuntime {
   url: string;
