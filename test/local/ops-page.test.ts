@@ -1,21 +1,23 @@
 /**
- * The operations page in a real browser: Debian's headless Chromium (driven by playwright-core)
- * loads `GET /` from the running local runtime, traffic goes through the real function code
- * (clinical diagnoses with repeats for the cache, chat with a concurrency limit of 1 for Lambda
- * throttles and a throttling primary model for provider 429s, scheduling reminders, an imaging
- * job), and the page's own 2 s refresh must show the numbers move without a reload. A screenshot
- * is kept in test-output/ops-page.png.
+ * The operations page in a real browser: headless Chromium from the npm package
+ * @sparticuz/chromium (test/support/browser.ts), driven by playwright-core, loads `GET /` from the
+ * running local runtime, traffic goes through the real function code (clinical diagnoses with
+ * repeats for the cache, chat with a concurrency limit of 1 for Lambda throttles and a throttling
+ * primary model for provider 429s, scheduling reminders, an imaging job), and the page's own 2 s
+ * refresh must show the numbers move without a reload. A screenshot is kept in
+ * test-output/ops-page.png.
  *
- * Chromium missing or not starting fails this test with the reason: the page is part of the
- * product, and a skipped browser test would hide that it went untested.
+ * Chromium not starting fails this test with the reason: the page is part of the product, and a
+ * skipped browser test would hide that it went untested.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { resolveCatalog } from '../../lib/catalog';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import type { OpsSnapshot } from '../../local/ops-page';
 import { base64, pngBytes } from '../functions/imaging/radiographs';
+import { launchChromium } from '../support/browser';
 
 /** The page's globals as the functions run by page.waitForFunction see them (tsconfig has no DOM lib). */
 declare const document: {
@@ -23,8 +25,6 @@ declare const document: {
   querySelector(selector: string): { getAttribute(name: string): string | null } | null;
 };
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = resolve(__dirname, '..', '..', 'test-output', 'ops-page.png');
 const ADMIN = { authorization: 'Bearer local-dev-token', 'content-type': 'application/json' };
 const chatPrimaryModel = resolveCatalog({ stage: 'local' }).byName.chat.providers[0]!.model;
@@ -34,14 +34,7 @@ let page: Page;
 let runtime: LocalRuntime;
 
 beforeAll(async () => {
-  try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  } catch (error) {
-    throw new Error(
-      `Headless Chromium could not be launched from ${CHROMIUM}; the operations page test needs Debian's chromium package ` +
-        `(.ci/run installs it: apt-get install -y chromium). Cause: ${(error as Error).message.split('\n')[0]}`,
-    );
-  }
+  browser = await launchChromium();
   runtime = await startLocalRuntime({
     port: 0,
     quiet: true,
