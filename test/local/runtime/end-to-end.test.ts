@@ -6,14 +6,28 @@
  */
 import { startLocalRuntime, type LocalRuntime } from '../../../local/runtime';
 import { base64, pngBytes } from '../../functions/imaging/radiographs';
+import { waitFor } from '../../support/wait-for';
 
 const ADMIN = { authorization: 'Bearer local-dev-token', 'content-type': 'application/json' };
+/** A short worker timeout (the model gets 2 s of it), so a failing message comes back within seconds. */
+const WORKER_TIMEOUT_SECONDS = 5;
+/**
+ * Longer than the worker timeout, as the stack keeps it (there 6×): a message never comes back
+ * while its previous delivery may still run, however slow the machine. A copy received during a
+ * run would find the job held and use up a receive, and with both cores busy that could push a
+ * healthy job's message into the dead-letter queue.
+ */
+const VISIBILITY_TIMEOUT_SECONDS = WORKER_TIMEOUT_SECONDS + 1;
 let runtime: LocalRuntime;
 
 beforeAll(async () => {
-  // Short, so redeliveries happen within the test, yet longer than one worker invocation: a
-  // message that reappears while its first delivery still runs is received twice (as in SQS).
-  runtime = await startLocalRuntime({ port: 0, quiet: true, env: {}, imagingVisibilityTimeoutSeconds: 1 });
+  runtime = await startLocalRuntime({
+    port: 0,
+    quiet: true,
+    env: {},
+    taskOverrides: { imaging: { worker: { timeoutSeconds: WORKER_TIMEOUT_SECONDS } } },
+    imagingVisibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
+  });
 });
 afterAll(() => runtime?.close());
 
@@ -35,14 +49,25 @@ async function submitRadiograph(): Promise<string> {
   return body.jobId;
 }
 
-async function finalJob(jobId: string): Promise<JobView> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    const job = (await (await fetch(`${runtime.url}/v1/imaging/analyses/${jobId}`, { headers: ADMIN })).json()) as JobView;
-    if (job.status === 'succeeded' || job.status === 'failed') return job;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`job ${jobId} did not finish`);
+/** The job once it reads succeeded or failed, as the API answers it. */
+function finalJob(jobId: string, limitMs?: number): Promise<JobView> {
+  return waitFor(
+    `imaging job ${jobId} to be succeeded or failed`,
+    async () => {
+      const job = (await (await fetch(`${runtime.url}/v1/imaging/analyses/${jobId}`, { headers: ADMIN })).json()) as JobView;
+      return job.status === 'succeeded' || job.status === 'failed' ? job : undefined;
+    },
+    { limitMs, intervalMs: 50 },
+  );
 }
+
+/** The queue once the event source has deleted every message it handed the worker. */
+const queueSettled = () =>
+  waitFor('the imaging queue to hold no message and the worker to run none', () => {
+    const queue = runtime.stats().imagingQueue;
+    return queue.depth === 0 && queue.inFlight === 0 && queue.workerInvocationsInFlight === 0 ? queue : undefined;
+  });
+const deadLetteredJobIds = () => runtime.deadLetters().map((m) => JSON.parse(m.body).jobId as string);
 
 it('runs an imaging job from the queue to succeeded with the imaging key only', async () => {
   const jobId = await submitRadiograph();
@@ -50,7 +75,8 @@ it('runs an imaging job from the queue to succeeded with the imaging key only', 
   const keys = runtime.simulator.stats().keys;
   expect(keys['sim-imaging-key']?.requests).toBeGreaterThanOrEqual(1);
   expect(Object.keys(keys).filter((k) => (keys[k]?.requests ?? 0) > 0)).toEqual(['sim-imaging-key']);
-  expect(runtime.stats().imagingQueue).toMatchObject({ depth: 0, inFlight: 0, deadLetters: 0 });
+  // The job reads succeeded a moment before the event source deletes its message.
+  expect(await queueSettled()).toMatchObject({ depth: 0, inFlight: 0, deadLetters: 0 });
 });
 
 it('streams a chat answer as server-sent events', async () => {
@@ -68,11 +94,18 @@ it('fails a job whose model calls keep failing and dead-letters its message', as
   runtime.simulator.configure({ faults: { serverError: 1 } });
   try {
     const jobId = await submitRadiograph();
-    const job = await finalJob(jobId);
+    // Failed on the last of maxReceiveCount receives, each a visibility timeout after the one before.
+    const job = await finalJob(jobId, 90_000);
     expect(job.status).toBe('failed');
-    for (let attempt = 0; attempt < 200 && runtime.deadLetters().length === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 25));
-    expect(runtime.deadLetters().map((m) => JSON.parse(m.body).jobId)).toEqual([jobId]);
+    // The receive after that moves its message to the dead-letter queue.
+    const { maxReceiveCount } = runtime.describe().imagingWorker;
+    const deadLetter = await waitFor(`the message of job ${jobId} in the dead-letter queue`, () => runtime.deadLetters().find((m) => JSON.parse(m.body).jobId === jobId), {
+      limitMs: 2 * VISIBILITY_TIMEOUT_SECONDS * 1000 + 30_000,
+    });
+    expect(deadLetter.receiveCount).toBe(maxReceiveCount);
+    // And only that message: the job that succeeded above left nothing there.
+    expect(deadLetteredJobIds()).toEqual([jobId]);
   } finally {
     runtime.simulator.configure({ faults: {} });
   }
-});
+}, 150_000);
