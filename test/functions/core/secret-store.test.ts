@@ -3,9 +3,11 @@ import { DependencyUnavailableError } from '../../../functions/core/errors';
 import { keyFingerprint } from '../../../functions/core/key-fingerprint';
 import { parseTaskSecret, PowertoolsSecretStore, SecretFormatError } from '../../../functions/core/secret-store';
 import { startSecretsManager, type SecretsManagerStandIn } from '../../../local/secrets-manager';
+import { clockPast } from '../../support/wait-for';
 
 const SECRET = 'smartdental/test/clinical';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits for the event these tests need: the 1 s cache age of keys fetched at `fetchedAt` has passed. */
+const cacheAgePassed = (fetchedAt: number) => clockPast(fetchedAt + 1_000);
 
 describe('parseTaskSecret', () => {
   it('reads one key or a list per entry, with fingerprints, trimmed and without duplicates', () => {
@@ -67,9 +69,10 @@ describe('PowertoolsSecretStore against the Secrets Manager stand-in', () => {
   it('picks up a rotated key after the cache age, without a restart', async () => {
     const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 1, provider: coldProvider() });
     expect((await store.getKeys()).anthropic?.[0]?.apiKey).toBe('sk-ant-first');
+    const fetchedAt = Date.now();
     standIn.setSecret(SECRET, '{"anthropic": ["sk-ant-second", "sk-ant-third"]}');
     expect((await store.getKeys()).anthropic?.[0]?.apiKey).toBe('sk-ant-first');
-    await sleep(1_100);
+    await cacheAgePassed(fetchedAt);
     const rotated = await store.getKeys();
     expect(rotated.anthropic?.map((k) => k.apiKey)).toEqual(['sk-ant-second', 'sk-ant-third']);
     expect(rotated.anthropic?.[0]?.fingerprint).toBe(keyFingerprint('sk-ant-second'));
@@ -78,8 +81,9 @@ describe('PowertoolsSecretStore against the Secrets Manager stand-in', () => {
   it('keeps serving its last keys when Secrets Manager goes down, and recovers when it returns', async () => {
     const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 1, provider: coldProvider(), outageRetryIntervalMs: 0 });
     await store.getKeys();
+    const fetchedAt = Date.now();
     standIn.setAvailable(false);
-    await sleep(1_100);
+    await cacheAgePassed(fetchedAt);
     const callsBefore = standIn.calls();
     expect((await store.getKeys()).anthropic?.[0]?.apiKey).toBe('sk-ant-first');
     expect(standIn.calls()).toBeGreaterThan(callsBefore);
@@ -92,8 +96,9 @@ describe('PowertoolsSecretStore against the Secrets Manager stand-in', () => {
   it('does not call a failing Secrets Manager on every request of a warm function', async () => {
     const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 1, provider: coldProvider() });
     await store.getKeys();
+    const fetchedAt = Date.now();
     standIn.setAvailable(false);
-    await sleep(1_100);
+    await cacheAgePassed(fetchedAt);
     await store.getKeys();
     const callsAfterFirstFailure = standIn.calls();
     for (let i = 0; i < 5; i++) expect((await store.getKeys()).anthropic?.[0]?.apiKey).toBe('sk-ant-first');

@@ -19,7 +19,7 @@ import { QueuePoller, toSqsEvent } from '../../../local/sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { apiEvent, lambdaContext } from '../../support/api-event';
 import { startFaultProxy } from '../../support/fault-proxy';
-import { startStandIns, type ImagingStandIns, type StandIns } from '../../support/stand-ins';
+import { providerBaseUrlsAt, startStandIns, type ImagingStandIns, type StandIns } from '../../support/stand-ins';
 import { waitFor } from '../../support/wait-for';
 import { base64, pngBytes } from './radiographs';
 
@@ -135,7 +135,7 @@ describe('imaging worker under faults', () => {
     try {
       const worker = standIns.loadHandler<Worker>('imaging', 'worker', {
         FUNCTION_ROLE: 'worker',
-        [ENV.providerBaseUrls]: JSON.stringify({ openai: `${provider.endpoint}/v1`, anthropic: provider.endpoint, 'openai-compatible': `${provider.endpoint}/v1` }),
+        [ENV.providerBaseUrls]: providerBaseUrlsAt(provider.endpoint),
       });
       const jobId = await submitJob();
       const before = await ledgerToday();

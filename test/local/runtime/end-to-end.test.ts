@@ -1,34 +1,23 @@
 /**
  * The real function code behind the local runtime, as `npm start` runs it: an imaging job goes
  * queued → succeeded through the queue and the worker, a job whose model calls always fail ends
- * `failed` with its message in the dead-letter queue, and chat streams server-sent events. Every
- * task calls the simulator with its own simulated key.
+ * `failed` with its message in the dead-letter queue (in a second runtime whose worker timeout is
+ * short and whose simulator always fails), and chat streams server-sent events. Every task calls
+ * the simulator with its own simulated key.
  */
 import { startLocalRuntime, type LocalRuntime } from '../../../local/runtime';
 import { base64, pngBytes } from '../../functions/imaging/radiographs';
 import { waitFor } from '../../support/wait-for';
 
 const ADMIN = { authorization: 'Bearer local-dev-token', 'content-type': 'application/json' };
-/** A short worker timeout (the model gets 2 s of it), so a failing message comes back within seconds. */
-const WORKER_TIMEOUT_SECONDS = 5;
-/**
- * Longer than the worker timeout, as the stack keeps it (there 6×): a message never comes back
- * while its previous delivery may still run, however slow the machine. A copy received during a
- * run would find the job held and use up a receive, and with both cores busy that could push a
- * healthy job's message into the dead-letter queue.
- */
-const VISIBILITY_TIMEOUT_SECONDS = WORKER_TIMEOUT_SECONDS + 1;
 let runtime: LocalRuntime;
 
 beforeAll(async () => {
-  runtime = await startLocalRuntime({
-    port: 0,
-    quiet: true,
-    env: {},
-    taskOverrides: { imaging: { worker: { timeoutSeconds: WORKER_TIMEOUT_SECONDS } } },
-    imagingVisibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
-  });
-});
+  // As `npm start` runs it: the worker's 120 s timeout and a visibility timeout of 6 × that, so a
+  // job's message comes back only after its delivery can no longer be running, however slow the
+  // machine is.
+  runtime = await startLocalRuntime({ port: 0, quiet: true, env: {} });
+}, 120_000);
 afterAll(() => runtime?.close());
 
 interface JobView {
@@ -37,8 +26,8 @@ interface JobView {
   error?: { code: string; message: string };
 }
 
-async function submitRadiograph(): Promise<string> {
-  const response = await fetch(`${runtime.url}/v1/imaging/analyses`, {
+async function submitRadiograph(target = runtime): Promise<string> {
+  const response = await fetch(`${target.url}/v1/imaging/analyses`, {
     method: 'POST',
     headers: ADMIN,
     body: JSON.stringify({ modality: 'bitewing', image: { contentType: 'image/png', dataBase64: base64(pngBytes(128, 128)) } }),
@@ -50,11 +39,11 @@ async function submitRadiograph(): Promise<string> {
 }
 
 /** The job once it reads succeeded or failed, as the API answers it. */
-function finalJob(jobId: string, limitMs?: number): Promise<JobView> {
+function finalJob(jobId: string, target = runtime, limitMs?: number): Promise<JobView> {
   return waitFor(
     `imaging job ${jobId} to be succeeded or failed`,
     async () => {
-      const job = (await (await fetch(`${runtime.url}/v1/imaging/analyses/${jobId}`, { headers: ADMIN })).json()) as JobView;
+      const job = (await (await fetch(`${target.url}/v1/imaging/analyses/${jobId}`, { headers: ADMIN })).json()) as JobView;
       return job.status === 'succeeded' || job.status === 'failed' ? job : undefined;
     },
     { limitMs, intervalMs: 50 },
@@ -67,7 +56,7 @@ const queueSettled = () =>
     const queue = runtime.stats().imagingQueue;
     return queue.depth === 0 && queue.inFlight === 0 && queue.workerInvocationsInFlight === 0 ? queue : undefined;
   });
-const deadLetteredJobIds = () => runtime.deadLetters().map((m) => JSON.parse(m.body).jobId as string);
+const deadLetteredJobIds = (target: LocalRuntime) => target.deadLetters().map((m) => JSON.parse(m.body).jobId as string);
 
 it('runs an imaging job from the queue to succeeded with the imaging key only', async () => {
   const jobId = await submitRadiograph();
@@ -77,6 +66,7 @@ it('runs an imaging job from the queue to succeeded with the imaging key only', 
   expect(Object.keys(keys).filter((k) => (keys[k]?.requests ?? 0) > 0)).toEqual(['sim-imaging-key']);
   // The job reads succeeded a moment before the event source deletes its message.
   expect(await queueSettled()).toMatchObject({ depth: 0, inFlight: 0, deadLetters: 0 });
+  expect(deadLetteredJobIds(runtime)).toEqual([]);
 });
 
 it('streams a chat answer as server-sent events', async () => {
@@ -90,22 +80,39 @@ it('streams a chat answer as server-sent events', async () => {
   expect(await response.text()).toMatch(/^event: delta$/m);
 });
 
-it('fails a job whose model calls keep failing and dead-letters its message', async () => {
-  runtime.simulator.configure({ faults: { serverError: 1 } });
-  try {
-    const jobId = await submitRadiograph();
-    // Failed on the last of maxReceiveCount receives, each a visibility timeout after the one before.
-    const job = await finalJob(jobId, 90_000);
-    expect(job.status).toBe('failed');
-    // The receive after that moves its message to the dead-letter queue.
-    const { maxReceiveCount } = runtime.describe().imagingWorker;
-    const deadLetter = await waitFor(`the message of job ${jobId} in the dead-letter queue`, () => runtime.deadLetters().find((m) => JSON.parse(m.body).jobId === jobId), {
-      limitMs: 2 * VISIBILITY_TIMEOUT_SECONDS * 1000 + 30_000,
+describe('a job whose model calls keep failing', () => {
+  /** A short worker timeout (the model gets 2 s of it), so the message comes back within seconds. */
+  const WORKER_TIMEOUT_SECONDS = 5;
+  /**
+   * Longer than the worker timeout, as the stack keeps it (there 6×): the message never comes back
+   * while its previous delivery may still run, however slow the machine. A copy received during a
+   * run would find the job held and use up a receive without an attempt.
+   */
+  const VISIBILITY_TIMEOUT_SECONDS = WORKER_TIMEOUT_SECONDS + 1;
+  let failing: LocalRuntime;
+
+  beforeAll(async () => {
+    failing = await startLocalRuntime({
+      port: 0,
+      quiet: true,
+      env: {},
+      taskOverrides: { imaging: { worker: { timeoutSeconds: WORKER_TIMEOUT_SECONDS } } },
+      imagingVisibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
+      simulator: { faults: { serverError: 1 } },
     });
+  }, 120_000);
+  afterAll(() => failing?.close());
+
+  it('ends failed on its last receive, and its message is dead-lettered', async () => {
+    const jobId = await submitRadiograph(failing);
+    const { maxReceiveCount } = failing.describe().imagingWorker;
+    // Failed on the last of maxReceiveCount receives, each a visibility timeout after the one before.
+    const job = await finalJob(jobId, failing, maxReceiveCount * (VISIBILITY_TIMEOUT_SECONDS + WORKER_TIMEOUT_SECONDS) * 1000);
+    expect(job).toMatchObject({ status: 'failed', error: { code: expect.any(String), message: expect.any(String) } });
+    // The receive after that moves its message to the dead-letter queue.
+    const deadLetter = await waitFor(`the message of job ${jobId} in the dead-letter queue`, () => failing.deadLetters().find((m) => JSON.parse(m.body).jobId === jobId));
     expect(deadLetter.receiveCount).toBe(maxReceiveCount);
-    // And only that message: the job that succeeded above left nothing there.
-    expect(deadLetteredJobIds()).toEqual([jobId]);
-  } finally {
-    runtime.simulator.configure({ faults: {} });
-  }
-}, 150_000);
+    expect(deadLetteredJobIds(failing)).toEqual([jobId]);
+    expect(failing.simulator.stats().totals.failures).toBeGreaterThan(0);
+  }, 180_000);
+});
