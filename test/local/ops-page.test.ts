@@ -28,6 +28,8 @@ declare const document: {
 const SCREENSHOT = resolve(__dirname, '..', '..', 'test-output', 'ops-page.png');
 const ADMIN = { authorization: 'Bearer local-dev-token', 'content-type': 'application/json' };
 const chatPrimaryModel = resolveCatalog({ stage: 'local' }).byName.chat.providers[0]!.model;
+/** How long the page may take to show what it waits for (it refreshes every 2 s): a hang detector, not a speed goal. */
+const PAGE_WAIT_MS = 45_000;
 
 let browser: Browser;
 let page: Page;
@@ -44,7 +46,7 @@ beforeAll(async () => {
     simulator: { latency: { fixedMs: 120, jitterMs: 0 }, throttleRetryAfterSeconds: 0 },
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 });
-});
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -79,12 +81,12 @@ const cell = (task: string, field: string) => `tr[data-task="${task}"] [data-fie
 
 async function waitForRefresh(): Promise<void> {
   const before = await page.evaluate(() => document.body.dataset.refreshedAt ?? '');
-  await page.waitForFunction((previous) => (document.body.dataset.refreshedAt ?? '') > previous, before, { timeout: 15_000 });
+  await page.waitForFunction((previous) => (document.body.dataset.refreshedAt ?? '') > previous, before, { timeout: PAGE_WAIT_MS });
 }
 
 it('shows every task, then moves its numbers as traffic arrives, refreshing by itself', async () => {
   await page.goto(`${runtime.url}/`);
-  await page.waitForSelector('#status[data-state="live"]', { timeout: 20_000 });
+  await page.waitForSelector('#status[data-state="live"]', { timeout: PAGE_WAIT_MS });
   const tasks = await page.locator('tr[data-task]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-task')));
   expect(tasks).toEqual(['imaging', 'clinical', 'billing', 'scheduling', 'chat']);
   expect(await shown(cell('clinical', 'requests'))).toBe(0);
@@ -121,7 +123,7 @@ it('shows every task, then moves its numbers as traffic arrives, refreshing by i
       return value(clinicalRequests!) >= 4 && value(chatThrottles!) > 0;
     },
     [cell('clinical', 'requests'), cell('chat', 'throttles')],
-    { timeout: 20_000 },
+    { timeout: PAGE_WAIT_MS },
   );
   await waitForRefresh();
 
@@ -143,7 +145,7 @@ it('shows every task, then moves its numbers as traffic arrives, refreshing by i
 
   // The imaging job drains through the worker; the queue figures follow (0 waiting, no dead letters).
   await page.waitForFunction(() => Number(document.querySelector('tr[data-task="imaging"] [data-field="requests"]')?.getAttribute('data-value')) >= 1, undefined, {
-    timeout: 20_000,
+    timeout: PAGE_WAIT_MS,
   });
   expect(await shown('#queue-dead')).toBe(0);
   expect(await page.locator('#pressure-task').textContent()).toBe('chat');
@@ -152,7 +154,7 @@ it('shows every task, then moves its numbers as traffic arrives, refreshing by i
   await waitForRefresh();
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   process.stdout.write(`operations page screenshot: ${SCREENSHOT}\n`);
-});
+}, 5 * PAGE_WAIT_MS);
 
 // Reads the ledger after the traffic of the test above (same runtime).
 it('serves its data as JSON that agrees with the provider simulator, and refuses an unknown window', async () => {
