@@ -206,10 +206,13 @@ describe('imaging worker under faults', () => {
     const worker = freshWorker();
     const jobId = await submitJob();
     const [message] = imaging.queue.receive(1);
-    const timedOut = await worker(toSqsEvent(imaging.queue, [message!]), lambdaContext(6_000));
-    expect(timedOut.batchItemFailures).toEqual([{ itemIdentifier: message!.messageId }]);
+    const timedOut = await worker(toSqsEvent(imaging.queue, [message!]), lambdaContext(6_000)).catch((error: Error) => error);
+    // The message goes back to the queue: as a batch item failure, or, when a loaded machine makes
+    // the writes after the deadline outlast the worker's 3 s margin, through the handler's timeout.
+    if (timedOut instanceof Error) expect(timedOut.name).toBe('TimeoutError');
+    else expect(timedOut.batchItemFailures).toEqual([{ itemIdentifier: message!.messageId }]);
     // Released, not left running under a lease: the redelivery may claim it at once.
-    expect(await getJob(jobId)).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(await waitFor(`job ${jobId} released to queued`, async () => ((await getJob(jobId)).status === 'queued' ? getJob(jobId) : undefined))).toMatchObject({ status: 'queued', attempts: 1 });
     expect(standIns.simulator.stats().totals.outputTokens).toBe(0);
 
     standIns.simulator.configure({ latency: { fixedMs: 0 } });
