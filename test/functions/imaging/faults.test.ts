@@ -212,7 +212,11 @@ describe('imaging worker under faults', () => {
     if (timedOut instanceof Error) expect(timedOut.name).toBe('TimeoutError');
     else expect(timedOut.batchItemFailures).toEqual([{ itemIdentifier: message!.messageId }]);
     // Released, not left running under a lease: the redelivery may claim it at once.
-    expect(await waitFor(`job ${jobId} released to queued`, async () => ((await getJob(jobId)).status === 'queued' ? getJob(jobId) : undefined))).toMatchObject({ status: 'queued', attempts: 1 });
+    const released = await waitFor(`job ${jobId} released to queued`, async () => {
+      const job = await getJob(jobId);
+      return job.status === 'queued' ? job : undefined;
+    });
+    expect(released).toMatchObject({ status: 'queued', attempts: 1 });
     expect(standIns.simulator.stats().totals.outputTokens).toBe(0);
 
     standIns.simulator.configure({ latency: { fixedMs: 0 } });
