@@ -92,7 +92,7 @@ export async function startStandIns(options: StandInsOptions = {}): Promise<Stan
       [ENV.usageTable]: dynamo.tables.usage,
       [ENV.cacheTable]: dynamo.tables.cache,
       [ENV.jobsTable]: dynamo.tables.jobs,
-      [ENV.providerBaseUrls]: JSON.stringify({ openai: simulator.openaiBaseUrl, anthropic: simulator.anthropicBaseUrl, 'openai-compatible': simulator.openaiBaseUrl }),
+      [ENV.providerBaseUrls]: providerBaseUrlsAt(simulator.url),
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       ...imagingEnv,
@@ -119,6 +119,11 @@ export async function startStandIns(options: StandInsOptions = {}): Promise<Stan
       await Promise.all([dynamo.close(), secrets.close(), simulator.close(), imaging?.sqs.close(), imaging?.objects.close()]);
     },
   };
+}
+
+/** `PROVIDER_BASE_URLS` for every provider entry served at `url`: the simulator, or a proxy in front of it. */
+export function providerBaseUrlsAt(url: string): string {
+  return JSON.stringify({ openai: `${url}/v1`, anthropic: url, 'openai-compatible': `${url}/v1` });
 }
 
 async function startImagingStandIns(maxReceiveCount: number, visibilityTimeoutMs: number): Promise<ImagingStandIns> {

@@ -6,6 +6,7 @@ import { DynamoUsageLedger, utcDay } from '../../../functions/core/usage-ledger'
 import { apiEvent, lambdaContext } from '../../support/api-event';
 import { invokeStreaming, type StreamedResponse } from '../../support/awslambda';
 import { startStandIns, type StandIns } from '../../support/stand-ins';
+import { waitFor } from '../../support/wait-for';
 
 let standIns: StandIns;
 let handler: (...args: any[]) => Promise<unknown>;
@@ -118,12 +119,11 @@ describe('POST /v1/chat/messages', () => {
     const event = apiEvent({ resource: '/v1/chat/messages', body: { messages: [{ role: 'user', content: 'Tell me about your whitening options' }] }, headers: { Accept: 'text/event-stream' } });
     const res = await invokeStreaming(handler, event, lambdaContext(30_000), { failAfterChunks: 1 });
     expect(res.body.length).toBeGreaterThan(0);
-    // The model stream is ended from the handler's cleanup; give it a moment to reach the ledger.
-    let after = await ledger.readTaskDay('chat', utcDay(Date.now()));
-    for (let i = 0; i < 50 && after.reservedTokens !== before.reservedTokens; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      after = await ledger.readTaskDay('chat', utcDay(Date.now()));
-    }
+    // The model stream is ended from the handler's cleanup, after the answer: wait for its ledger write.
+    const after = await waitFor('the reservation settled or released in the ledger', async () => {
+      const day = await ledger.readTaskDay('chat', utcDay(Date.now()));
+      return day.reservedTokens === before.reservedTokens ? day : undefined;
+    });
     expect(after.reservedTokens).toBe(0);
     expect(after.committedTokens - before.committedTokens).toBe(after.inputTokens + after.outputTokens - before.inputTokens - before.outputTokens);
   });

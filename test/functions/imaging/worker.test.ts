@@ -22,6 +22,14 @@ type ApiHandler = (event: unknown, context: unknown) => Promise<{ statusCode: nu
 type Worker = (event: unknown, context: unknown) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
 
 const MAX_RECEIVE_COUNT = resolveCatalog().byName.imaging.worker!.maxReceiveCount;
+/** Retry-after of the simulated 429 storms. */
+const STORM_RETRY_AFTER_SECONDS = 7;
+/**
+ * Handler timeout for the storm tests: it leaves the model a 6 s deadline, room enough for the
+ * throttled calls with both cores busy, yet shorter than the retry-after, so the provider chain
+ * cannot wait the storm out inside one invocation and must hand the job back to the queue.
+ */
+const STORM_HANDLER_TIMEOUT_MS = 9_000;
 
 let standIns: StandIns;
 let imaging: ImagingStandIns;
@@ -113,12 +121,12 @@ describe('imaging worker', () => {
   });
 
   it('puts a job back on the queue with the provider’s delay during a 429 storm instead of failing it', async () => {
-    standIns.simulator.configure({ faults: { throttle: 1 }, throttleRetryAfterSeconds: 7 });
+    standIns.simulator.configure({ faults: { throttle: 1 }, throttleRetryAfterSeconds: STORM_RETRY_AFTER_SECONDS });
     // A fresh worker: the storm opens circuit breakers and cools keys, which must not leak into other tests.
     const stormWorker = standIns.loadHandler<Worker>('imaging', 'worker', { FUNCTION_ROLE: 'worker' });
     const jobId = await submitJob();
     const [message] = imaging.queue.receive(1);
-    const response = await stormWorker(toSqsEvent(imaging.queue, [message!]), lambdaContext(5_000));
+    const response = await stormWorker(toSqsEvent(imaging.queue, [message!]), lambdaContext(STORM_HANDLER_TIMEOUT_MS));
     // Acknowledged: the re-sent copy carries the delay; the original must not count towards the DLQ.
     expect(response.batchItemFailures).toEqual([]);
     imaging.queue.delete(message!.receiptHandle!);
@@ -128,16 +136,18 @@ describe('imaging worker', () => {
     expect(waiting).toHaveLength(1);
     expect(JSON.parse(waiting[0]!.body)).toEqual({ jobId, practiceId: 'practice-a' });
     expect(waiting[0]!.receiveCount).toBe(0);
-    // retry-after 7 s, plus up to a quarter of it as jitter.
-    expect(waiting[0]!.visibleAt - Date.now()).toBeGreaterThan(5_000);
-    expect(waiting[0]!.visibleAt - Date.now()).toBeLessThanOrEqual(9_000);
+    // Sent with DelaySeconds = the retry-after (7 s), plus up to a quarter of it as jitter: read off
+    // the message itself, since the time the worker took to get here is no part of the delay.
+    const delayMs = waiting[0]!.visibleAt - waiting[0]!.sentAt;
+    expect(delayMs).toBeGreaterThanOrEqual(STORM_RETRY_AFTER_SECONDS * 1000);
+    expect(delayMs).toBeLessThanOrEqual(Math.floor(STORM_RETRY_AFTER_SECONDS * 1.25) * 1000);
     expect(imaging.deadLetterQueue.depth().depth).toBe(0);
     // Waiting for its delayed copy, the job reads queued again and holds no lease.
     expect((await jobs.get(jobId, 'practice-a'))!.status).toBe('queued');
   });
 
   it('fails a job that is still rate-limited after its last allowed attempt, so a permanent 429 cannot keep it forever', async () => {
-    standIns.simulator.configure({ faults: { throttle: 1 }, throttleRetryAfterSeconds: 7 });
+    standIns.simulator.configure({ faults: { throttle: 1 }, throttleRetryAfterSeconds: STORM_RETRY_AFTER_SECONDS });
     const stormWorker = standIns.loadHandler<Worker>('imaging', 'worker', { FUNCTION_ROLE: 'worker' });
     const jobId = await submitJob();
     // Earlier throttled attempts, as a long storm would have left them.
@@ -147,7 +157,7 @@ describe('imaging worker', () => {
       expect(await jobs.release(jobId, lease.id, Date.now())).toBe(true);
     }
     const [message] = imaging.queue.receive(1);
-    const response = await stormWorker(toSqsEvent(imaging.queue, [message!]), lambdaContext(5_000));
+    const response = await stormWorker(toSqsEvent(imaging.queue, [message!]), lambdaContext(STORM_HANDLER_TIMEOUT_MS));
     expect(response.batchItemFailures).toEqual([]);
     imaging.queue.delete(message!.receiptHandle!);
     const job = await jobs.get(jobId, 'practice-a');
