@@ -221,7 +221,6 @@ export function verifyPostPolicy(upload: PostUpload, credentials: LocalCredentia
   const conditioned = new Set<string>();
   let lengthRange: { min: number; max: number } | undefined;
   for (const condition of policy.conditions as unknown[]) {
-    const failed = () => new S3Failure(403, 'AccessDenied', `Invalid according to Policy: Policy Condition failed: ${JSON.stringify(condition)}`);
     if (Array.isArray(condition) && condition[0] === 'content-length-range') {
       const [, min, max] = condition as [string, unknown, unknown];
       if (!Number.isInteger(min) || !Number.isInteger(max) || (min as number) < 0 || (max as number) < (min as number)) throw invalidPolicy('content-length-range needs two integers, min <= max');
@@ -230,21 +229,26 @@ export function verifyPostPolicy(upload: PostUpload, credentials: LocalCredentia
     }
     let name: string;
     let matches: (value: string | undefined) => boolean;
+    let op: string;
+    let expected: string;
     if (Array.isArray(condition) && condition.length === 3 && (condition[0] === 'eq' || condition[0] === 'starts-with')) {
-      const [op, field, expected] = condition as [string, unknown, unknown];
-      if (typeof field !== 'string' || !field.startsWith('$') || typeof expected !== 'string') throw invalidPolicy(`cannot read the condition ${JSON.stringify(condition)}`);
-      name = field.slice(1).toLowerCase();
-      matches = op === 'eq' ? (value) => value === expected : (value) => value !== undefined && value.startsWith(expected);
+      const [operator, field, value] = condition as [string, unknown, unknown];
+      if (typeof field !== 'string' || !field.startsWith('$') || typeof value !== 'string') throw invalidPolicy(`cannot read the condition ${JSON.stringify(condition)}`);
+      [op, name, expected] = [operator, field.slice(1), value];
+      matches = op === 'eq' ? (v) => v === value : (v) => v !== undefined && v.startsWith(value);
     } else if (condition !== null && typeof condition === 'object' && !Array.isArray(condition) && Object.keys(condition).length === 1) {
-      const [[field, expected]] = Object.entries(condition) as [[string, unknown]];
-      if (typeof expected !== 'string') throw invalidPolicy(`cannot read the condition ${JSON.stringify(condition)}`);
-      name = field.toLowerCase();
-      matches = (value) => value === expected;
+      const [[field, value]] = Object.entries(condition) as [[string, unknown]];
+      if (typeof value !== 'string') throw invalidPolicy(`cannot read the condition ${JSON.stringify(condition)}`);
+      [op, name, expected] = ['eq', field, value];
+      matches = (v) => v === value;
     } else {
       throw invalidPolicy(`cannot read the condition ${JSON.stringify(condition)}`);
     }
-    conditioned.add(name);
-    if (!matches(valueOf(name))) throw failed();
+    conditioned.add(name.toLowerCase());
+    if (!matches(valueOf(name.toLowerCase()))) {
+      // S3's wording: Policy Condition failed: ["eq", "$key", "uploads/…"]
+      throw new S3Failure(403, 'AccessDenied', `Invalid according to Policy: Policy Condition failed: ["${op}", "$${name}", ${JSON.stringify(expected)}]`);
+    }
   }
   const extra = [...form.keys()].filter((name) => !UNCONDITIONED_FIELDS.has(name) && !name.startsWith('x-ignore-') && !conditioned.has(name));
   if (extra.length > 0) throw new S3Failure(403, 'AccessDenied', `Invalid according to Policy: Extra input fields: ${extra.join(', ')}`);
