@@ -3,8 +3,9 @@
  * signature of a request (Authorization header from the SDK, or a presigned URL's query), and a
  * browser POST's policy document (its signature, expiry and every condition).
  *
- * Signing, as the SDK does it and S3 verifies it:
- *   https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html
+ * Signing, as the SDK does it and S3 verifies it (header, and presigned query):
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-auth-using-authorization-header.html
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
  * POST policy, its conditions and content-length-range:
  *   https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
  * The POST form's signature is over the base64 policy itself:
