@@ -161,6 +161,15 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   get(key: string): Promise<Uint8Array | undefined>;
   delete(key: string): Promise<void>;
-  /** A URL the client can PUT the object to, valid for `expiresInSeconds`. */
-  presignPut(key: string, contentType: string, maxBytes: number, expiresInSeconds: number): Promise<string>;
+  /**
+   * A browser upload of exactly `key` as `contentType`, 1..`maxBytes` bytes, for
+   * `expiresInSeconds`: POST multipart/form-data to `url` with every one of `fields`, then the file.
+   */
+  presignPost(key: string, contentType: string, maxBytes: number, expiresInSeconds: number): Promise<PresignedPost>;
+}
+
+/** A presigned POST: the form's action and the signed fields the form must carry before the file. */
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
 }

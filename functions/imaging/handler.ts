@@ -4,7 +4,7 @@
  * `POST /v1/imaging/analyses` checks the image (format by its bytes, completeness, dimensions,
  * size), stores it, writes a `queued` job and queues a reference for the worker: 202 with the
  * job id. `GET /v1/imaging/analyses/{jobId}` reads the job (404 for an unknown id or another
- * practice's job). `POST /v1/imaging/uploads` presigns a size-limited PUT for images over the
+ * practice's job). `POST /v1/imaging/uploads` presigns a size-limited POST for images over the
  * 4 MB inline limit. This function holds no provider key and never calls a model; the worker
  * (worker.ts) does.
  */

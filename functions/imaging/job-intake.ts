@@ -37,7 +37,7 @@ import {
 
 /** Pixel cap shared with the worker: the decompression-bomb guard, checked from the header. */
 export const IMAGING_MAX_PIXELS = DEFAULT_MAX_PIXELS;
-/** How long a presigned upload URL stays valid. */
+/** How long a presigned upload policy stays valid: long enough for 25 MB on a slow practice line. */
 export const UPLOAD_URL_TTL_SECONDS = 15 * 60;
 /**
  * What one practice may have queued or running at once, so that a burst of small files that
@@ -101,7 +101,7 @@ export class ImagingJobIntake {
       const uploadKey = request.uploadKey!;
       const contentType = contentTypeOfKey(uploadKey);
       // Another practice's key reads exactly like a key that was never handed out.
-      const noUpload = () => new BadRequestError('No upload with that key for this practice: PUT the image to the uploadUrl from POST /v1/imaging/uploads first');
+      const noUpload = () => new BadRequestError('No upload with that key for this practice: POST the image to the url from POST /v1/imaging/uploads first');
       if (!isUploadKeyOf(uploadKey, practiceId) || !contentType) throw noUpload();
       const bytes = await this.deps.readUpload(uploadKey, UPLOAD_MAX_BYTES);
       if (!bytes) throw noUpload();
@@ -167,11 +167,16 @@ export class ImagingJobIntake {
     return view;
   }
 
-  /** A presigned PUT for exactly the size the caller announced, scoped to the caller's practice. */
+  /**
+   * A presigned POST whose policy S3 enforces: this practice's upload key only, the announced
+   * Content-Type only, 1..sizeBytes bytes (never over UPLOAD_MAX_BYTES), for UPLOAD_URL_TTL_SECONDS.
+   */
   async presignUpload(practiceId: string, request: UploadRequest): Promise<UploadResponse> {
     const uploadKey = uploadKeyFor(practiceId, request.contentType);
-    const uploadUrl = await this.deps.images.presignPut(uploadKey, request.contentType, request.sizeBytes, UPLOAD_URL_TTL_SECONDS);
-    return { uploadKey, uploadUrl, expiresAt: new Date(this.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString(), maxBytes: request.sizeBytes };
+    const maxBytes = Math.min(request.sizeBytes, UPLOAD_MAX_BYTES);
+    const expiresAt = new Date(this.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString();
+    const { url, fields } = await this.deps.images.presignPost(uploadKey, request.contentType, maxBytes, UPLOAD_URL_TTL_SECONDS);
+    return { uploadKey, url, fields, expiresAt, maxBytes };
   }
 
   /** Undo steps are best effort: the caller's answer is already decided by the step that failed. */

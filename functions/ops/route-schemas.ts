@@ -98,8 +98,8 @@ export const ROUTE_DOCUMENTATION: Record<string, RouteDocumentation> = {
   },
   'POST /v1/imaging/uploads': {
     operationId: 'createImagingUpload',
-    summary: 'Get a presigned URL to upload a large radiograph',
-    description: 'For images up to 25 MB: PUT the bytes to uploadUrl, then send the uploadKey to POST /v1/imaging/analyses.',
+    summary: 'Get a presigned POST to upload a large radiograph',
+    description: 'For images up to 25 MB: POST the image as multipart/form-data to url with the returned fields (file last), then send the uploadKey to POST /v1/imaging/analyses.',
     request: uploadRequestSchema,
     response: uploadResponseSchema,
   },

@@ -129,6 +129,12 @@ export function providerBaseUrlsAt(url: string): string {
 async function startImagingStandIns(maxReceiveCount: number, visibilityTimeoutMs: number): Promise<ImagingStandIns> {
   const deadLetterQueue = new LocalQueue({ name: 'smartdental-test-imaging-dlq', visibilityTimeoutMs: 60_000 });
   const queue = new LocalQueue({ name: 'smartdental-test-imaging', visibilityTimeoutMs, redrive: { deadLetterQueue, maxReceiveCount } });
-  const [sqs, objects] = await Promise.all([startSqsEndpoint({ queues: [queue, deadLetterQueue], port: 0 }), startObjectStore({ port: 0 })]);
+  const [sqs, objects] = await Promise.all([startSqsEndpoint({ queues: [queue, deadLetterQueue], port: 0 }), startObjectStore({ port: 0, credentials: functionCredentials() })]);
   return { queue, deadLetterQueue, sqs, objects, bucket: 'smartdental-test-images' };
+}
+
+/** The store checks signatures with the credentials the functions sign with: test/setup-env.ts's, or the caller's own. */
+function functionCredentials(): Record<string, string> {
+  const { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret } = process.env;
+  return id && secret ? { [id]: secret } : { local: 'local' };
 }

@@ -3,10 +3,13 @@
  * environment, dynalite for jobs, the local SQS endpoint and object store behind the official
  * SDK clients. Every refusal is checked to leave no job, no stored image and no queue message.
  */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { s3ClientFromEnv } from '../../../functions/core/object-store';
 import { DynamoJobStore } from '../../../functions/core/job-store';
 import { apiEvent, lambdaContext } from '../../support/api-event';
 import { startStandIns, type ImagingStandIns, type StandIns } from '../../support/stand-ins';
+import { browserUpload } from '../../support/browser-upload';
 import { buildDicom } from '../../support/dicom';
 import { ANALYSIS_MAX_BODY_BYTES, INLINE_IMAGE_MAX_BYTES } from '../../../functions/imaging/schemas';
 import { base64, dicomBytes, jpegBytes, jpegWithRestarts, pngBytes, pngChunk } from './radiographs';
@@ -182,22 +185,22 @@ describe('POST /v1/imaging/analyses with an inline image', () => {
 });
 
 describe('uploads', () => {
-  it('presigns a size-limited PUT; the uploaded image is analysed by its uploadKey', async () => {
+  it('presigns a size-limited POST; the uploaded image is analysed by its uploadKey', async () => {
     const image = pngBytes(400, 300);
     const presigned = await presign({ contentType: 'image/png', sizeBytes: image.length });
     expect(presigned.statusCode).toBe(200);
     expect(presigned.json).toEqual({
       uploadKey: expect.stringMatching(/^uploads\/practice-a\/[0-9a-f]{32}\.png$/),
-      uploadUrl: expect.stringContaining(`/${imaging.bucket}/uploads/practice-a/`),
+      url: `${imaging.objects.endpoint}/${imaging.bucket}`,
+      fields: expect.objectContaining({ 'Content-Type': 'image/png', Policy: expect.any(String), 'X-Amz-Signature': expect.any(String) }),
       expiresAt: expect.any(String),
       maxBytes: image.length,
     });
+    expect(presigned.json.fields.key).toBe(presigned.json.uploadKey);
     expect(Date.parse(presigned.json.expiresAt)).toBeGreaterThan(Date.now());
 
-    const tooBig = await fetch(presigned.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: new Uint8Array(image.length + 1) });
-    expect(tooBig.status).toBe(400);
-    const put = await fetch(presigned.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: image });
-    expect(put.status).toBe(200);
+    expect(await browserUpload(presigned.json, new Uint8Array(image.length + 1))).toMatchObject({ status: 400, code: 'EntityTooLarge' });
+    expect((await browserUpload(presigned.json, image)).status).toBe(204);
 
     const res = await submit({ modality: 'cephalometric', uploadKey: presigned.json.uploadKey });
     expect(res.statusCode).toBe(202);
@@ -208,7 +211,7 @@ describe('uploads', () => {
 
   it('checks the uploaded bytes against the type the upload was asked for', async () => {
     const presigned = await presign({ contentType: 'image/jpeg', sizeBytes: 100_000 });
-    await fetch(presigned.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/jpeg' }, body: pngBytes(100, 100) });
+    expect((await browserUpload(presigned.json, pngBytes(100, 100))).status).toBe(204);
     const before = await footprint();
     const res = await submit({ modality: 'bitewing', uploadKey: presigned.json.uploadKey });
     expect(res.statusCode).toBe(400);
@@ -219,7 +222,7 @@ describe('uploads', () => {
   it("answers another practice's upload key exactly like a key that was never uploaded", async () => {
     const image = pngBytes(100, 100);
     const presigned = await presign({ contentType: 'image/png', sizeBytes: image.length }, 'practice-b');
-    await fetch(presigned.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: image });
+    expect((await browserUpload(presigned.json, image)).status).toBe(204);
     const before = await footprint();
 
     const stolen = await submit({ modality: 'bitewing', uploadKey: presigned.json.uploadKey }, 'practice-a');
@@ -232,12 +235,14 @@ describe('uploads', () => {
     expect(await footprint()).toEqual(before);
   });
 
-  it('refuses with 413 an uploaded object over 25 MB, which a presigned PUT in S3 would not have stopped', async () => {
+  it('refuses with 413 an uploaded object over 25 MB, should one get into the bucket past the POST policy', async () => {
     const uploadKey = 'uploads/practice-a/00000000000000000000000000000025.png';
     const oversized = new Uint8Array(25 * 1024 * 1024 + 1);
     oversized.set(pngBytes(64, 64));
-    const put = await fetch(`${imaging.objects.endpoint}/${imaging.bucket}/${uploadKey}`, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: oversized });
-    expect(put.status).toBe(200);
+    // Written with the bucket owner's credentials, which no policy limits.
+    const owner = s3ClientFromEnv({ AWS_ENDPOINT_URL_S3: imaging.objects.endpoint });
+    await owner.send(new PutObjectCommand({ Bucket: imaging.bucket, Key: uploadKey, Body: oversized, ContentType: 'image/png' }));
+    owner.destroy();
     const before = await footprint();
     const res = await submit({ modality: 'panoramic', uploadKey });
     expect(res.statusCode).toBe(413);
