@@ -11,7 +11,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
   moduleNameMapper: {
     '^#core/(.*)$': '<rootDir>/functions/core/$1',
-    '^#catalog$': '<rootDir>/lib/catalog',
   },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   testTimeout: 60000,

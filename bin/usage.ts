@@ -5,7 +5,9 @@
  *
  * Which ledger: a running `npm start` by default (found through the state file it writes),
  * `--endpoint` for a given DynamoDB endpoint, `--data-dir` for the data folder of a stopped
- * `npm start -- --data-dir`, or `--region`/`--table` for a deployed stack.
+ * `npm start -- --data-dir`, or `--region`/`--table` for a deployed stack. A deployed stack's
+ * Lambda throttles come from CloudWatch (its functions never see a throttled invoke, so the ledger
+ * cannot count them); the stage's function names follow from `--stage` (see function-names.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,6 +17,7 @@ import { z } from 'zod';
 import { resolveCatalog, type TaskConfig } from '../lib/catalog';
 import { createDocumentClient } from '../functions/core/dynamo';
 import { BadRequestError } from '../functions/core/errors';
+import { CloudWatchPlatformMetrics, createCloudWatchClient, type PlatformMetrics } from '../functions/core/platform-metrics';
 import { readUsageReport, type UsageTotals } from '../functions/core/usage-report';
 import { resolvedCatalogSchema } from '../functions/ops/catalog-env';
 import type { UsageReportResponse } from '../functions/ops/schemas';
@@ -43,7 +46,8 @@ Period (default: the last 24 hours)
 Source (default: the running \`npm start\`, found through .smartdental/local.json)
   --endpoint <url>         a DynamoDB endpoint, e.g. a running gateway's dynalite
   --data-dir <dir>         the folder of \`npm start -- --data-dir <dir>\` (gateway stopped)
-  --region <r> --table <t> a deployed stack's usage ledger table (default AWS credentials)
+  --region <r> --table <t> a deployed stack's usage ledger table (default AWS credentials); its
+                           Lambda throttles are read from CloudWatch (cloudwatch:GetMetricData)
   --table <t>              table name with --endpoint or --data-dir (default ${LOCAL_USAGE_TABLE})
   --stage <s>              catalog stage for budgets and ceilings (default: local, or dev when deployed)
   --state <file>           the local runtime's state file (default .smartdental/local.json)
@@ -78,6 +82,8 @@ interface LedgerSource {
   doc: DynamoDBDocumentClient;
   table: string;
   catalog: ReadonlyArray<TaskConfig>;
+  /** A deployed stage's CloudWatch metrics; absent for a local ledger. */
+  platform?: PlatformMetrics;
   /** For messages: where the ledger is. */
   description: string;
   hint: string;
@@ -122,7 +128,14 @@ async function main(argv: string[]): Promise<number> {
 
   const source = await openSource(args);
   try {
-    const report = await readUsageReport(source.doc, { table: source.table, since: period.since, until: period.until, catalog: source.catalog, now: period.until }).catch(
+    const report = await readUsageReport(source.doc, {
+      table: source.table,
+      since: period.since,
+      until: period.until,
+      catalog: source.catalog,
+      now: period.until,
+      platform: source.platform,
+    }).catch(
       (error: unknown) => {
         throw explain(error, source);
       },
@@ -172,14 +185,17 @@ async function openSource(args: { endpoint?: string; 'data-dir'?: string; region
     const region = args.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     if (!region) throw new UsageCliError('--table needs a region: pass --region or set AWS_REGION', 2);
     if (!args.table) throw new UsageCliError("--region needs --table: the usage ledger table's name (the stack's UsageLedger table)", 2);
+    const stage = args.stage ?? 'dev';
     const doc = createDocumentClient({ region });
+    const cloudWatch = createCloudWatchClient({ region });
     return {
       doc,
       table: args.table,
-      catalog: catalogFor(args.stage ?? 'dev'),
+      catalog: catalogFor(stage),
+      platform: new CloudWatchPlatformMetrics(cloudWatch, stage),
       description: `table ${args.table} in ${region}`,
       hint: 'Check the region, the table name and your AWS credentials (AWS_PROFILE, or `aws sso login`).',
-      close: async () => doc.destroy(),
+      close: async () => (doc.destroy(), cloudWatch.destroy()),
     };
   }
 
@@ -275,11 +291,26 @@ function renderReport(report: UsageReportResponse, source: string): string {
     '',
     'Per task (closest to its limits first; budget is today’s, UTC)',
     table(taskColumns, report.tasks),
+    sourcesFootnote(report.sources),
+    ...(report.api ? [apiLine(report.api)] : []),
     '',
     'Per provider key (fingerprints, never keys)',
     report.keys.length === 0 ? '(no key was used in the period)' : table(keyColumns, report.keys),
     '',
   ].join('\n');
+}
+
+/** Which source the LAMBDA THROTTLES column came from, under the task table. */
+export function sourcesFootnote(sources: UsageReportResponse['sources']): string {
+  if (sources.lambdaThrottles === 'cloudwatch') return 'LAMBDA THROTTLES: CloudWatch (AWS/Lambda Throttles of each task’s functions); every other column: the usage ledger.';
+  if (sources.cloudWatchError) {
+    return `LAMBDA THROTTLES: the usage ledger, because CloudWatch could not be read (${sources.cloudWatchError}); in AWS the ledger never sees a throttled invoke, so they may read 0.`;
+  }
+  return 'LAMBDA THROTTLES: the usage ledger (counted by the local runtime), as is every other column.';
+}
+
+function apiLine(api: NonNullable<UsageReportResponse['api']>): string {
+  return `API Gateway (CloudWatch): ${count(api.requests)} ${api.requests === 1 ? 'request' : 'requests'}, ${count(api.clientErrors)} 4XX, ${count(api.serverErrors)} 5XX, p95 latency ${api.p95LatencyMs === null ? '–' : `${count(api.p95LatencyMs)} ms`}`;
 }
 
 if (require.main === module) {

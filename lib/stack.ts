@@ -3,10 +3,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { ENV } from '../functions/core/env';
+import { deployedFunctionName } from '../functions/core/function-names';
 import type { TaskConfig } from '../functions/core/task-config';
 import {
   CatalogError,
-  OPS_RESERVED_CONCURRENCY,
   functionConfigFor,
   opsReservedConcurrency,
   resolveCatalog,
@@ -28,9 +28,6 @@ import { TaskSecret } from './constructs/task-secret';
 
 /** The front end's origin during development (Vite's default port). */
 export const DEFAULT_ALLOWED_ORIGIN = 'http://localhost:5173';
-
-// Defined beside the catalog so the local runtime mirrors it without loading aws-cdk-lib.
-export { OPS_RESERVED_CONCURRENCY };
 
 /** Lambda rejects a function whose environment variables (keys and values) exceed 4 KB. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
@@ -127,6 +124,7 @@ export class SmartDentalStack extends Stack {
       // only the worker holds the key.
       const api = new TaskFunction(this, `${label}Api`, {
         service: task.name,
+        functionName: deployedFunctionName(catalog.stage, task.name, 'api'),
         entry: `functions/${task.name}/handler.ts`,
         role: 'api',
         timeout: Duration.seconds(task.timeoutSeconds),
@@ -149,6 +147,7 @@ export class SmartDentalStack extends Stack {
           .useImagesBucket(this.imaging.imagesBucket, 'readWrite');
         worker = new TaskFunction(this, `${label}Worker`, {
           service: task.name,
+          functionName: deployedFunctionName(catalog.stage, task.name, 'worker'),
           entry: `functions/${task.name}/worker.ts`,
           role: 'worker',
           timeout: Duration.seconds(task.worker.timeoutSeconds),
@@ -184,6 +183,8 @@ export class SmartDentalStack extends Stack {
     const opsTimeout = Duration.seconds(10);
     this.ops = new TaskFunction(this, 'OpsApi', {
       service: 'ops',
+      // The ops function reads its stage back from its own name (functions/ops/handler.ts).
+      functionName: deployedFunctionName(catalog.stage, 'ops', 'api'),
       entry: 'functions/ops/handler.ts',
       role: 'api',
       timeout: opsTimeout,
@@ -191,7 +192,10 @@ export class SmartDentalStack extends Stack {
       reservedConcurrency: opsReservedConcurrency(catalog),
       logKey,
       allowedOrigin,
-    }).useTable('USAGE_TABLE', this.tables.usage, 'read');
+    })
+      .useTable('USAGE_TABLE', this.tables.usage, 'read')
+      // In AWS a throttled invoke never reaches a function, so the report reads Throttles from CloudWatch.
+      .useMetricData();
     // The usage report compares each task with its budget, TPM ceiling and timeout.
     this.ops.addEnvironment(ENV.catalog, JSON.stringify(catalog.tasks));
     this.gateway.addRoute({ method: 'GET', path: '/health' }, this.ops, { authorized: false, timeout: opsTimeout });

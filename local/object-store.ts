@@ -1,20 +1,26 @@
 /**
- * A local object store that speaks enough path-style S3 (PUT, GET, HEAD, DELETE object) on
- * loopback for the S3 adapter (`functions/core/object-store.ts`) and presigned PUT URLs to work
- * unchanged through `AWS_ENDPOINT_URL_S3`. Objects live in memory, or in a folder when given one.
+ * A local object store that speaks enough path-style S3 (PUT, GET, HEAD, DELETE object, and the
+ * browser POST upload to the bucket) on loopback for the S3 adapter
+ * (`functions/core/object-store.ts`) and its presigned POSTs to work unchanged through
+ * `AWS_ENDPOINT_URL_S3`. Objects live in memory, or in a folder when given one.
  *
- * Signatures are accepted as they come (there are no real credentials locally), but a presigned
- * URL's expiry is honoured, and so is an upload limit: `x-smartdental-max-bytes` in the URL's
- * query (which the adapter signs into every presigned PUT) or the store's configured maximum.
+ * It checks what S3 checks (`./s3-auth`): every request's SigV4 signature with the local
+ * credentials (the ones the local runtime and the tests give the functions), a presigned URL's
+ * expiry, and a POST's policy: signature, expiry, key, Content-Type and content-length-range.
+ * An unsigned request is refused, as the private images bucket refuses it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { closeServer, listenOnLoopback } from './loopback-server';
+import { S3Failure, sha256Hex, verifyPostPolicy, verifyRequestSignature, type LocalCredentials } from './s3-auth';
 
-/** Query parameter the S3 adapter adds to presigned PUT URLs; S3 ignores `x-` parameters. */
-export const MAX_BYTES_QUERY = 'x-smartdental-max-bytes';
+/** What the local runtime and the tests give the functions as AWS credentials. */
+export const LOCAL_CREDENTIALS: LocalCredentials = { local: 'local' };
+
+/** S3 allows up to 20 KB of form fields and boundaries around a POST's file. */
+const POST_FORM_OVERHEAD_BYTES = 20 * 1024;
 
 export interface StoredObject {
   body: Buffer;
@@ -31,6 +37,10 @@ export interface ObjectStoreOptions {
   host?: string;
   /** Largest object accepted, in bytes. @default 50 MiB */
   maxObjectBytes?: number;
+  /** Access key id → secret the signatures are checked with. @default {@link LOCAL_CREDENTIALS} */
+  credentials?: LocalCredentials;
+  /** The store's clock for expiries (epoch ms). @default Date.now */
+  now?: () => number;
 }
 
 export interface LocalObjectStore {
@@ -103,20 +113,12 @@ function folderBackend(root: string): ObjectBackend {
   };
 }
 
-class S3Failure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export async function startObjectStore(options: ObjectStoreOptions = {}): Promise<LocalObjectStore> {
   const host = options.host ?? '127.0.0.1';
   const maxObjectBytes = options.maxObjectBytes ?? 50 * 1024 * 1024;
   const backend = options.dataDir ? folderBackend(options.dataDir) : memoryBackend();
+  const credentials = options.credentials ?? LOCAL_CREDENTIALS;
+  const now = options.now ?? Date.now;
 
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -127,11 +129,11 @@ export async function startObjectStore(options: ObjectStoreOptions = {}): Promis
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Browsers upload straight to the presigned URL from the front end's origin.
+    // Browsers upload straight to the bucket from the front end's origin.
     res.setHeader('access-control-allow-origin', '*');
-    res.setHeader('access-control-expose-headers', 'ETag');
+    res.setHeader('access-control-expose-headers', 'ETag, Location');
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { 'access-control-allow-methods': 'GET, PUT, HEAD, DELETE', 'access-control-allow-headers': '*', 'access-control-max-age': '600' });
+      res.writeHead(204, { 'access-control-allow-methods': 'GET, PUT, POST, HEAD, DELETE', 'access-control-allow-headers': '*', 'access-control-max-age': '600' });
       res.end();
       return;
     }
@@ -139,23 +141,39 @@ export async function startObjectStore(options: ObjectStoreOptions = {}): Promis
     const [bucketPart, ...keyParts] = url.pathname.slice(1).split('/');
     const bucket = decodeURIComponent(bucketPart ?? '');
     const key = keyParts.map(decodeURIComponent).join('/');
-    if (!bucket || !key) throw new S3Failure(400, 'InvalidRequest', 'Only path-style object requests (/<bucket>/<key>) are supported locally');
-    checkExpiry(url);
+    if (req.method === 'POST' && bucket && !key) {
+      await postObject(req, res, bucket);
+      return;
+    }
+    if (!bucket || !key) {
+      req.resume();
+      throw new S3Failure(400, 'InvalidRequest', 'Only path-style object requests (/<bucket>/<key>) and POST uploads to /<bucket> are supported locally');
+    }
+    let signed;
+    try {
+      signed = verifyRequestSignature({ method: req.method ?? 'GET', target: req.url ?? '/', headers: req.headers }, credentials, now());
+    } catch (error) {
+      req.resume();
+      throw error;
+    }
 
     switch (req.method) {
       case 'PUT': {
-        const limit = Math.min(maxObjectBytes, limitFromQuery(url) ?? Number.POSITIVE_INFINITY);
+        const limit = maxObjectBytes;
         const declared = Number(req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length']);
         if (Number.isFinite(declared) && declared > limit) {
           req.resume();
-          throw new S3Failure(400, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${limit} bytes`);
+          throw new S3Failure(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: declared, MaxSizeAllowed: limit });
         }
-        const raw = await readBody(req, limit);
+        const raw = await readBody(req, limit + 64 * 1024);
+        if (/^[0-9a-f]{64}$/.test(signed.payloadHash) && sha256Hex(raw) !== signed.payloadHash) {
+          throw new S3Failure(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+        }
         const body = isAwsChunked(req) ? decodeAwsChunked(raw) : raw;
-        if (body.length > limit) throw new S3Failure(400, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${limit} bytes`);
+        if (body.length > limit) throw new S3Failure(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: body.length, MaxSizeAllowed: limit });
         const etag = `"${createHash('md5').update(body).digest('hex')}"`;
         const contentType = String(req.headers['content-type'] ?? 'binary/octet-stream');
-        await backend.put(bucket, key, { body, contentType, etag, lastModified: Date.now() });
+        await backend.put(bucket, key, { body, contentType, etag, lastModified: now() });
         res.writeHead(200, { etag, 'x-amz-request-id': randomUUID() });
         res.end();
         return;
@@ -180,8 +198,64 @@ export async function startObjectStore(options: ObjectStoreOptions = {}): Promis
         res.end();
         return;
       default:
+        req.resume();
         throw new S3Failure(405, 'MethodNotAllowed', `The local object store does not support ${req.method}`);
     }
+  }
+
+  /**
+   * A browser form upload (S3's POST Object): multipart/form-data with the policy's fields, then
+   * the file. Nothing is stored unless the policy holds; S3 answers 204 unless the form asks
+   * for 200 or 201 with `success_action_status`.
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html
+   */
+  async function postObject(req: IncomingMessage, res: ServerResponse, bucket: string): Promise<void> {
+    const type = String(req.headers['content-type'] ?? '');
+    if (!/^multipart\/form-data\s*;/i.test(type)) {
+      req.resume();
+      throw new S3Failure(412, 'PreconditionFailed', 'Bucket POST must be of the enclosure-type multipart/form-data');
+    }
+    const raw = await readBody(req, maxObjectBytes + POST_FORM_OVERHEAD_BYTES);
+    let form: FormData;
+    try {
+      form = await new Response(raw, { headers: { 'content-type': type } }).formData();
+    } catch {
+      throw new S3Failure(400, 'MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.');
+    }
+    const fields: Array<[string, string]> = [];
+    let file: File | undefined;
+    for (const [name, value] of form.entries()) {
+      if (name.toLowerCase() === 'file') {
+        if (typeof value === 'string') throw new S3Failure(400, 'InvalidArgument', 'The file field must be a file upload');
+        file = value;
+        break; // S3 ignores every field after the file.
+      }
+      if (typeof value === 'string') fields.push([name, value]);
+    }
+    if (!file) throw new S3Failure(400, 'InvalidArgument', 'POST requires exactly one file upload per request.');
+    const body = Buffer.from(await file.arrayBuffer());
+    verifyPostPolicy({ bucket, fields, fileSize: body.length }, credentials, now());
+
+    const field = (name: string) => fields.find(([n]) => n.toLowerCase() === name)?.[1];
+    const keyTemplate = field('key');
+    if (!keyTemplate) throw new S3Failure(400, 'InvalidArgument', "Bucket POST must contain a field named 'key'.");
+    const key = keyTemplate.replace('${filename}', file.name);
+    if (body.length > maxObjectBytes) throw new S3Failure(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: body.length, MaxSizeAllowed: maxObjectBytes });
+    const etag = `"${createHash('md5').update(body).digest('hex')}"`;
+    await backend.put(bucket, key, { body, contentType: field('content-type') ?? 'binary/octet-stream', etag, lastModified: now() });
+
+    const location = `http://${req.headers.host ?? host}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const headers = { etag, location, 'x-amz-request-id': randomUUID() };
+    const status = field('success_action_status');
+    if (status === '201') {
+      res.writeHead(201, { ...headers, 'content-type': 'application/xml' });
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Location>${escapeXml(location)}</Location><Bucket>${escapeXml(bucket)}</Bucket><Key>${escapeXml(key)}</Key><ETag>${escapeXml(etag)}</ETag></PostResponse>`,
+      );
+      return;
+    }
+    res.writeHead(status === '200' ? 200 : 204, headers);
+    res.end();
   }
 
   const endpoint = `http://${host}:${await listenOnLoopback(server, options.port, host)}`;
@@ -194,36 +268,15 @@ export async function startObjectStore(options: ObjectStoreOptions = {}): Promis
   };
 }
 
-function limitFromQuery(url: URL): number | undefined {
-  const value = url.searchParams.get(MAX_BYTES_QUERY);
-  if (value === null) return undefined;
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 0) throw new S3Failure(400, 'InvalidArgument', `${MAX_BYTES_QUERY} must be a non-negative integer`);
-  return limit;
-}
-
-/** A presigned URL carries X-Amz-Date (yyyyMMddTHHmmssZ) and X-Amz-Expires (seconds). */
-function checkExpiry(url: URL): void {
-  const date = url.searchParams.get('X-Amz-Date');
-  const expires = url.searchParams.get('X-Amz-Expires');
-  if (!date || !expires) return;
-  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
-  if (!match) throw new S3Failure(400, 'AuthorizationQueryParametersError', 'X-Amz-Date must be in the ISO8601 basic format');
-  const [, y, mo, d, h, mi, s] = match;
-  const signedAt = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  if (Date.now() > signedAt + Number(expires) * 1000) throw new S3Failure(403, 'AccessDenied', 'Request has expired');
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** Reads at most `ceiling` bytes (the object limit plus framing: aws-chunked, or a form's fields). */
+async function readBody(req: IncomingMessage, ceiling: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  // aws-chunked framing adds a little per chunk; allow for it before decoding.
-  const ceiling = Number.isFinite(limit) ? limit + 64 * 1024 : Number.POSITIVE_INFINITY;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > ceiling) {
       req.resume();
-      throw new S3Failure(400, 'EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${limit} bytes`);
+      throw new S3Failure(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
     }
     chunks.push(chunk as Buffer);
   }
@@ -259,8 +312,11 @@ function sendError(res: ServerResponse, head: boolean, failure: S3Failure): void
     res.end();
     return;
   }
+  const details = Object.entries(failure.details)
+    .map(([name, value]) => `<${name}>${escapeXml(String(value))}</${name}>`)
+    .join('');
   res.end(
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${failure.code}</Code><Message>${escapeXml(failure.message)}</Message><RequestId>${requestId}</RequestId></Error>`,
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${failure.code}</Code><Message>${escapeXml(failure.message)}</Message>${details}<RequestId>${requestId}</RequestId></Error>`,
   );
 }
 

@@ -97,21 +97,45 @@ describe('openapi.json', () => {
     expect(doc.paths['/v1/usage'].get['x-smartdental-required-group']).toBe('admin');
   });
 
-  it('describes errors with the ErrorBody and Retry-After on 429 and 503', () => {
+  it('describes errors with the ErrorBody and Retry-After on 409, 429, 502 (a failed function) and 503', () => {
     const errorBody = doc.components.schemas.ErrorBody;
     expect(errorBody.required).toEqual(['error']);
     expect(errorBody.properties.error.required).toEqual(['code', 'message']);
+    expect(Object.keys(errorBody.properties.error.properties)).toContain('requestId');
     for (const [name, response] of Object.entries(doc.components.responses as Json)) {
       expect(response.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorBody' });
-      const retryAfter = name === 'TooManyRequests' || name === 'ServiceUnavailable';
+      const retryAfter = ['TooManyRequests', 'ServiceUnavailable', 'IdempotencyRequestInProgress', 'BadGateway'].includes(name);
       expect({ name, retryAfter: 'Retry-After' in response.headers }).toEqual({ name, retryAfter });
+      expect(response.headers['X-Amzn-RequestId']).toEqual({ $ref: '#/components/headers/AmznRequestId' });
     }
     const diagnoses = doc.paths['/v1/clinical/diagnoses'].post;
-    expect(Object.keys(diagnoses.responses)).toEqual(['200', '400', '401', '403', '413', '415', '429', '502', '503']);
+    expect(Object.keys(diagnoses.responses)).toEqual(['200', '400', '401', '403', '404', '408', '413', '415', '429', '431', '502', '503', '504']);
+    // Plain-code routes still meet API Gateway's answers for a failed function and a timeout.
     const estimates = doc.paths['/v1/billing/estimates'].post;
-    expect(Object.keys(estimates.responses)).not.toContain('502');
+    expect(Object.keys(estimates.responses)).toEqual(expect.arrayContaining(['404', '502', '504']));
     expect(Object.keys(doc.paths['/v1/imaging/analyses/{jobId}'].get.responses)).toContain('404');
     expect(Object.keys(doc.paths['/v1/billing/claims'].post.responses)).toContain('422');
+  });
+
+  it('documents 409 IdempotencyRequestInProgress, with Retry-After, on exactly the routes that take an Idempotency-Key', () => {
+    expect(doc.components.responses.IdempotencyRequestInProgress.headers['Retry-After']).toEqual({ $ref: '#/components/headers/RetryAfter' });
+    for (const { path, method, op } of operations()) {
+      const takesKey = (op.parameters ?? []).some((p: Json) => p.$ref === '#/components/parameters/IdempotencyKey');
+      const route = `${method.toUpperCase()} ${path}`;
+      expect({ route, conflict: op.responses['409'] }).toEqual({ route, conflict: takesKey ? { $ref: '#/components/responses/IdempotencyRequestInProgress' } : undefined });
+    }
+    expect(Object.keys(doc.paths['/v1/billing/claims'].post.responses)).toContain('409');
+    expect(Object.keys(doc.paths['/v1/imaging/analyses'].post.responses)).toContain('409');
+  });
+
+  it('documents the HTTP-level refusals (408, 431) on every route', () => {
+    for (const { path, method, op } of operations()) {
+      expect({ route: `${method} ${path}`, r408: op.responses['408']?.$ref, r431: op.responses['431']?.$ref }).toEqual({
+        route: `${method} ${path}`,
+        r408: '#/components/responses/RequestTimeout',
+        r431: '#/components/responses/RequestHeaderFieldsTooLarge',
+      });
+    }
   });
 
   it('answers imaging analyses with 202 and chat as JSON or server-sent events', () => {
@@ -130,5 +154,24 @@ describe('openapi.json', () => {
     expect(doc.components.schemas.Coverage.properties.preventivePct).toMatchObject({ type: 'integer', minimum: 0, maximum: 100 });
     const usageParameters = doc.paths['/v1/usage'].get.parameters.map((p: Json) => `${p.in}:${p.name}`);
     expect(usageParameters).toEqual(['query:since', 'query:days']);
+  });
+
+  it('names every header an answer can carry: how an AI answer was produced, an idempotent replay, the request id', () => {
+    const diagnoses = doc.paths['/v1/clinical/diagnoses'].post.responses['200'].headers;
+    expect(Object.keys(diagnoses).sort()).toEqual(['X-Request-Id', 'X-SmartDental-Cache', 'X-SmartDental-Fallback', 'X-SmartDental-Model', 'X-SmartDental-Provider', 'X-SmartDental-Source', 'X-SmartDental-Tokens']);
+    expect(doc.paths['/v1/billing/claims'].post.responses['200'].headers['Idempotent-Replayed']).toEqual({ $ref: '#/components/headers/IdempotentReplayed' });
+    expect(Object.keys(doc.paths['/v1/billing/estimates'].post.responses['200'].headers)).toEqual(['X-Request-Id']);
+    for (const ref of Object.values(diagnoses) as Json[]) expect(doc.components.headers[ref.$ref.split('/').pop()]).toBeDefined();
+  });
+
+  it("types chat's server-sent events: delta, done and error each name the schema of their data", () => {
+    const stream = doc.paths['/v1/chat/messages'].post.responses['200'].content['text/event-stream'];
+    expect(stream['x-smartdental-events']).toEqual({
+      delta: { $ref: '#/components/schemas/ChatStreamDelta' },
+      done: { $ref: '#/components/schemas/ChatStreamDone' },
+      error: { $ref: '#/components/schemas/ErrorBody' },
+    });
+    expect(doc.components.schemas.ChatStreamDelta.required).toEqual(['text']);
+    expect(doc.components.schemas.ChatStreamDone.required).toEqual(['escalate']);
   });
 });

@@ -36,8 +36,8 @@ export const handler = createHttpHandler({
         const wantsStream = (headers.accept ?? '').includes('text/event-stream');
         const emergency = detectEmergency(body.messages);
         if (emergency.escalate) {
-          annotate({ escalate: true, reason: emergency.reasonCode });
-          const response: ChatResponse = { reply: emergency.advice!, escalate: true, escalationReason: emergency.reason, advice: emergency.advice };
+          annotate({ escalate: true, reason: emergency.category, language: emergency.language });
+          const response: ChatResponse = { reply: emergency.reply!, escalate: true, escalationReason: emergency.reason, advice: emergency.advice };
           return wantsStream ? { body: Readable.from([sse('delta', { text: response.reply }), sse('done', { escalate: true, escalationReason: emergency.reason, advice: emergency.advice })]) } : { body: response };
         }
 

@@ -24,6 +24,8 @@ export const ENV = {
   jobsTable: 'JOBS_TABLE',
   imagingQueueUrl: 'IMAGING_QUEUE_URL',
   imagesBucket: 'IMAGES_BUCKET',
+  /** Decoded pixels one practice may have in queued or running imaging jobs (default in job-intake.ts). */
+  imagingPracticeInflightPixels: 'IMAGING_PRACTICE_INFLIGHT_PIXELS',
   /** Front-end origin allowed by CORS. */
   allowedOrigin: 'ALLOWED_ORIGIN',
   /**

@@ -12,6 +12,7 @@ export const errorBodySchema = z
         code: z.string().describe('Machine-readable code, e.g. BadRequest, PayloadTooLarge, OverBudget, ProviderUnavailable'),
         message: z.string().describe('What went wrong, written for the caller; never contains keys or patient data'),
         details: z.unknown().optional().describe('Structured detail, e.g. the validation issues with their field paths'),
+        requestId: z.string().optional().describe("On answers API Gateway gives itself (no route, no token, a task at its concurrency): the request id, also in x-amzn-RequestId"),
       })
       .strict(),
   })

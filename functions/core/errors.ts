@@ -40,6 +40,11 @@ export class MethodNotAllowedError extends GatewayError {
   readonly statusCode = 405;
   readonly code = 'MethodNotAllowed';
 }
+/** The request (its headers or its body) did not arrive in the time the server allows. */
+export class RequestTimeoutError extends GatewayError {
+  readonly statusCode = 408;
+  readonly code = 'RequestTimeout';
+}
 export class PayloadTooLargeError extends GatewayError {
   readonly statusCode = 413;
   readonly code = 'PayloadTooLarge';
@@ -47,6 +52,11 @@ export class PayloadTooLargeError extends GatewayError {
 export class UnsupportedMediaTypeError extends GatewayError {
   readonly statusCode = 415;
   readonly code = 'UnsupportedMediaType';
+}
+/** The request line and headers together are larger than the server accepts. */
+export class RequestHeaderFieldsTooLargeError extends GatewayError {
+  readonly statusCode = 431;
+  readonly code = 'RequestHeaderFieldsTooLarge';
 }
 /** Same idempotency key, different body. */
 export class IdempotencyConflictError extends GatewayError {
@@ -62,6 +72,11 @@ export class IdempotencyInProgressError extends GatewayError {
 export class OverBudgetError extends GatewayError {
   readonly statusCode = 429;
   readonly code = 'OverBudget';
+}
+/** The practice's imaging jobs in flight (queued or running) already hold its pixel budget. */
+export class ImagingPracticeBusyError extends GatewayError {
+  readonly statusCode = 429;
+  readonly code = 'ImagingPracticeBusy';
 }
 /** Every provider in the chain was rate-limited. */
 export class ProviderThrottledError extends GatewayError {

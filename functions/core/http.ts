@@ -100,7 +100,7 @@ export function createHttpHandler(options: HttpHandlerOptions) {
   return handler;
 }
 
-function createDispatcher(routes: HttpRoute<any>[], { logger }: Observability) {
+function createDispatcher(routes: HttpRoute<any>[], { logger, metrics }: Observability) {
   return async (event: APIGatewayProxyEvent, lambdaContext: Context): Promise<HttpResponse> => {
     const started = Date.now();
     const requestId = event.requestContext?.requestId ?? lambdaContext.awsRequestId;
@@ -114,7 +114,22 @@ function createDispatcher(routes: HttpRoute<any>[], { logger }: Observability) {
       response = { statusCode: mapped.statusCode, headers: { 'content-type': 'application/json', ...mapped.headers }, body: JSON.stringify(mapped.body) };
     }
     response.headers['x-request-id'] = requestId;
-    logger.info('request', { method: event.httpMethod, resource: event.resource, status: response.statusCode, latencyMs: Date.now() - started, ...fields });
+    const logRequest = () => logger.info('request', { method: event.httpMethod, resource: event.resource, status: response.statusCode, latencyMs: Date.now() - started, ...fields });
+    if (response.body instanceof Readable) {
+      // A streamed answer is still being written when the handler returns, and middy's logMetrics
+      // publishes at that moment; the tokens, latency and fallbacks the stream records come later.
+      // They are published, with the request's log line, when the stream ends: synchronously and
+      // still inside this invocation, because middy awaits the pipe into Lambda's response stream
+      // before the handler returns. On Node.js 24 nothing may be left for later: "Lambda no longer
+      // waits for unresolved promises to complete after your handler returns or the response
+      // stream ends" (https://docs.aws.amazon.com/lambda/latest/dg/config-rs-write-functions.html).
+      atStreamEnd(response.body, () => {
+        logRequest();
+        metrics.publishStoredMetrics();
+      });
+    } else {
+      logRequest();
+    }
     return response;
   };
 }
@@ -135,6 +150,7 @@ async function runRoute(
   const identity = auth === 'none' ? anonymous : callerIdentity(event);
   if (auth === 'admin' && !identity.isAdmin) throw new ForbiddenError('This route is for administrators only');
 
+  const pathParameters = decodePathParameters(matched.path, event.pathParameters);
   const headers = lowerCaseHeaders(event.headers);
   const body = matched.body ? parseBody(event, headers, matched.body, matched.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : undefined;
   const remaining = typeof lambdaContext.getRemainingTimeInMillis === 'function' ? lambdaContext.getRemainingTimeInMillis() : 30_000;
@@ -142,7 +158,7 @@ async function runRoute(
   const result = await matched.handle({
     body,
     identity,
-    pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+    pathParameters,
     query: (event.queryStringParameters ?? {}) as Record<string, string>,
     headers,
     requestId,
@@ -157,11 +173,49 @@ async function runRoute(
   return { statusCode, headers: { 'content-type': 'application/json', ...result.headers }, body: JSON.stringify(result.body) };
 }
 
+/** Runs `fn` once when the stream has been read to its end, or was torn down (a client that hung up). */
+function atStreamEnd(stream: Readable, fn: () => void): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+  stream.once('end', once);
+  stream.once('close', once);
+}
+
 const anonymous: CallerIdentity = { userId: 'anonymous', practiceId: 'none', groups: [], isAdmin: false };
 
 function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers'] | null | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) if (typeof value === 'string') out[name.toLowerCase()] = value;
+  return out;
+}
+
+/**
+ * Path parameters, percent-decoded once, here and nowhere else. API Gateway REST's documentation
+ * does not say whether `pathParameters` arrive decoded
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format);
+ * captured REST events show them as the client sent them, still encoded
+ * (https://github.com/aws/aws-sam-cli/issues/3524), and the local gateway passes them the same way.
+ * Decoding an already-decoded value changes nothing unless it holds a `%`, which no id of ours
+ * may hold, so the answer is a 4xx either way: a malformed escape (`%ZZ`) or escapes that are not
+ * UTF-8 (`%C3%28`) make decodeURIComponent throw, and that is the caller's 400, not a 500.
+ * Only the parameters the route's path declares are taken; API Gateway sends no others.
+ */
+function decodePathParameters(path: string, raw: APIGatewayProxyEvent['pathParameters'] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [, name = ''] of path.matchAll(/\{(\w+)\}/g)) {
+    const value = raw && Object.hasOwn(raw, name) ? raw[name] : undefined;
+    if (typeof value !== 'string') continue;
+    try {
+      out[name] = decodeURIComponent(value);
+    } catch {
+      // The value itself is not echoed: a path segment can be anything a caller typed.
+      throw new BadRequestError(`The path parameter ${name.slice(0, 40)} is not valid percent-encoded UTF-8`);
+    }
+  }
   return out;
 }
 
@@ -172,7 +226,11 @@ function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>,
   if (!/^application\/(.+\+)?json\s*(;|$)/i.test(contentType)) {
     throw new UnsupportedMediaTypeError(`Send the body as application/json (got ${contentType === '' ? 'no content-type' : JSON.stringify(contentType.slice(0, 80))})`);
   }
-  const text = event.isBase64Encoded ? strictUtf8(raw) : raw;
+  const charset = declaredCharset(contentType);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new UnsupportedMediaTypeError(`JSON bodies must be UTF-8 (RFC 8259); the Content-Type declares charset=${JSON.stringify(charset.slice(0, 40))}`);
+  }
+  const text = event.isBase64Encoded ? strictUtf8(raw) : textBody(raw);
   const size = Buffer.byteLength(text, 'utf8');
   if (size > maxBytes) throw new PayloadTooLargeError(`The request body is ${size} bytes; this route accepts at most ${maxBytes}`);
   let json: unknown;
@@ -198,10 +256,40 @@ function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>,
 // JSON must be UTF-8 (RFC 8259); a lenient decode would turn bad bytes into U+FFFD and pass them on to a model.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+const NOT_UTF8 = 'The request body is not valid UTF-8';
+
+/** The `charset` parameter of a Content-Type, lower-cased and unquoted; undefined when there is none. */
+function declaredCharset(contentType: string): string | undefined {
+  for (const parameter of contentType.split(';').slice(1)) {
+    const eq = parameter.indexOf('=');
+    if (eq < 0 || parameter.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    return parameter
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+  }
+  return undefined;
+}
+
+/**
+ * A body API Gateway passed as text. Without a matching binary media type a REST API treats the
+ * payload as text, a UTF-8 string, and hands the function that string rather than the bytes
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html).
+ * AWS does not say what becomes of invalid byte sequences on the way; a string cannot hold them,
+ * and the trace a lenient UTF-8 decoder leaves is U+FFFD, the replacement character (the local
+ * gateway decodes text bodies exactly so). Clinical text never holds U+FFFD on purpose; passing it
+ * on would hand a model text that silently lost characters, so it is the caller's 400.
+ */
+function textBody(raw: string): string {
+  if (raw.includes('\uFFFD')) throw new BadRequestError(`${NOT_UTF8}: it holds U+FFFD, the character invalid byte sequences are replaced with; send the text as UTF-8`);
+  return raw;
+}
+
 function strictUtf8(base64: string): string {
   try {
     return UTF8.decode(Buffer.from(base64, 'base64'));
   } catch {
-    throw new BadRequestError('The request body is not valid UTF-8');
+    throw new BadRequestError(NOT_UTF8);
   }
 }

@@ -16,11 +16,21 @@
  * takes over. A worker killed on the message's last delivery leaves nobody to take over (the
  * message goes to the dead-letter queue): the first read after that lease ran out fails the job
  * with `WorkerStopped`, one conditional write, so it never reads `running` for ever. Jobs expire (`expiresAt`, epoch seconds) 30 days after they were created or finished.
+ *
+ * Each practice has one in-flight item (`pk = INFLIGHT#<practiceId>`): the decoded pixels and the
+ * count of its unfinished jobs, and one attribute per job (`j_<jobId>` = its pixels and when it was
+ * reserved). A reservation is one conditional write that adds the job only while the sum stays
+ * within the budget, so concurrent submissions land exactly; a job's final transition (whoever
+ * makes it: the worker, the dead-letter path, a read after a dead worker) removes its attribute and
+ * subtracts its pixels in one write that only happens while the attribute exists, so it is given
+ * back exactly once. Whatever a crash left held (a job that finished while the release could not be
+ * written, a reservation whose job was never created, a dead worker's job nobody read) is swept
+ * when a reservation is refused: jobs that are final, missing or abandoned give their pixels back.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError } from './errors';
-import type { ImagingJob, ImagingJobStatus, JobClaim, JobLease, JobStore } from './ports';
+import type { ImagingJob, ImagingJobStatus, InflightBudget, JobClaim, JobLease, JobStore, PixelReservation } from './ports';
 
 export const JOB_RETENTION_SECONDS = 30 * 24 * 3600;
 
@@ -43,6 +53,17 @@ export const WORKER_STOPPED = {
 } as const;
 
 const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}` });
+const inflightKey = (practiceId: string) => ({ pk: `INFLIGHT#${practiceId}` });
+const ENTRY_PREFIX = 'j_';
+/** A reservation younger than this may have its job still being created (the API function's timeout is seconds). */
+export const RESERVATION_SETTLE_MS = 60_000;
+/** Entries a refused reservation looks at, oldest first (one GetItem each, in parallel). */
+const SWEEP_BATCH = 25;
+
+interface InflightEntry {
+  px: number;
+  at: number;
+}
 
 /**
  * Nobody is working on the job: queued, or running under a lease that has run out (its worker was
@@ -75,6 +96,7 @@ export class DynamoJobStore implements JobStore {
       createdAt: job.createdAt,
       updatedAt: job.updatedAt,
       attempts: job.attempts,
+      pixels: job.pixels,
       resultJson: job.result === undefined ? undefined : JSON.stringify(job.result),
       errorCode: job.error?.code,
       errorMessage: job.error?.message,
@@ -106,6 +128,7 @@ export class DynamoJobStore implements JobStore {
       updatedAt: String(item.updatedAt),
       attempts: Number(item.attempts ?? 0),
     };
+    if (typeof item.pixels === 'number') job.pixels = item.pixels;
     if (typeof item.resultJson === 'string') job.result = JSON.parse(item.resultJson);
     if (typeof item.errorCode === 'string') job.error = { code: item.errorCode, message: String(item.errorMessage ?? '') };
     return job;
@@ -165,7 +188,7 @@ export class DynamoJobStore implements JobStore {
     });
   }
 
-  private finish(jobId: string, status: 'succeeded' | 'failed', now: number, leaseId: string | undefined, set: string, values: Record<string, string>): Promise<boolean> {
+  private async finish(jobId: string, status: 'succeeded' | 'failed', now: number, leaseId: string | undefined, set: string, values: Record<string, string>): Promise<boolean> {
     const held = leaseId !== undefined;
     const command = new UpdateCommand({
       TableName: this.tableName,
@@ -182,8 +205,86 @@ export class DynamoJobStore implements JobStore {
         ':running': 'running',
         ...(held ? { ':lease': leaseId } : { ':queued': 'queued', ':nowMs': now }),
       },
+      ReturnValues: 'ALL_NEW',
+    });
+    let finished: Record<string, unknown> | undefined;
+    const written = await this.conditional(async () => {
+      finished = (await this.doc.send(command)).Attributes;
+    });
+    if (written && typeof finished?.pixels === 'number') {
+      try {
+        await this.releasePixels(String(finished.practiceId), jobId, finished.pixels);
+      } catch {
+        // The job is final whatever happens here; a refused reservation sweeps what stayed held.
+      }
+    }
+    return written;
+  }
+
+  async reservePixels(practiceId: string, jobId: string, pixels: number, budget: InflightBudget, now: number): Promise<PixelReservation> {
+    if (await this.tryReserve(practiceId, jobId, pixels, budget, now)) return { reserved: true };
+    // Refused: first give back what finished jobs and crashes left held, then try once more.
+    const item = await this.sweep(practiceId, now);
+    if ((item === undefined || (Number(item.pixels ?? 0) + pixels <= budget.maxPixels && Number(item.jobs ?? 0) < budget.maxJobs)) && (await this.tryReserve(practiceId, jobId, pixels, budget, now))) {
+      return { reserved: true };
+    }
+    return { reserved: false, inFlightPixels: Number(item?.pixels ?? 0), inFlightJobs: Number(item?.jobs ?? 0) };
+  }
+
+  releasePixels(practiceId: string, jobId: string, pixels: number): Promise<boolean> {
+    const command = new UpdateCommand({
+      TableName: this.tableName,
+      Key: inflightKey(practiceId),
+      UpdateExpression: 'REMOVE #entry ADD #pixels :minusPixels, #jobs :minusOne',
+      ConditionExpression: 'attribute_exists(#entry)',
+      ExpressionAttributeNames: { '#entry': ENTRY_PREFIX + jobId, '#pixels': 'pixels', '#jobs': 'jobs' },
+      ExpressionAttributeValues: { ':minusPixels': -pixels, ':minusOne': -1 },
     });
     return this.conditional(() => this.doc.send(command));
+  }
+
+  private tryReserve(practiceId: string, jobId: string, pixels: number, budget: InflightBudget, now: number): Promise<boolean> {
+    const entry: InflightEntry = { px: pixels, at: now };
+    const command = new UpdateCommand({
+      TableName: this.tableName,
+      Key: inflightKey(practiceId),
+      UpdateExpression: 'SET #entry = :entry ADD #pixels :pixels, #jobs :one',
+      ConditionExpression: 'attribute_not_exists(#entry) AND (attribute_not_exists(#pixels) OR (#pixels <= :room AND #jobs < :maxJobs))',
+      ExpressionAttributeNames: { '#entry': ENTRY_PREFIX + jobId, '#pixels': 'pixels', '#jobs': 'jobs' },
+      ExpressionAttributeValues: { ':entry': entry, ':pixels': pixels, ':one': 1, ':room': budget.maxPixels - pixels, ':maxJobs': budget.maxJobs },
+    });
+    return this.conditional(() => this.doc.send(command));
+  }
+
+  /**
+   * Gives back the oldest settled reservations whose job is final, missing, or abandoned by a
+   * worker that died on its last delivery (reading it fails it, which gives its pixels back).
+   * One consistent read, then the entries' jobs in parallel; returns the in-flight item as it is afterwards.
+   */
+  private async sweep(practiceId: string, now: number): Promise<Record<string, unknown> | undefined> {
+    const read = async () => (await this.guard(() => this.doc.send(new GetCommand({ TableName: this.tableName, Key: inflightKey(practiceId), ConsistentRead: true })))).Item;
+    const item = await read();
+    if (!item) return undefined;
+    const settled = Object.entries(item)
+      .filter(([name, value]) => name.startsWith(ENTRY_PREFIX) && typeof (value as InflightEntry).at === 'number' && (value as InflightEntry).at < now - RESERVATION_SETTLE_MS)
+      .map(([name, value]) => ({ jobId: name.slice(ENTRY_PREFIX.length), px: Number((value as InflightEntry).px) }))
+      .sort((a, b) => Number((item[ENTRY_PREFIX + a.jobId] as InflightEntry).at) - Number((item[ENTRY_PREFIX + b.jobId] as InflightEntry).at))
+      .slice(0, SWEEP_BATCH);
+    if (settled.length === 0) return item;
+    // GetItem in parallel rather than BatchGetItem: the functions' table grant has no BatchGetItem.
+    const found = await Promise.all(settled.map((entry) => this.read(entry.jobId)));
+    const jobs = new Map(found.filter((job) => job !== undefined).map((job) => [String(job.jobId), job]));
+    let released = false;
+    for (const entry of settled) {
+      const job = jobs.get(entry.jobId);
+      if (!job || job.practiceId !== practiceId || job.status === 'succeeded' || job.status === 'failed') {
+        released = (await this.releasePixels(practiceId, entry.jobId, entry.px)) || released;
+      } else if (job.status === 'running' && job.lastDelivery === true && Number(job.leaseUntil) < now) {
+        await this.get(entry.jobId, practiceId);
+        released = true;
+      }
+    }
+    return released ? read() : item;
   }
 
   private async read(jobId: string): Promise<Record<string, unknown> | undefined> {

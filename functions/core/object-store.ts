@@ -1,18 +1,11 @@
 /**
- * The images bucket over S3 (official SDK client and presigner). Locally `AWS_ENDPOINT_URL_S3`
+ * The images bucket over S3 (official SDK client and presigned POST). Locally `AWS_ENDPOINT_URL_S3`
  * points the client at the local object store, which only understands path-style addressing.
  */
 import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { DependencyUnavailableError } from './errors';
-import type { ObjectStore } from './ports';
-
-/**
- * Query parameter carrying the upload limit in presigned PUT URLs. S3 ignores query parameters
- * that start with `x-`; the local object store enforces it. In AWS the API function checks the
- * object's size again before it queues a job.
- */
-export const MAX_BYTES_QUERY = 'x-smartdental-max-bytes';
+import type { ObjectStore, PresignedPost } from './ports';
 
 export interface S3ObjectStoreOptions {
   /** The images bucket (`IMAGES_BUCKET`). */
@@ -23,8 +16,8 @@ export interface S3ObjectStoreOptions {
 
 /**
  * A client for this environment: path-style when a custom endpoint is set (the local store has
- * no virtual-host DNS), and checksums only when S3 requires them, because SDK-computed checksums
- * in a presigned PUT would pin the URL to an empty body.
+ * no virtual-host DNS), and checksums only when S3 requires them (the adapter's small PUTs need
+ * none, and the local store need not decode aws-chunked trailers).
  */
 export function s3ClientFromEnv(env: NodeJS.ProcessEnv = process.env): S3Client {
   return new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3), requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
@@ -58,19 +51,29 @@ export class S3ObjectStore implements ObjectStore {
     await this.call(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
   }
 
-  async presignPut(key: string, contentType: string, maxBytes: number, expiresInSeconds: number): Promise<string> {
+  /**
+   * A browser upload that S3 itself holds to the policy: a presigned PUT cannot limit the size
+   * (S3 ignores any size parameter in its URL), a POST policy can. The signed policy names the
+   * exact key, the exact Content-Type and `content-length-range` 1..maxBytes, and expires with
+   * the policy; S3 refuses any other upload with it (EntityTooLarge/EntityTooSmall, AccessDenied).
+   * Every form field the browser sends must be matched by a condition, which the SDK adds for
+   * each field it returns (bucket, key, Content-Type, the X-Amz-* fields).
+   * POST policy, its conditions and content-length-range:
+   *   https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
+   * The POST Object form (file last, success_action_status, answer 204):
+   *   https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html
+   */
+  async presignPost(key: string, contentType: string, maxBytes: number, expiresInSeconds: number): Promise<PresignedPost> {
     if (!Number.isInteger(maxBytes) || maxBytes <= 0) throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
-    const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: contentType });
-    // Added before signing, so the limit is part of the signed URL and cannot be edited.
-    command.middlewareStack.add(
-      (next) => async (args) => {
-        const request = args.request as { query?: Record<string, string> };
-        request.query = { ...request.query, [MAX_BYTES_QUERY]: String(maxBytes) };
-        return next(args);
-      },
-      { step: 'build', name: 'smartdentalMaxBytesQuery' },
-    );
-    return getSignedUrl(this.client, command, { expiresIn: expiresInSeconds, signableHeaders: new Set(['content-type']) });
+    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds <= 0) throw new RangeError(`expiresInSeconds must be a positive integer, got ${expiresInSeconds}`);
+    const { url, fields } = await createPresignedPost(this.client, {
+      Bucket: this.bucket,
+      Key: key,
+      Fields: { 'Content-Type': contentType },
+      Conditions: [['content-length-range', 1, maxBytes]],
+      Expires: expiresInSeconds,
+    });
+    return { url, fields };
   }
 
   private async call<T>(operation: () => Promise<T>): Promise<T> {

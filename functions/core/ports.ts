@@ -82,9 +82,24 @@ export interface ImagingJob {
   createdAt: string;
   updatedAt: string;
   attempts: number;
+  /** Decoded pixels (width × height from the header), held against the practice's in-flight budget until the job ends. */
+  pixels?: number;
   result?: unknown;
   error?: { code: string; message: string };
 }
+
+/** How much imaging work one practice may have queued or running at once. */
+export interface InflightBudget {
+  /** Sum of width × height over the practice's unfinished jobs. */
+  maxPixels: number;
+  /** Unfinished jobs, whatever their size. */
+  maxJobs: number;
+}
+
+export type PixelReservation =
+  | { reserved: true }
+  /** Over the budget: what the practice has in flight now. */
+  | { reserved: false; inFlightPixels: number; inFlightJobs: number };
 
 /** A worker's hold on a running job: only its holder may finish or release the job until `until`. */
 export interface JobLease {
@@ -124,6 +139,13 @@ export interface JobStore {
    */
   succeed(jobId: string, result: unknown, now: number, leaseId?: string): Promise<boolean>;
   fail(jobId: string, error: { code: string; message: string }, now: number, leaseId?: string): Promise<boolean>;
+  /**
+   * Holds `pixels` for the job against its practice's in-flight budget, atomically: concurrent
+   * submissions can never together pass it. A job's final transition gives them back.
+   */
+  reservePixels(practiceId: string, jobId: string, pixels: number, budget: InflightBudget, now: number): Promise<PixelReservation>;
+  /** Gives back a reservation (a job that was never created); once only, later calls are no-ops. */
+  releasePixels(practiceId: string, jobId: string, pixels: number): Promise<boolean>;
 }
 
 export interface ImagingJobMessage {
@@ -139,6 +161,15 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array, contentType: string): Promise<void>;
   get(key: string): Promise<Uint8Array | undefined>;
   delete(key: string): Promise<void>;
-  /** A URL the client can PUT the object to, valid for `expiresInSeconds`. */
-  presignPut(key: string, contentType: string, maxBytes: number, expiresInSeconds: number): Promise<string>;
+  /**
+   * A browser upload of exactly `key` as `contentType`, 1..`maxBytes` bytes, for
+   * `expiresInSeconds`: POST multipart/form-data to `url` with every one of `fields`, then the file.
+   */
+  presignPost(key: string, contentType: string, maxBytes: number, expiresInSeconds: number): Promise<PresignedPost>;
+}
+
+/** A presigned POST: the form's action and the signed fields the form must carry before the file. */
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
 }

@@ -12,8 +12,11 @@
  *
  * The value is cached for `maxAgeSeconds` (default 300), so a warm function makes no Secrets
  * Manager call per request and a rotated key takes effect within that age without a redeploy.
- * When Secrets Manager cannot be reached, a warm function keeps serving the last keys it read;
- * a cold one answers 503 with Retry-After. A malformed secret is a configuration error whose
+ * Past that age a request never waits for the read: it is answered with the keys the function
+ * has while the read runs beside it, for up to `graceSeconds` more (default 60); only a function
+ * whose keys are older than both, or a cold one, waits for Secrets Manager. When Secrets Manager
+ * cannot be reached, a warm function keeps serving the last keys it read; a cold one answers 503
+ * with Retry-After. A malformed secret is a configuration error whose
  * message names the secret and the entry, never a key.
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
@@ -26,6 +29,8 @@ import type { ProviderKey, SecretStore, TaskKeys } from './ports';
 export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
 /** After a failed read, a warm function serves its last keys this long before asking again. */
 export const OUTAGE_RETRY_INTERVAL_MS = 5_000;
+/** How long past their max age a warm function serves its keys while it refreshes them beside requests. */
+export const DEFAULT_SECRET_GRACE_SECONDS = 60;
 
 /** The secret exists but does not hold keys in the documented format (a deployment fault). */
 export class SecretFormatError extends Error {
@@ -44,6 +49,10 @@ export interface PowertoolsSecretStoreOptions {
   provider?: SecretsReader;
   /** After a failed read, how long a warm function serves its last keys before asking again. @default 5000 */
   outageRetryIntervalMs?: number;
+  /** Past the max age, how long the keys are still served while a refresh runs beside the request. @default 60 */
+  graceSeconds?: number;
+  /** Epoch ms; tests move it. @default Date.now */
+  now?: () => number;
 }
 
 let sharedProvider: SecretsProvider | undefined;
@@ -61,16 +70,22 @@ export class PowertoolsSecretStore implements SecretStore {
   private readonly maxAgeSeconds: number;
   private readonly provider: SecretsReader;
   private readonly outageRetryIntervalMs: number;
-  /** Powertools forgets a value once it expires; this is what lets a warm function ride out an outage. */
-  private lastGood?: { raw: string; keys: TaskKeys };
+  private readonly graceMs: number;
+  private readonly now: () => number;
+  /** The keys this instance read last, and when: they are served past their age and through an outage. */
+  private lastGood?: { raw: string; keys: TaskKeys; readAt: number };
   /** Epoch ms before which a warm function does not call a failing Secrets Manager again. */
   private quietUntil = 0;
+  /** The read under way, shared by every request that needs it. */
+  private reading?: Promise<TaskKeys>;
 
   constructor(options: PowertoolsSecretStoreOptions) {
     this.secretId = options.secretId;
     this.maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS;
     this.provider = options.provider ?? sharedSecretsProvider();
     this.outageRetryIntervalMs = options.outageRetryIntervalMs ?? OUTAGE_RETRY_INTERVAL_MS;
+    this.graceMs = (options.graceSeconds ?? DEFAULT_SECRET_GRACE_SECONDS) * 1000;
+    this.now = options.now ?? Date.now;
   }
 
   /** The store the stack configures: `SECRET_ID`, and `SECRET_MAX_AGE_SECONDS` when set. */
@@ -84,26 +99,52 @@ export class PowertoolsSecretStore implements SecretStore {
   }
 
   async getKeys(): Promise<TaskKeys> {
-    // During an outage, every request paying the SDK's retries would turn it into a slowdown.
-    if (this.lastGood && Date.now() < this.quietUntil) return this.lastGood.keys;
+    const last = this.lastGood;
+    if (last) {
+      const now = this.now();
+      const age = now - last.readAt;
+      // During an outage, every request paying the SDK's retries would turn it into a slowdown.
+      if (age < this.maxAgeSeconds * 1000 || now < this.quietUntil) return last.keys;
+      if (age < this.maxAgeSeconds * 1000 + this.graceMs) {
+        // Stale but within grace: answer now, refresh beside this request (its failure is an outage, handled in read()).
+        this.refresh().catch(() => undefined);
+        return last.keys;
+      }
+    }
+    return this.refresh();
+  }
+
+  private refresh(): Promise<TaskKeys> {
+    this.reading ??= this.read().finally(() => {
+      this.reading = undefined;
+    });
+    return this.reading;
+  }
+
+  private async read(): Promise<TaskKeys> {
     let value: string | Uint8Array | undefined;
     try {
-      value = await this.provider.get(this.secretId, { maxAge: this.maxAgeSeconds, throwOnMissing: true });
+      // The age is kept here, beside the last good keys; Powertools' own cache would hide a rotation.
+      value = await this.provider.get(this.secretId, { forceFetch: true, throwOnMissing: true });
     } catch (error) {
       if (error instanceof ParameterNotFoundError) {
         throw new SecretFormatError(`secret ${this.secretId} does not exist or has no value yet; put the task's keys into it (JSON, see secret-store.ts)`);
       }
       if (this.lastGood) {
-        this.quietUntil = Date.now() + this.outageRetryIntervalMs;
+        this.quietUntil = this.now() + this.outageRetryIntervalMs;
         return this.lastGood.keys;
       }
       throw new DependencyUnavailableError("The task's provider keys cannot be read right now; retry shortly", { retryAfterSeconds: 5, cause: error });
     }
     const raw = typeof value === 'string' ? value : new TextDecoder().decode(value);
-    // Most reads hit Powertools' cache and return the same string: no need to re-parse and re-hash.
-    if (this.lastGood?.raw === raw) return this.lastGood.keys;
+    const readAt = this.now();
+    // An unchanged secret keeps its parsed keys (and so the key pool's view of them).
+    if (this.lastGood?.raw === raw) {
+      this.lastGood = { ...this.lastGood, readAt };
+      return this.lastGood.keys;
+    }
     const keys = parseTaskSecret(raw, this.secretId);
-    this.lastGood = { raw, keys };
+    this.lastGood = { raw, keys, readAt };
     return keys;
   }
 }

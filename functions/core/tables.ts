@@ -17,7 +17,7 @@ export interface TableDefinition {
  */
 export const USAGE_TABLE: TableDefinition = { logicalName: 'UsageLedger', partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' };
 
-/** Imaging jobs: `pk = JOB#<jobId>`; finished jobs expire after the retention period. */
+/** Imaging jobs: `pk = JOB#<jobId>`; finished jobs expire after the retention period. Per-practice in-flight pixels: `pk = INFLIGHT#<practiceId>`. */
 export const JOBS_TABLE: TableDefinition = { logicalName: 'ImagingJobs', partitionKey: 'pk', ttlAttribute: 'expiresAt' };
 
 /**

@@ -72,10 +72,6 @@ export class TaskRuntime {
     this.now = deps.now ?? Date.now;
   }
 
-  get config(): FunctionTaskConfig {
-    return this.deps.config;
-  }
-
   /**
    * Asks the task's models for JSON that fits `schema`. When the task caches, an identical request
    * of the same practice is answered from the cache, and identical requests arriving together

@@ -10,8 +10,14 @@
  * against the ceiling, and p95 latency against the function timeout (each in percent), with a
  * task that saw throttles counted as at least 100 %. So the first row answers "which AI task is
  * causing the slowdowns".
+ *
+ * Lambda throttles come from where they are counted: in AWS a throttled invoke never reaches the
+ * function, so the ledger never hears of it and the report takes CloudWatch's `Throttles` (see
+ * platform-metrics.ts); locally the runtime writes them to the ledger. `sources` says which it was,
+ * and when CloudWatch was asked but failed, the ledger's counts stand in and `sources` says why.
  */
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ApiGatewayCounts, PlatformCounts, PlatformMetrics } from './platform-metrics';
 import type { TaskConfig } from './task-config';
 import {
   LATENCY_BUCKETS_MS,
@@ -64,11 +70,24 @@ export interface KeyUsageRow extends UsageTotals {
   tasks: string[];
 }
 
+/** Where the figures came from; every column not named here is the usage ledger's. */
+export interface UsageSources {
+  /** Task rows' `lambdaThrottles`: CloudWatch's `Throttles` (AWS), or what the runtime counted in the ledger. */
+  lambdaThrottles: 'cloudwatch' | 'ledger';
+  /** The report's `api` figures. */
+  api: 'cloudwatch' | 'none';
+  /** Set when CloudWatch was asked and could not be read (e.g. `AccessDenied`): the ledger's counts stand in. */
+  cloudWatchError?: string;
+}
+
 export interface UsageReport {
   since: string;
   until: string;
   /** Which ledger items the totals were summed from. */
   resolution: 'minute' | 'day';
+  sources: UsageSources;
+  /** API Gateway's own counts for the stage (AWS only); null where CloudWatch is not read or failed. */
+  api: ApiGatewayCounts | null;
   tasks: TaskUsageRow[];
   keys: KeyUsageRow[];
 }
@@ -79,9 +98,14 @@ export interface UsageReportOptions {
   since: Date;
   until: Date;
   /** The resolved catalog, for budgets, TPM ceilings and timeouts. */
-  catalog: ReadonlyArray<Pick<TaskConfig, 'name' | 'dailyTokenBudget' | 'tokensPerMinute' | 'timeoutSeconds'>>;
+  catalog: ReadonlyArray<Pick<TaskConfig, 'name' | 'dailyTokenBudget' | 'tokensPerMinute' | 'timeoutSeconds' | 'worker'>>;
   /** Selects "today" for the budget column and the minute items still retained. @default new Date() */
   now?: Date;
+  /**
+   * In AWS: CloudWatch, for the throttles the ledger cannot see and the API's own counts.
+   * @default none: Lambda throttles are the ledger's (what `npm start` counts)
+   */
+  platform?: PlatformMetrics;
 }
 
 const MINUTE_RESOLUTION_MAX_MS = 25 * 3600 * 1000;
@@ -94,6 +118,14 @@ export async function readUsageReport(doc: DynamoDBDocumentClient, options: Usag
   const minuteItemsFrom = now - MINUTE_ITEM_RETENTION_SECONDS * 1000;
   const resolution = until - since <= MINUTE_RESOLUTION_MAX_MS && since >= minuteItemsFrom ? 'minute' : 'day';
   const ledger = new LedgerReader(doc, options.table);
+  // Asked alongside the ledger queries, over the same whole minutes or days the ledger sums.
+  const unit = resolution === 'minute' ? 60_000 : 86_400_000;
+  const platformRead: Promise<PlatformRead> = options.platform
+    ? options.platform.read({ start: Math.floor(since / unit) * unit, end: Math.floor(until / unit) * unit + unit, now }, options.catalog).then(
+        (counts): PlatformRead => ({ counts }),
+        (error: unknown): PlatformRead => ({ error: errorName(error) }),
+      )
+    : Promise.resolve({});
 
   const periodRange = (pk: string) =>
     resolution === 'minute'
@@ -104,12 +136,14 @@ export async function readUsageReport(doc: DynamoDBDocumentClient, options: Usag
   const taskRows = await Promise.all(
     options.catalog.map(async (task): Promise<TaskUsageRow> => {
       const pk = ledgerKey.task(task.name);
-      const [periodItems, minuteItems, today] = await Promise.all([
+      const [periodItems, minuteItems, today, read] = await Promise.all([
         periodRange(pk),
         peakFrom <= until ? ledger.range(pk, ledgerKey.minute(utcMinute(peakFrom)), ledgerKey.minute(utcMinute(until))) : Promise.resolve([]),
         ledger.range(pk, ledgerKey.day(utcDay(now)), ledgerKey.day(utcDay(now))),
+        platformRead,
       ]);
       const totals = summarise(periodItems);
+      if (read.counts) totals.lambdaThrottles = read.counts.lambdaThrottles[task.name] ?? 0;
       const peakTokensPerMinute = Math.max(0, ...minuteItems.map((m) => m.inputTokens + m.outputTokens));
       const budgetUsedPercent = percent(today[0]?.committedTokens ?? 0, task.dailyTokenBudget);
       const peakTpmPercent = percent(peakTokensPerMinute, task.tokensPerMinute);
@@ -160,7 +194,22 @@ export async function readUsageReport(doc: DynamoDBDocumentClient, options: Usag
       a.keyFingerprint.localeCompare(b.keyFingerprint),
   );
 
-  return { since: new Date(since).toISOString(), until: new Date(until).toISOString(), resolution, tasks: taskRows, keys: keyRows };
+  const platform = await platformRead;
+  const sources: UsageSources = platform.counts
+    ? { lambdaThrottles: 'cloudwatch', api: 'cloudwatch' }
+    : { lambdaThrottles: 'ledger', api: 'none', ...(platform.error ? { cloudWatchError: platform.error } : {}) };
+  return { since: new Date(since).toISOString(), until: new Date(until).toISOString(), resolution, sources, api: platform.counts?.api ?? null, tasks: taskRows, keys: keyRows };
+}
+
+type PlatformRead = { counts?: PlatformCounts; error?: string };
+
+/** The error's name or socket code only (`AccessDenied`, `ECONNREFUSED`): its message may name the account and role. */
+function errorName(error: unknown): string {
+  const e = error as { name?: unknown; code?: unknown; cause?: { code?: unknown }; message?: unknown } | undefined;
+  const candidate = [e?.code, e?.cause?.code, e?.name].find((v): v is string => typeof v === 'string' && /^[A-Za-z][\w.]{0,63}$/.test(v) && v !== 'Error');
+  // The SDK wraps a socket error it does not recognise as an Error ("AWS SDK error wrapper for Error:
+  // connect ECONNREFUSED …") without its code; the code is still in the text.
+  return candidate ?? /\b(E[A-Z]{3,}[A-Z_]*)\b/.exec(String(e?.message ?? ''))?.[1] ?? 'Error';
 }
 
 /** The percentile (0–1) of a latency histogram: the upper bound of the bucket that holds it. */

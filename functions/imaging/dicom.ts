@@ -322,7 +322,7 @@ export function checkDimensions(width: number, height: number, limits: { maxPixe
   }
   if (width * height > limits.maxPixels) {
     throw new PayloadTooLargeError(
-      `${what} declares ${width}×${height} pixels (${(width * height / 1e6).toFixed(1)} MP); the limit is ${(limits.maxPixels / 1e6).toFixed(1)} MP`,
+      `${what} declares ${width}×${height} = ${width * height} pixels; the limit is ${limits.maxPixels} pixels (${+(limits.maxPixels / 1e6).toFixed(2)} MP, e.g. ${Math.floor(Math.sqrt(limits.maxPixels))}×${Math.floor(Math.sqrt(limits.maxPixels))})`,
     );
   }
 }

@@ -4,7 +4,7 @@
  * `POST /v1/imaging/analyses` checks the image (format by its bytes, completeness, dimensions,
  * size), stores it, writes a `queued` job and queues a reference for the worker: 202 with the
  * job id. `GET /v1/imaging/analyses/{jobId}` reads the job (404 for an unknown id or another
- * practice's job). `POST /v1/imaging/uploads` presigns a size-limited PUT for images over the
+ * practice's job). `POST /v1/imaging/uploads` presigns a size-limited POST for images over the
  * 4 MB inline limit. This function holds no provider key and never calls a model; the worker
  * (worker.ts) does.
  */
@@ -16,8 +16,8 @@ import { SqsJobQueue } from '#core/job-queue';
 import { S3ObjectStore, s3ClientFromEnv } from '#core/object-store';
 import { functionBasicsFromEnv } from '#core/function-basics';
 import { readObjectBounded } from './image-objects';
-import { ImagingJobIntake } from './job-intake';
-import { INLINE_IMAGE_MAX_BYTES, analysisRequestSchema, uploadRequestSchema } from './schemas';
+import { DEFAULT_INFLIGHT_BUDGET, ImagingJobIntake } from './job-intake';
+import { ANALYSIS_MAX_BODY_BYTES, analysisRequestSchema, uploadRequestSchema } from './schemas';
 
 const { observability, doc } = functionBasicsFromEnv();
 const bucket = requireEnv(ENV.imagesBucket);
@@ -28,15 +28,19 @@ const intake = new ImagingJobIntake({
   images: new S3ObjectStore({ bucket, client: s3 }),
   readUpload: (key, maxBytes) => readObjectBounded(s3, bucket, key, maxBytes),
   logger: observability.logger,
+  inflightBudget: inflightBudgetFromEnv(),
 });
+/** The per-practice in-flight pixel budget: IMAGING_PRACTICE_INFLIGHT_PIXELS when set, else the default. */
+function inflightBudgetFromEnv() {
+  const raw = process.env[ENV.imagingPracticeInflightPixels];
+  if (raw === undefined || raw === '') return DEFAULT_INFLIGHT_BUDGET;
+  const maxPixels = Number(raw);
+  if (!Number.isSafeInteger(maxPixels)) throw new Error(`${ENV.imagingPracticeInflightPixels} must be a whole number of pixels, not ${JSON.stringify(raw.slice(0, 40))}`);
+  return { ...DEFAULT_INFLIGHT_BUDGET, maxPixels };
+}
 const cacheTable = process.env[ENV.cacheTable];
 const idempotency = cacheTable ? new RouteIdempotency({ tableName: cacheTable, doc }) : undefined;
 
-/**
- * Base64 JSON of a 4 MiB image is about 5.6 MB; a little more leaves room for the other fields.
- * A larger body is a 413 before it is parsed (API Gateway's own limit is 10 MB).
- */
-const ANALYSIS_MAX_BODY_BYTES = Math.ceil(INLINE_IMAGE_MAX_BYTES / 3) * 4 + 64 * 1024;
 const ANALYSES_ROUTE = 'POST /v1/imaging/analyses';
 
 export const handler = createHttpHandler({

@@ -1,7 +1,7 @@
 /**
  * Where radiographs live in the images bucket, and the one read the API function must bound.
  *
- *   uploads/<practiceId>/<32 hex>.<ext>   put by the front end through a presigned URL
+ *   uploads/<practiceId>/<32 hex>.<ext>   posted by the front end under a presigned POST policy
  *   images/<practiceId>/<jobId>.<ext>     an inline image, stored as sent
  *
  * The extension carries the declared content type, so a job needs no metadata lookup to know
@@ -37,9 +37,9 @@ export function contentTypeOfKey(key: string): ImageContentType | undefined {
 }
 
 /**
- * Reads an object, refusing to hold more than `maxBytes` of it in memory. In AWS a presigned PUT
- * does not enforce the signed size limit, so an upload can be far larger than we allowed: the
- * declared length is checked before the body is read, and the body is counted as it streams.
+ * Reads an object, refusing to hold more than `maxBytes` of it in memory. The POST policy already
+ * holds uploads to their size in S3; this is the second line, for any object that got there
+ * another way: the declared length is checked before the body is read, and the body is counted as it streams.
  */
 export async function readObjectBounded(client: S3Client, bucket: string, key: string, maxBytes: number): Promise<Uint8Array | undefined> {
   let output;

@@ -2,11 +2,15 @@
  * The API side of the imaging pipeline: accept a radiograph, create its job, queue it.
  *
  * The API function only runs the header checks ({@link checkImageHeader}: real format against
- * the declared one, complete structure, dimensions, byte size) and stores the image as sent;
- * decoding and downscaling happen in the worker. Decoding a 50-megapixel radiograph takes
- * hundreds of MB and seconds of CPU, which the worker has (1 GB, 120 s) and the API function,
- * which must answer 202 quickly in 512 MB, does not. Both sides use the same pixel cap, so a
- * job accepted here is one the worker can decode.
+ * the declared one, complete structure walked to its end, dimensions, byte size) and stores the
+ * image as sent; decoding and downscaling happen in the worker. Decoding a 16-megapixel
+ * radiograph takes about 600 MB and seconds of CPU, which the worker has (1 GB, 120 s) and the API
+ * function, which must answer 202 quickly in 512 MB, does not. Both sides use the same pixel cap,
+ * the most the worker can decode, so a job accepted here is one the worker can decode.
+ *
+ * Before anything is stored, the image's decoded pixels are held against the practice's in-flight
+ * budget (its queued and running jobs): past it the answer is a 429 `ImagingPracticeBusy`, so one
+ * practice's burst cannot keep the workers from other practices' jobs.
  *
  * Nothing is left half-written: the image is stored first, then the job, then the message; a
  * failure at any step undoes what came before it (or, once the job exists, marks it failed), so
@@ -14,12 +18,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { BadRequestError, DependencyUnavailableError, NotFoundError } from '#core/errors';
+import { BadRequestError, DependencyUnavailableError, ImagingPracticeBusyError, NotFoundError, PayloadTooLargeError } from '#core/errors';
 import { redactForLog } from '#core/observability';
-import type { ImagingJob, JobQueue, JobStore, ObjectStore } from '#core/ports';
+import type { ImagingJob, InflightBudget, JobQueue, JobStore, ObjectStore } from '#core/ports';
 import { DEFAULT_MAX_PIXELS, checkImageHeader, type ImageHeader } from './image-intake';
 import { contentTypeOfKey, imageKeyFor, isUploadKeyOf, uploadKeyFor } from './image-objects';
 import {
+  INLINE_BASE64_MAX_CHARS,
   INLINE_IMAGE_MAX_BYTES,
   UPLOAD_MAX_BYTES,
   jobIdSchema,
@@ -32,8 +37,17 @@ import {
 
 /** Pixel cap shared with the worker: the decompression-bomb guard, checked from the header. */
 export const IMAGING_MAX_PIXELS = DEFAULT_MAX_PIXELS;
-/** How long a presigned upload URL stays valid. */
+/** How long a presigned upload policy stays valid: long enough for 25 MB on a slow practice line. */
 export const UPLOAD_URL_TTL_SECONDS = 15 * 60;
+/**
+ * What one practice may have queued or running at once, so that a burst of small files that
+ * decode to huge images cannot hold the workers while other practices' jobs wait: 160 MP is ten
+ * images at the pixel limit, about forty panoramics or a hundred bitewings. Overridden by
+ * IMAGING_PRACTICE_INFLIGHT_PIXELS. The job count keeps the practice's in-flight item small.
+ */
+export const DEFAULT_INFLIGHT_BUDGET: InflightBudget = { maxPixels: 160_000_000, maxJobs: 200 };
+/** A worker finishes a job in seconds to a minute; by then some of the practice's jobs have ended. */
+export const PRACTICE_BUSY_RETRY_AFTER_SECONDS = 30;
 
 export interface JobIntakeDeps {
   jobs: JobStore;
@@ -43,6 +57,8 @@ export interface JobIntakeDeps {
   readUpload(key: string, maxBytes: number): Promise<Uint8Array | undefined>;
   logger: Logger;
   now?: () => number;
+  /** @default DEFAULT_INFLIGHT_BUDGET */
+  inflightBudget?: InflightBudget;
 }
 
 export interface AcceptedAnalysis extends AnalysisAccepted {
@@ -51,9 +67,14 @@ export interface AcceptedAnalysis extends AnalysisAccepted {
 
 export class ImagingJobIntake {
   private readonly now: () => number;
+  private readonly budget: InflightBudget;
 
   constructor(private readonly deps: JobIntakeDeps) {
     this.now = deps.now ?? Date.now;
+    this.budget = deps.inflightBudget ?? DEFAULT_INFLIGHT_BUDGET;
+    if (!(this.budget.maxPixels >= IMAGING_MAX_PIXELS) || !(this.budget.maxJobs >= 1)) {
+      throw new Error(`the imaging in-flight budget (${this.budget.maxPixels} pixels, ${this.budget.maxJobs} jobs) must take at least one image at the ${IMAGING_MAX_PIXELS}-pixel limit`);
+    }
   }
 
   async submit(practiceId: string, request: AnalysisRequest): Promise<AcceptedAnalysis> {
@@ -61,31 +82,42 @@ export class ImagingJobIntake {
     let header: ImageHeader;
     let imageKey: string;
     let storedInline = false;
+    let pixels: number;
     if (request.image) {
+      if (request.image.dataBase64.length > INLINE_BASE64_MAX_CHARS) throw inlineTooLarge(Math.floor((request.image.dataBase64.length * 3) / 4));
       const bytes = decodeBase64(request.image.dataBase64);
+      if (bytes.length > INLINE_IMAGE_MAX_BYTES) throw inlineTooLarge(bytes.length);
       header = checkImageHeader(bytes, request.image.contentType, { maxBytes: INLINE_IMAGE_MAX_BYTES, maxPixels: IMAGING_MAX_PIXELS });
+      pixels = await this.reservePixels(practiceId, jobId, header);
       imageKey = imageKeyFor(practiceId, jobId, request.image.contentType);
-      await this.deps.images.put(imageKey, bytes, request.image.contentType);
+      try {
+        await this.deps.images.put(imageKey, bytes, request.image.contentType);
+      } catch (error) {
+        await this.quietly('give back the pixels of a job whose image was not stored', () => this.deps.jobs.releasePixels(practiceId, jobId, pixels));
+        throw error;
+      }
       storedInline = true;
     } else {
       const uploadKey = request.uploadKey!;
       const contentType = contentTypeOfKey(uploadKey);
       // Another practice's key reads exactly like a key that was never handed out.
-      const noUpload = () => new BadRequestError('No upload with that key for this practice: PUT the image to the uploadUrl from POST /v1/imaging/uploads first');
+      const noUpload = () => new BadRequestError('No upload with that key for this practice: POST the image to the url from POST /v1/imaging/uploads first');
       if (!isUploadKeyOf(uploadKey, practiceId) || !contentType) throw noUpload();
       const bytes = await this.deps.readUpload(uploadKey, UPLOAD_MAX_BYTES);
       if (!bytes) throw noUpload();
       header = checkImageHeader(bytes, contentType, { maxBytes: UPLOAD_MAX_BYTES, maxPixels: IMAGING_MAX_PIXELS });
+      pixels = await this.reservePixels(practiceId, jobId, header);
       // The upload is the job's image: copying 25 MB would only cost time.
       imageKey = uploadKey;
     }
 
     const at = new Date(this.now()).toISOString();
-    const job: ImagingJob = { jobId, practiceId, status: 'queued', modality: request.modality, imageKey, createdAt: at, updatedAt: at, attempts: 0 };
+    const job: ImagingJob = { jobId, practiceId, status: 'queued', modality: request.modality, imageKey, createdAt: at, updatedAt: at, attempts: 0, pixels };
     try {
       await this.deps.jobs.create(job);
     } catch (error) {
       if (storedInline) await this.quietly('delete the image of a job that was not created', () => this.deps.images.delete(imageKey));
+      await this.quietly('give back the pixels of a job that was not created', () => this.deps.jobs.releasePixels(practiceId, jobId, pixels));
       throw asUnavailable(error, 'The imaging job store is unavailable; retry shortly');
     }
 
@@ -96,10 +128,31 @@ export class ImagingJobIntake {
       await this.quietly('fail a job that could not be queued', () =>
         this.deps.jobs.fail(jobId, { code: 'NotQueued', message: 'The imaging queue did not accept the job; it was not analysed' }, this.now()),
       );
+      // Failing it gave them back; if that write failed, this one (a no-op otherwise) still may.
+      await this.quietly('give back the pixels of a job that was not queued', () => this.deps.jobs.releasePixels(practiceId, jobId, pixels));
       if (storedInline) await this.quietly('delete the image of a job that was not queued', () => this.deps.images.delete(imageKey));
       throw asUnavailable(error, 'The imaging queue did not accept the job; retry shortly');
     }
     return { jobId, status: 'queued', header };
+  }
+
+  /** Holds the image's decoded pixels against the practice's in-flight budget; 429 when over it. */
+  private async reservePixels(practiceId: string, jobId: string, header: ImageHeader): Promise<number> {
+    const pixels = header.width * header.height;
+    let reservation;
+    try {
+      reservation = await this.deps.jobs.reservePixels(practiceId, jobId, pixels, this.budget, this.now());
+    } catch (error) {
+      throw asUnavailable(error, 'The imaging job store is unavailable; retry shortly');
+    }
+    if (!reservation.reserved) {
+      throw new ImagingPracticeBusyError(
+        `This practice already has ${reservation.inFlightJobs} imaging jobs (${reservation.inFlightPixels} pixels) queued or running; ` +
+          `this image adds ${pixels} pixels and a practice may have at most ${this.budget.maxPixels} pixels and ${this.budget.maxJobs} jobs in flight: retry when some have finished`,
+        { retryAfterSeconds: PRACTICE_BUSY_RETRY_AFTER_SECONDS },
+      );
+    }
+    return pixels;
   }
 
   /** The job as the caller may see it; an invalid id, an unknown job or another practice's job is a 404. */
@@ -114,11 +167,16 @@ export class ImagingJobIntake {
     return view;
   }
 
-  /** A presigned PUT for exactly the size the caller announced, scoped to the caller's practice. */
+  /**
+   * A presigned POST whose policy S3 enforces: this practice's upload key only, the announced
+   * Content-Type only, 1..sizeBytes bytes (never over UPLOAD_MAX_BYTES), for UPLOAD_URL_TTL_SECONDS.
+   */
   async presignUpload(practiceId: string, request: UploadRequest): Promise<UploadResponse> {
     const uploadKey = uploadKeyFor(practiceId, request.contentType);
-    const uploadUrl = await this.deps.images.presignPut(uploadKey, request.contentType, request.sizeBytes, UPLOAD_URL_TTL_SECONDS);
-    return { uploadKey, uploadUrl, expiresAt: new Date(this.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString(), maxBytes: request.sizeBytes };
+    const maxBytes = Math.min(request.sizeBytes, UPLOAD_MAX_BYTES);
+    const expiresAt = new Date(this.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString();
+    const { url, fields } = await this.deps.images.presignPost(uploadKey, request.contentType, maxBytes, UPLOAD_URL_TTL_SECONDS);
+    return { uploadKey, url, fields, expiresAt, maxBytes };
   }
 
   /** Undo steps are best effort: the caller's answer is already decided by the step that failed. */
@@ -130,6 +188,9 @@ export class ImagingJobIntake {
     }
   }
 }
+
+const inlineTooLarge = (bytes: number) =>
+  new PayloadTooLargeError(`The inline image is about ${bytes} bytes; inline images may be at most ${INLINE_IMAGE_MAX_BYTES} bytes: upload it with POST /v1/imaging/uploads and send its uploadKey`);
 
 /** 32 hex characters: a UUID without dashes, which jobIdSchema and the job store both accept. */
 export function newJobId(): string {

@@ -31,7 +31,7 @@ import { GatewayError, InvalidModelOutputError, OverBudgetError, ProviderThrottl
 import { redactForLog } from '#core/observability';
 import type { ImagingJob, JobLease, JobQueue, JobStore } from '#core/ports';
 import type { GenerateInput, GenerateResult } from '#core/task-runtime';
-import { DEFAULT_MAX_LONG_EDGE, inspectImage } from './image-intake';
+import { DEFAULT_MAX_LONG_EDGE, checkImageHeader, checkPixelRows, inspectImage } from './image-intake';
 import { contentTypeOfKey } from './image-objects';
 import { IMAGING_MAX_PIXELS } from './job-intake';
 import { IMAGING_FINDINGS_OUTPUT_KIND, IMAGING_SYSTEM_PROMPT, buildImagingUserPrompt } from './prompts';
@@ -170,8 +170,10 @@ export class ImagingJobProcessor {
     const bytes = await this.deps.readImage(job.imageKey);
     if (!bytes) throw new FinalFailure('ImageMissing', 'The image of this job is no longer stored; submit it again');
     try {
-      const inspected = inspectImage(bytes, contentType, { maxBytes: UPLOAD_MAX_BYTES, maxPixels: IMAGING_MAX_PIXELS, maxLongEdge: DEFAULT_MAX_LONG_EDGE });
-      return inspected.normalized.bytes;
+      const options = { maxBytes: UPLOAD_MAX_BYTES, maxPixels: IMAGING_MAX_PIXELS, maxLongEdge: DEFAULT_MAX_LONG_EDGE };
+      // A decoder that fills missing rows would send the model an image that is partly black.
+      await checkPixelRows(bytes, checkImageHeader(bytes, contentType, options));
+      return inspectImage(bytes, contentType, options).normalized.bytes;
     } catch (error) {
       // The header passed at intake; what fails now is the compressed data itself.
       if (error instanceof GatewayError && error.statusCode < 500) throw new FinalFailure('InvalidImage', error.message);

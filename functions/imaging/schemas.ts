@@ -6,7 +6,7 @@ import { toothNumberSchema } from '../clinical/dental-codes';
 
 /** Largest image sent inline in the JSON body (decoded bytes). */
 export const INLINE_IMAGE_MAX_BYTES = 4 * 1024 * 1024;
-/** Largest image put through a presigned upload URL. */
+/** Largest image sent through POST /v1/imaging/uploads: the request schema's cap and the POST policy's content-length-range. */
 export const UPLOAD_MAX_BYTES = 25 * 1024 * 1024;
 
 export const MODALITIES = ['bitewing', 'periapical', 'panoramic', 'cephalometric'] as const;
@@ -27,7 +27,14 @@ export const uploadKeySchema = z
   .regex(/^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9/_.-]*$/, 'must be an uploadKey returned by POST /v1/imaging/uploads')
   .describe('The uploadKey returned by POST /v1/imaging/uploads');
 
-const BASE64_MAX_CHARS = Math.ceil(INLINE_IMAGE_MAX_BYTES / 3) * 4;
+/** The longest base64 text of an image within the inline limit. */
+export const INLINE_BASE64_MAX_CHARS = Math.ceil(INLINE_IMAGE_MAX_BYTES / 3) * 4;
+/**
+ * Body limit of POST /v1/imaging/analyses: the base64 of a 4 MiB image (about 5.6 MB) and room
+ * for the other fields. A larger body is a 413 before it is parsed (API Gateway's own limit is
+ * 10 MB); a smaller one whose image is over the inline limit is a 413 from the intake.
+ */
+export const ANALYSIS_MAX_BODY_BYTES = INLINE_BASE64_MAX_CHARS + 64 * 1024;
 
 export const inlineImageSchema = z
   .object({
@@ -35,9 +42,11 @@ export const inlineImageSchema = z
     dataBase64: z
       .string()
       .min(1)
-      .max(BASE64_MAX_CHARS, `the image is larger than ${INLINE_IMAGE_MAX_BYTES} bytes: upload it with POST /v1/imaging/uploads and send its uploadKey`)
+      // Only the route's body limit: a string this long cannot reach the schema (its body is a 413
+      // first). A schema issue is a 400 and too large must be a 413, so the intake checks the size.
+      .max(ANALYSIS_MAX_BODY_BYTES)
       .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be standard base64 without line breaks')
-      .describe(`The image bytes, base64 (up to ${INLINE_IMAGE_MAX_BYTES} bytes decoded)`),
+      .describe(`The image bytes, base64 (up to ${INLINE_IMAGE_MAX_BYTES} bytes decoded; larger is a 413)`),
   })
   .strict();
 
@@ -72,17 +81,26 @@ export const uploadRequestSchema = z
     sizeBytes: z.number().int().min(1).max(UPLOAD_MAX_BYTES, `images up to ${UPLOAD_MAX_BYTES} bytes are accepted`),
   })
   .strict()
-  .meta({ id: 'UploadRequest', description: 'Ask for a presigned URL to PUT an image of up to 25 MB' });
+  .meta({ id: 'UploadRequest', description: `Ask for a presigned POST to upload one image of sizeBytes bytes (up to ${UPLOAD_MAX_BYTES} bytes, 25 MB)` });
+
+const UPLOAD_USAGE =
+  'Upload with a multipart/form-data POST to `url`, as a browser form does: append every entry of `fields` first, unchanged, then the image as the last field, named `file` ' +
+  "(`const form = new FormData(); for (const [k, v] of Object.entries(fields)) form.append(k, v); form.append('file', blob); await fetch(url, { method: 'POST', body: form })`; " +
+  'do not set Content-Type on the request, the browser adds the boundary). S3 answers 204 when stored. It checks the signed policy itself: the file must be 1 to maxBytes bytes ' +
+  '(400 EntityTooLarge / EntityTooSmall), the key and Content-Type must be the ones in `fields` (403 AccessDenied), and the policy expires at expiresAt.';
 
 export const uploadResponseSchema = z
   .object({
     uploadKey: uploadKeySchema,
-    uploadUrl: z.url().describe('PUT the bytes here with the same Content-Type'),
-    expiresAt: z.iso.datetime().describe('ISO-8601 UTC; the URL stops working after this'),
-    maxBytes: z.number().int(),
+    url: z.url().describe('The form action: POST the multipart/form-data here (the bucket, not the object)'),
+    fields: z
+      .record(z.string(), z.string())
+      .describe('Form fields to send before the file, unchanged: key, Content-Type, Policy, X-Amz-Signature and the other X-Amz-* fields'),
+    expiresAt: z.iso.datetime().describe('ISO-8601 UTC; the policy stops working after this'),
+    maxBytes: z.number().int().describe('Largest file the policy accepts: the announced sizeBytes'),
   })
   .strict()
-  .meta({ id: 'UploadResponse' });
+  .meta({ id: 'UploadResponse', description: UPLOAD_USAGE });
 
 // ---------------------------------------------------------------- findings
 

@@ -64,7 +64,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       description:
         "The dental platform's AI work, one function per task: radiograph analysis, diagnosis and treatment planning, claims and estimates, " +
         'scheduling and reminders, and patient chat. Each task has its own provider keys, concurrency limit and token budget. ' +
-        'Errors always answer with an ErrorBody; 429 and 503 carry Retry-After.',
+        'Errors always answer with an ErrorBody; 429, 503 and the 409 of an Idempotency-Key still in progress carry Retry-After.',
     },
     tags: [
       ...options.tasks.map((task) => ({ name: task.name, description: task.description })),
@@ -82,16 +82,13 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
             'A Cognito user-pool ID token (Authorization: Bearer <token>) with the claims sub and custom:practiceId; /v1/usage also needs the admin group in cognito:groups.',
         },
       },
-      headers: {
-        RetryAfter: { description: 'Seconds after which a retry may succeed', schema: { type: 'integer', minimum: 1 } },
-        RequestId: { description: 'Identifies the request in the logs; quote it when reporting a problem', schema: { type: 'string' } },
-      },
+      headers: HEADER_COMPONENTS,
       parameters: {
         IdempotencyKey: {
           name: 'Idempotency-Key',
           in: 'header',
           required: false,
-          description: 'A retry with the same key returns the first answer and creates no second job or charge; the same key with a different body is a 422.',
+          description: 'A retry with the same key returns the first answer and creates no second job or charge; the same key with a different body is a 422; a retry while the first request is still running is a 409 with Retry-After.',
           schema: { type: 'string', minLength: 1, maxLength: 128 },
         },
       },
@@ -127,12 +124,16 @@ function operation(route: DocumentedRoute, components: SchemaComponents): Record
     ...(doc.idempotent ? [{ $ref: '#/components/parameters/IdempotencyKey' }] : []),
   ];
   const content: Record<string, unknown> = { 'application/json': { schema: components.add(doc.response, 'output') } };
-  if (route.streaming) content['text/event-stream'] = { schema: { type: 'string', description: doc.eventStream } };
+  if (route.streaming) {
+    // OpenAPI 3.1 has no way to type the events of a stream; the extension names each event's data schema.
+    const events = Object.fromEntries(Object.entries(doc.events ?? {}).map(([name, schema]) => [name, components.add(schema, 'output')]));
+    content['text/event-stream'] = { schema: { type: 'string', description: doc.eventStream }, ...(doc.events ? { 'x-smartdental-events': events } : {}) };
+  }
 
   const responses: Record<string, unknown> = {
     [String(doc.successStatus ?? 200)]: {
       description: doc.successStatus === 202 ? 'Accepted: the work is queued' : 'OK',
-      headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } },
+      headers: successHeaders(route),
       content,
     },
   };
@@ -154,36 +155,90 @@ function operation(route: DocumentedRoute, components: SchemaComponents): Record
   };
 }
 
-type ErrorStatus = '400' | '401' | '403' | '404' | '413' | '415' | '422' | '429' | '502' | '503';
+/** Headers of a success answer: the request id, how an AI answer was produced, and an idempotent replay. */
+function successHeaders({ doc, ai }: DocumentedRoute): Record<string, unknown> {
+  const headers: Record<string, unknown> = { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } };
+  if (ai) for (const [name, ref] of Object.entries(AI_ANSWER_HEADERS)) headers[name] = { $ref: `#/components/headers/${ref}` };
+  if (doc.idempotent) headers['Idempotent-Replayed'] = { $ref: '#/components/headers/IdempotentReplayed' };
+  return headers;
+}
+
+/** How an AI answer was produced (functions/core/task-runtime.ts `outcomeHeaders`). */
+const AI_ANSWER_HEADERS = {
+  'X-SmartDental-Cache': 'Cache',
+  'X-SmartDental-Provider': 'Provider',
+  'X-SmartDental-Model': 'Model',
+  'X-SmartDental-Fallback': 'Fallback',
+  'X-SmartDental-Tokens': 'Tokens',
+  'X-SmartDental-Source': 'Source',
+} as const;
+
+const HEADER_COMPONENTS: Record<string, unknown> = {
+  RetryAfter: { description: 'Seconds after which a retry may succeed', schema: { type: 'integer', minimum: 1 } },
+  RequestId: { description: 'Identifies the request in the logs; quote it when reporting a problem', schema: { type: 'string' } },
+  AmznRequestId: { description: "API Gateway's request id; on the answers it gives itself it is also error.requestId", schema: { type: 'string' } },
+  Cache: { description: '`hit`: answered from the practice\'s cache (no tokens spent); `miss`: a model answered', schema: { type: 'string', enum: ['hit', 'miss'] } },
+  Provider: { description: 'The provider that answered (openai, anthropic, openai-compatible); absent on a template answer', schema: { type: 'string' } },
+  Model: { description: 'The model that answered', schema: { type: 'string' } },
+  Fallback: { description: '`true` when a fallback provider answered because the primary could not', schema: { type: 'string', enum: ['true'] } },
+  Tokens: { description: 'Input plus output tokens this answer spent (0 for a cache hit)', schema: { type: 'integer', minimum: 0 } },
+  Source: { description: '`template` when the answer was written by plain code because no model could answer (scheduling reminders)', schema: { type: 'string', enum: ['template'] } },
+  IdempotentReplayed: { description: '`true` when this is the stored answer of an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
+};
+
+type ErrorStatus = '400' | '401' | '403' | '404' | '408' | '409' | '413' | '415' | '422' | '429' | '431' | '502' | '503' | '504';
 
 const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string; retryAfter?: true }> = {
-  '400': { name: 'BadRequest', description: 'The input is invalid; details.issues lists the field paths that failed' },
+  '400': {
+    name: 'BadRequest',
+    description: 'The input is invalid; details.issues lists the field paths that failed. Also: a body that is not valid UTF-8, or a path parameter that is not valid percent-encoding',
+  },
   '401': { name: 'Unauthorized', description: 'No valid token' },
   '403': { name: 'Forbidden', description: 'The user has no practice, or is not allowed this route' },
-  '404': { name: 'NotFound', description: 'Not found' },
+  '404': { name: 'NotFound', description: 'Not found; API Gateway also answers 404 NotFound (with error.requestId) for a path or a method this API does not have' },
+  '408': { name: 'RequestTimeout', description: 'The request line, the headers or the body did not arrive in time (a body shorter than its Content-Length, or one that trickles in)' },
+  '409': {
+    name: 'IdempotencyRequestInProgress',
+    description: 'The first request with this Idempotency-Key is still being processed; retry after Retry-After seconds to receive its answer',
+    retryAfter: true,
+  },
   '413': { name: 'PayloadTooLarge', description: 'The body or the image is larger than the route accepts' },
-  '415': { name: 'UnsupportedMediaType', description: 'The body is not application/json, or the image is not JPEG, PNG or uncompressed grayscale DICOM' },
+  '415': {
+    name: 'UnsupportedMediaType',
+    description: 'The body is not application/json, its Content-Type declares a charset other than UTF-8, or the image is not JPEG, PNG or uncompressed grayscale DICOM',
+  },
   '422': { name: 'IdempotencyConflict', description: 'The Idempotency-Key was already used with a different body' },
   '429': {
     name: 'TooManyRequests',
     description:
-      "Throttled: the task is at its concurrency limit (code TooManyRequestsException), over its token budget or tokens-per-minute ceiling (OverBudget), or every provider rate-limited it (ProviderThrottled). Retry after Retry-After seconds",
+      "Throttled: the task is at its concurrency limit (code TaskAtCapacity, answered by API Gateway), over its token budget or tokens-per-minute ceiling (OverBudget), every provider rate-limited it (ProviderThrottled), or the practice's imaging jobs in flight already hold its pixel budget (ImagingPracticeBusy). Retry after Retry-After seconds",
     retryAfter: true,
   },
-  '502': { name: 'InvalidModelOutput', description: 'The model answered, but not with output that fits the schema, even after one repair' },
+  '431': { name: 'RequestHeaderFieldsTooLarge', description: 'The request line and headers together are larger than 10,240 bytes' },
+  '502': {
+    name: 'BadGateway',
+    description:
+      'InvalidModelOutput: the model answered, but not with output that fits the schema, even after one repair. GatewayError (from API Gateway, with error.requestId and Retry-After): the function failed or ran out of time',
+    retryAfter: true,
+  },
   '503': { name: 'ServiceUnavailable', description: 'Every provider failed, or a dependency (DynamoDB, Secrets Manager, the queue) is unavailable. Retry after Retry-After seconds', retryAfter: true },
+  '504': { name: 'GatewayTimeout', description: 'GatewayTimeout from API Gateway: the task did not answer before the API stopped waiting (it may still finish; an Idempotency-Key retry is safe)' },
 };
 
 function errorStatuses({ doc, ai }: DocumentedRoute): ErrorStatus[] {
   const statuses = new Set<ErrorStatus>();
   if (doc.request || doc.pathParameters || doc.query) statuses.add('400');
   if ((doc.auth ?? 'user') !== 'none') statuses.add('401').add('403');
-  if (doc.notFound) statuses.add('404');
+  // API Gateway answers 404 for a method a path does not have, on every path.
+  statuses.add('404');
   if (doc.request) statuses.add('413').add('415');
-  if (doc.idempotent) statuses.add('422');
+  if (doc.idempotent) statuses.add('409').add('422');
+  // Any request can arrive too slowly or with too large a head.
+  statuses.add('408').add('431');
   // API Gateway stage throttling and the function's concurrency limit can refuse any route.
   statuses.add('429');
-  if (ai) statuses.add('502');
+  // A function that fails or times out is API Gateway's 502, and a route past its integration timeout a 504.
+  statuses.add('502').add('504');
   if (!doc.static) statuses.add('503');
   return [...statuses];
 }
@@ -194,7 +249,11 @@ function errorResponses(errorBody: JsonSchema): Record<string, unknown> {
       name,
       {
         description,
-        headers: { 'X-Request-Id': { $ref: '#/components/headers/RequestId' }, ...(retryAfter ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } : {}) },
+        headers: {
+          'X-Request-Id': { $ref: '#/components/headers/RequestId' },
+          'X-Amzn-RequestId': { $ref: '#/components/headers/AmznRequestId' },
+          ...(retryAfter ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } : {}),
+        },
         content: { 'application/json': { schema: errorBody } },
       },
     ]),

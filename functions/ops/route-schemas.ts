@@ -4,6 +4,7 @@
  * `"<METHOD> <path>"` as the catalog names routes; a test fails when a catalog route has no entry,
  * so a new route cannot ship undocumented.
  */
+import { CHAT_STREAM_EVENTS } from '../chat/stream-events';
 import * as z from '#core/zod';
 import {
   claimRequestSchema,
@@ -51,6 +52,8 @@ export interface RouteDocumentation {
   query?: z.ZodObject;
   /** How the route streams server-sent events (catalog routes with `streaming: true` need this). */
   eventStream?: string;
+  /** The schema of each event's `data`, by event name. */
+  events?: Record<string, z.ZodType>;
   /** The route honours an `Idempotency-Key` header (a reused key with another body is a 422). */
   idempotent?: boolean;
   /** When the route answers 404 (beyond an unknown path). */
@@ -95,8 +98,8 @@ export const ROUTE_DOCUMENTATION: Record<string, RouteDocumentation> = {
   },
   'POST /v1/imaging/uploads': {
     operationId: 'createImagingUpload',
-    summary: 'Get a presigned URL to upload a large radiograph',
-    description: 'For images up to 25 MB: PUT the bytes to uploadUrl, then send the uploadKey to POST /v1/imaging/analyses.',
+    summary: 'Get a presigned POST to upload a large radiograph',
+    description: 'For images up to 25 MB: POST the image as multipart/form-data to url with the returned fields (file last), then send the uploadKey to POST /v1/imaging/analyses.',
     request: uploadRequestSchema,
     response: uploadResponseSchema,
   },
@@ -159,6 +162,7 @@ export const ROUTE_DOCUMENTATION: Record<string, RouteDocumentation> = {
       'Server-sent events (Accept: text/event-stream). `event: delta` with data {"text"} as the model writes; then `event: done` with data ' +
       '{"escalate", "escalationReason"?, "advice"?, "usage"?: {"inputTokens", "outputTokens"}}. A failure after the stream has started ends it with ' +
       '`event: error` carrying the ErrorBody; failures before it starts are ordinary JSON error answers.',
+    events: CHAT_STREAM_EVENTS,
   },
   // ------------------------------------------------------------------ operations
   'GET /health': {

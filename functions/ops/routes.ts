@@ -4,6 +4,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { route, type HttpRoute } from '#core/http';
+import type { PlatformMetrics } from '#core/platform-metrics';
 import type { TaskConfig } from '#core/task-config';
 import { readUsageReport } from '#core/usage-report';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi';
@@ -18,6 +19,8 @@ export interface OpsRouteDependencies {
   /** Physical name of the usage ledger table. */
   usageTable(): string;
   doc: DynamoDBDocumentClient;
+  /** In AWS, CloudWatch: the Lambda throttles the ledger never sees. @default none (the ledger's counts, as `npm start` keeps them) */
+  platform?: PlatformMetrics;
   /** @default Date.now */
   now?: () => number;
 }
@@ -51,8 +54,14 @@ export function createOpsRoutes(deps: OpsRouteDependencies): HttpRoute<undefined
       auth: auth('GET /v1/usage'),
       handle: async ({ query, annotate }) => {
         const { since, until } = usagePeriod(query, now());
-        const report = await readUsageReport(deps.doc, { table: deps.usageTable(), since, until, catalog: deps.catalog(), now: new Date(until) });
-        annotate({ usageResolution: report.resolution, usageTasks: report.tasks.length, usageKeys: report.keys.length });
+        const report = await readUsageReport(deps.doc, { table: deps.usageTable(), since, until, catalog: deps.catalog(), now: new Date(until), platform: deps.platform });
+        annotate({
+          usageResolution: report.resolution,
+          usageTasks: report.tasks.length,
+          usageKeys: report.keys.length,
+          usageThrottleSource: report.sources.lambdaThrottles,
+          usageCloudWatchError: report.sources.cloudWatchError,
+        });
         return { headers: { 'cache-control': 'no-store' }, body: usageReportResponse(report) };
       },
     }),

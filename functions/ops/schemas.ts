@@ -43,7 +43,7 @@ const usageTotalsShape = {
   costMicroUsd: count.describe('Cost in micro-dollars (1,000,000 = 1 USD)'),
   errors: count,
   providerThrottles: count.describe('429 answers from the model provider'),
-  lambdaThrottles: count.describe('Requests refused because the task was at its concurrency limit'),
+  lambdaThrottles: count.describe('Requests refused because the task was at its concurrency limit (see sources.lambdaThrottles)'),
   cacheHits: count,
   cacheMisses: count,
   fallbacks: count,
@@ -84,11 +84,37 @@ export const pressureSummarySchema = z
   .strict()
   .meta({ id: 'PressureSummary', description: 'Which AI task runs closest to its limits, and why' });
 
+export const usageSourcesSchema = z
+  .object({
+    lambdaThrottles: z
+      .enum(['cloudwatch', 'ledger'])
+      .describe("Where the task rows' lambdaThrottles came from: CloudWatch's Throttles of the task's functions (deployed), or what the local runtime counted in the usage ledger"),
+    api: z.enum(['cloudwatch', 'none']).describe('Where the api figures came from; none where CloudWatch is not read (npm start) or could not be read'),
+    cloudWatchError: z
+      .string()
+      .optional()
+      .describe("Set when CloudWatch was asked and could not be read (e.g. AccessDenied): lambdaThrottles are then the ledger's, which in AWS never sees a throttled invoke"),
+  })
+  .strict()
+  .meta({ id: 'UsageSources', description: 'Which source each figure came from; every column not named here is the usage ledger’s' });
+
+export const apiGatewayCountsSchema = z
+  .object({
+    requests: count,
+    clientErrors: count.describe("4XX answers, API Gateway's own (throttling 429, authorizer, validation) included"),
+    serverErrors: count.describe('5XX answers, integration timeouts included'),
+    p95LatencyMs: latency.describe("p95 of API Gateway's Latency over the period; null without requests"),
+  })
+  .strict()
+  .meta({ id: 'ApiGatewayUsage', description: "The REST API stage's own counts (AWS/ApiGateway), including requests that never reached a function" });
+
 export const usageReportSchema = z
   .object({
     since: z.iso.datetime(),
     until: z.iso.datetime(),
     resolution: z.enum(['minute', 'day']).describe('minute: summed from minute items (periods up to 25 h); day: whole UTC days'),
+    sources: usageSourcesSchema,
+    api: apiGatewayCountsSchema.nullable().describe('null where CloudWatch is not read (npm start) or could not be read'),
     underMostPressure: pressureSummarySchema,
     tasks: z.array(taskUsageRowSchema).describe('Closest to its limits or slowest first'),
     keys: z.array(keyUsageRowSchema).describe('Throttled, then slowest, then busiest first'),

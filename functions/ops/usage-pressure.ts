@@ -7,7 +7,16 @@ import type { PressureSummary, UsageReportResponse } from './schemas';
 
 /** The report as `GET /v1/usage` and `npm run usage -- --json` give it: the rows plus the one-line answer. */
 export function usageReportResponse(report: UsageReport): UsageReportResponse {
-  return { since: report.since, until: report.until, resolution: report.resolution, underMostPressure: underMostPressure(report), tasks: report.tasks, keys: report.keys };
+  return {
+    since: report.since,
+    until: report.until,
+    resolution: report.resolution,
+    sources: report.sources,
+    api: report.api,
+    underMostPressure: underMostPressure(report),
+    tasks: report.tasks,
+    keys: report.keys,
+  };
 }
 
 export function underMostPressure(report: Pick<UsageReport, 'tasks'>): PressureSummary {

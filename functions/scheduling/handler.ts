@@ -10,8 +10,8 @@ import { createHttpHandler, route } from '#core/http';
 import { redactForLog } from '#core/observability';
 import { taskFunctionFromEnv } from '#core/task-function';
 import { outcomeHeaders } from '#core/task-runtime';
-import { REMINDER_OUTPUT_KIND, REMINDER_SYSTEM_PROMPT, buildReminderUserPrompt, personalizeReminder, smsBudget } from './prompts';
-import { buildTemplateReminder, fitsChannel } from './reminder-template';
+import { REMINDER_OUTPUT_KIND, REMINDER_SYSTEM_PROMPT, buildReminderUserPrompt, personalizeReminder } from './prompts';
+import { buildTemplateReminder, channelProblems, fitsChannel, reminderResponse } from './reminder-template';
 import { reminderModelOutputSchema, reminderRequestSchema, slotsRequestSchema, type ReminderRequest, type ReminderResponse } from './schemas';
 import { findSlots } from './slots';
 
@@ -38,7 +38,8 @@ export const handler = createHttpHandler({
             system: REMINDER_SYSTEM_PROMPT,
             messages: [{ role: 'user', content: buildReminderUserPrompt(body) }],
             schema: reminderModelOutputSchema,
-            domainProblems: (output) => (body.channel === 'sms' && [...output.text].length > smsBudget(body) ? [`the SMS is ${[...output.text].length} characters; at most ${smsBudget(body)} are allowed`] : []),
+            // Checked with the name filled in, which can change the length and the encoding; the problems name lengths only.
+            domainProblems: (output) => channelProblems(body.channel, personalizeReminder(output.text, body).trim()),
             // Reminders for different patients share an entry: the name is not part of what was asked.
             cacheInput: { ...body, appointment: { ...body.appointment, patientFirstName: body.appointment.patientFirstName === undefined ? undefined : '{firstName}' } },
             deadline,
@@ -65,6 +66,5 @@ export const handler = createHttpHandler({
 function modelReminder(output: { text: string; subject?: string }, request: ReminderRequest): ReminderResponse | undefined {
   const text = personalizeReminder(output.text, request).trim();
   if (text === '' || !fitsChannel(request.channel, text)) return undefined;
-  if (request.channel === 'sms') return { channel: 'sms', text, source: 'model' };
-  return { channel: 'email', text, subject: output.subject ?? `Your appointment at ${request.appointment.practiceName}`, source: 'model' };
+  return reminderResponse(request.channel, text, 'model', output.subject ?? `Your appointment at ${request.appointment.practiceName}`);
 }

@@ -2,27 +2,26 @@
  * Request, response and model-output schemas of the scheduling task.
  */
 import * as z from '#core/zod';
+import { canonicalTimeZone } from './time-zones';
 
 export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 export const TIMES_OF_DAY = ['morning', 'afternoon', 'evening'] as const;
 export const REMINDER_CHANNELS = ['sms', 'email'] as const;
-/** One SMS segment in the GSM-7 alphabet. */
+/** Most characters (code points) in an SMS reminder: one GSM-7 segment's worth, to keep reminders short. */
 export const SMS_MAX_CHARS = 160;
+/**
+ * Most segments an SMS reminder may cost. A GSM-7 reminder within {@link SMS_MAX_CHARS} is one
+ * segment (two when `€`, `[` and friends push it past 160 septets); one with a character outside
+ * GSM-7 (`á`, an emoji) goes as UCS-2 and must fit two segments, 134 UTF-16 units.
+ */
+export const SMS_MAX_SEGMENTS = 2;
 
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const timeZoneSchema = z
   .string()
   .min(1)
   .max(64)
-  .refine(isTimeZone, 'must be an IANA time zone, e.g. America/New_York')
+  .refine((value) => canonicalTimeZone(value) !== undefined, 'unknown time zone: must be an IANA name, e.g. America/New_York')
   .describe('IANA time zone of the practice, e.g. America/New_York');
 
 const clockTime = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$/, "must be 'HH:MM' (24-hour)");
@@ -109,15 +108,27 @@ export const reminderRequestSchema = z
   .strict()
   .meta({ id: 'ReminderRequest', description: 'Word an appointment reminder. No last name, date of birth or contact details of the patient' });
 
+export const smsLengthSchema = z
+  .object({
+    encoding: z.enum(['GSM-7', 'UCS-2']).describe('UCS-2 as soon as one character is outside the GSM-7 alphabet (e.g. á, ç, an emoji)'),
+    characters: z.number().int().min(0).describe('Characters as written (Unicode code points)'),
+    units: z.number().int().min(0).describe('What segments are counted in: GSM-7 septets (€ [ ] { } | ^ ~ \\ count 2) or UCS-2 UTF-16 units (an emoji counts 2)'),
+    segments: z.number().int().min(1).max(SMS_MAX_SEGMENTS).describe('Messages the carrier sends and bills: GSM-7 160 septets in one, 153 per part beyond; UCS-2 70 units in one, 67 per part'),
+  })
+  .strict()
+  .meta({ id: 'SmsLength', description: `How an SMS reminder is encoded and how many segments it costs (at most ${SMS_MAX_SEGMENTS})` });
+
 export const reminderResponseSchema = z
   .object({
     channel: z.enum(REMINDER_CHANNELS),
     text: z.string().min(1).max(2000),
     subject: z.string().max(200).optional().describe('Email only'),
+    sms: smsLengthSchema.optional().describe('SMS only'),
     source: z.enum(['model', 'template']).describe('template when the model was unavailable or over budget'),
   })
   .strict()
   .refine((r) => r.channel !== 'sms' || [...r.text].length <= SMS_MAX_CHARS, { message: `an SMS must be at most ${SMS_MAX_CHARS} characters`, path: ['text'] })
+  .refine((r) => (r.channel === 'sms') === (r.sms !== undefined), { message: 'sms is present exactly when the channel is sms', path: ['sms'] })
   .meta({ id: 'ReminderResponse' });
 
 /** What the model must return for `scheduling.reminder` (the handler also enforces the SMS length). */

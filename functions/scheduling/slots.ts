@@ -5,50 +5,13 @@
  * as much real time as the clock says. Inside, everything is epoch milliseconds.
  */
 import { WEEKDAYS, type Slot, type SlotsRequest, type SlotsResponse, type TimeOfDay, type Weekday } from './schemas';
+import { zonedParts } from './time-zones';
 
 export const DEFAULT_STEP_MINUTES = 15;
 export const DEFAULT_SLOT_LIMIT = 10;
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
-
-export interface ZonedParts {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
-/** The wall-clock date and time of an instant in a time zone. */
-export function zonedParts(instant: number, timeZone: string): ZonedParts {
-  const parts: Record<string, number> = {};
-  for (const part of formatterFor(timeZone).formatToParts(instant)) {
-    if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  }
-  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour! % 24, minute: parts.minute!, second: parts.second! };
-}
 
 /** The zone's offset from UTC at an instant, in milliseconds (−5 h → −18,000,000). */
 export function offsetAt(instant: number, timeZone: string): number {
@@ -58,20 +21,21 @@ export function offsetAt(instant: number, timeZone: string): number {
 }
 
 /**
- * The instant a wall-clock time happens in a time zone. A wall time skipped by a spring-forward
- * change resolves to the instant after the gap; one repeated by a fall-back change, to the first.
+ * The instant a wall-clock time happens in a time zone. A wall time repeated by a fall-back change
+ * resolves to its first occurrence; one skipped by a spring-forward change is moved forward by the
+ * gap (02:30 in a 02:00→03:00 gap becomes 03:30), as Temporal's `disambiguation: 'compatible'` does.
  */
 export function zonedTimeToInstant(local: { year: number; month: number; day: number; hour: number; minute: number }, timeZone: string): number {
   const wall = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute);
-  const firstOffset = offsetAt(wall, timeZone);
-  let instant = wall - firstOffset;
-  const secondOffset = offsetAt(instant, timeZone);
-  if (secondOffset !== firstOffset) {
-    const candidate = wall - secondOffset;
-    // Take the candidate whose wall time matches; in a gap neither does, so take the later one.
-    instant = offsetAt(candidate, timeZone) === secondOffset ? Math.min(instant, candidate) : Math.max(instant, candidate);
-  }
-  return instant;
+  // The true instant lies within 14 hours of `wall`, and no zone changes its offset twice in two
+  // days, so the offsets a day either side are the only ones this wall time can have. Each
+  // candidate is checked against its own offset: an offset taken at one guessed instant and reused
+  // is what put fall-back mornings an hour early west of New York (08:00 PST came out as 07:00).
+  const offsets = [offsetAt(wall - DAY_MS, timeZone), offsetAt(wall + DAY_MS, timeZone)];
+  const valid = offsets.map((offset) => wall - offset).filter((instant, i) => offsetAt(instant, timeZone) === offsets[i]);
+  if (valid.length > 0) return Math.min(...valid);
+  // In a gap: under the offset before the change, the wall time lands just after the gap.
+  return wall - offsets[0]!;
 }
 
 /** ISO-8601 local time with the zone's offset, e.g. `2026-03-09T09:00:00-04:00`. */

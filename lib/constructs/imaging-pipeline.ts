@@ -14,7 +14,7 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 export interface ImagingPipelineProps {
   /** The imaging worker's catalog settings: timeout, batch size, concurrency, receive count. */
   readonly worker: WorkerConfig;
-  /** Front-end origin allowed to PUT images with a presigned URL. */
+  /** Front-end origin allowed to POST images with a presigned POST policy. */
   readonly allowedOrigin: string;
   /** Days an uploaded or normalised image is kept; results live in the job table. @default 30 */
   readonly imageRetentionDays?: number;
@@ -65,7 +65,7 @@ export class ImagingPipeline extends Construct {
     });
 
     this.imagesBucket = new s3.Bucket(this, 'Images', {
-      // aws:kms with the AWS-managed key: KMS encryption without extra grants for presigned PUTs.
+      // aws:kms with the AWS-managed key: KMS encryption without extra grants for presigned POSTs.
       encryption: s3.BucketEncryption.KMS_MANAGED,
       bucketKeyEnabled: true,
       enforceSSL: true,
@@ -81,7 +81,8 @@ export class ImagingPipeline extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
-      cors: [{ allowedOrigins: [props.allowedOrigin], allowedMethods: [s3.HttpMethods.PUT], allowedHeaders: ['content-type', 'content-length'], maxAge: 3000 }],
+      // The front end POSTs the presigned upload form cross-origin (functions/core/object-store.ts); no PUT is handed out.
+      cors: [{ allowedOrigins: [props.allowedOrigin], allowedMethods: [s3.HttpMethods.POST], allowedHeaders: ['content-type', 'content-length'], exposedHeaders: ['ETag', 'Location'], maxAge: 3000 }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const replicationReason =

@@ -30,6 +30,12 @@ export type FunctionRole = 'api' | 'worker';
 export interface TaskFunctionProps {
   /** Service name: the task (`clinical`) or `ops`; used for Powertools and the description. */
   readonly service: string;
+  /**
+   * The function's name, from `deployedFunctionName` (functions/core/function-names.ts), so the
+   * usage report can name it to CloudWatch without an environment variable.
+   * @default a name CloudFormation generates
+   */
+  readonly functionName?: string;
   /** Handler file relative to the repository root, e.g. `functions/clinical/handler.ts`. */
   readonly entry: string;
   /** `api` behind API Gateway, `worker` behind the imaging queue. */
@@ -117,6 +123,7 @@ export class TaskFunction extends NodejsFunction {
 
     super(scope, id, {
       description: `SmartDental ${props.service} (${props.role})`,
+      functionName: props.functionName,
       entry: path.join(PROJECT_ROOT, props.entry),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
@@ -196,6 +203,22 @@ export class TaskFunction extends NodejsFunction {
   public useTable(envName: TableEnv, table: dynamodb.ITable, access: TableAccess): this {
     table.grant(this, ...TABLE_ACTIONS[access]);
     this.addEnvironment(envName, table.tableName);
+    return this;
+  }
+
+  /**
+   * Grants `cloudwatch:GetMetricData`, for the usage report's Lambda throttles and API counts
+   * (functions/core/platform-metrics.ts). No variable: the report derives the metric names.
+   */
+  public useMetricData(): this {
+    // GetMetricData has no resource types or condition keys, so Resource must be '*':
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/permissions-reference-cw.html
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    Validations.of(this.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'cloudwatch:GetMetricData supports no resource-level permissions, so AWS requires Resource *; it only reads metric data (the report asks for AWS/Lambda Throttles and AWS/ApiGateway counts).',
+    });
     return this;
   }
 

@@ -13,7 +13,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TaskConfig } from '../../functions/core/task-config';
 import { readUsageReport } from '../../functions/core/usage-report';
 import { DynamoUsageLedger, utcDay, utcMinute, type LedgerCounters } from '../../functions/core/usage-ledger';
-import type { RuntimeStats } from '../runtime';
+import type { RuntimeStats } from '../runtime/stats';
 
 /** How far back the counters of a row reach; the page offers these. */
 export const OPS_WINDOWS = { '15m': 15, '1h': 60, '6h': 360, '24h': 1440 } as const;

@@ -18,10 +18,11 @@ import { createOpsSnapshotReader, opsPageRoutes } from '../ops-page';
 import { startObjectStore } from '../object-store';
 import { startSecretsManager } from '../secrets-manager';
 import { startProviderSimulator, type ProviderSimulator, type ProviderSimulatorOptions } from '../simulator';
-import { LocalQueue, QueuePoller, startSqsEndpoint, type LocalMessage, type QueueDepth } from '../sqs';
-import { startApiGateway, type ApiRoute, type LocalRoute } from './api-gateway';
+import { LocalQueue, QueuePoller, startSqsEndpoint, type LocalMessage } from '../sqs';
+import { startApiGateway, type ApiGatewayOptions, type ApiRoute, type LocalRoute } from './api-gateway';
 import { devIdentities, type DevIdentity } from './dev-tokens';
-import { LocalLambdaFunction, type FunctionStats, type LocalFunctionSpec } from './lambda-function';
+import { LocalLambdaFunction, type LocalFunctionSpec } from './lambda-function';
+import type { RuntimeStats } from './stats';
 import { planTaskKeys, readLocalSecretsFile, type TaskKeyPlan } from './task-keys';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -71,22 +72,11 @@ export interface LocalRuntimeOptions {
   onProgress?: (line: string) => void;
   /** Handler file per function id, replacing `functions/<task>/handler.ts` (test probes). */
   handlerOverrides?: Partial<Record<string, string>>;
+  /** Limits of the local HTTP server: header size, header and body timeouts (tests set them small). */
+  http?: Pick<ApiGatewayOptions, 'maxHeaderBytes' | 'headersTimeoutMs' | 'bodyTimeoutMs'>;
 }
 
-export interface ImagingQueueStats extends QueueDepth {
-  deadLetters: number;
-  /** Worker invocations running now (never above `maxConcurrency`). */
-  workerInvocationsInFlight: number;
-  maxConcurrency: number;
-  visibilityTimeoutSeconds: number;
-  maxReceiveCount: number;
-}
-
-export interface RuntimeStats {
-  startedAt: string;
-  functions: Record<string, FunctionStats>;
-  imagingQueue: ImagingQueueStats;
-}
+export type { ImagingQueueStats, RuntimeStats } from './stats';
 
 export interface LocalRuntime {
   url: string;
@@ -331,6 +321,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       port: options.port ?? 3000,
       stage: LOCAL_STAGE,
       allowedOrigin,
+      ...options.http,
       localRoutes: [
         statsRoute,
         ...opsPageRoutes(createOpsSnapshotReader({ doc: ledgerDoc, usageTable: LOCAL_TABLES.usage, catalog: catalog.tasks, stats, imagingWorkerId: IMAGING_WORKER_ID })),

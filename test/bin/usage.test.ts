@@ -10,10 +10,12 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resolveCatalog } from '../../lib/catalog';
 import { createDocumentClient } from '../../functions/core/dynamo';
+import { deployedFunctionName } from '../../functions/core/function-names';
 import type { TaskName } from '../../functions/core/task-config';
 import { DynamoUsageLedger } from '../../functions/core/usage-ledger';
 import { usageReportSchema, type UsageReportResponse } from '../../functions/ops/schemas';
 import { createTables, startDynamoDb } from '../../local/dynamodb';
+import { startCloudWatchStandIn, type CloudWatchStandIn } from '../support/cloudwatch';
 import { startDynamoHarness, type DynamoHarness } from '../support/dynamo';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -26,9 +28,13 @@ interface Run {
 }
 
 function usage(...args: string[]): Promise<Run> {
+  return usageWith({}, ...args);
+}
+
+function usageWith(env: Record<string, string>, ...args: string[]): Promise<Run> {
   // Asynchronous on purpose: dynalite answers from this very process while the child runs.
   return new Promise((done) => {
-    execFile('npx', ['tsx', 'bin/usage.ts', ...args], { cwd: REPO_ROOT, timeout: 45_000 }, (error, stdout, stderr) => {
+    execFile('npx', ['tsx', 'bin/usage.ts', ...args], { cwd: REPO_ROOT, timeout: 45_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -67,6 +73,61 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+describe('npm run usage -- --region --table (a deployed stack)', () => {
+  let cloudWatch: CloudWatchStandIn;
+  // The SDK's service endpoints, as a test points the same CLI at dynalite and the CloudWatch stand-in.
+  const deployed = () => ({ AWS_ENDPOINT_URL_DYNAMODB: harness.endpoint, AWS_ENDPOINT_URL_CLOUDWATCH: cloudWatch.endpoint });
+  const args = () => ['--region', 'us-east-1', '--table', harness.tables.usage, '--stage', 'dev', '--since', '2h'];
+
+  beforeAll(async () => {
+    cloudWatch = await startCloudWatchStandIn();
+    const at = Date.now() - 10 * 60_000;
+    cloudWatch.seed(
+      { namespace: 'AWS/Lambda', metricName: 'Throttles', dimensions: { FunctionName: deployedFunctionName('dev', 'scheduling', 'api') }, at, value: 5 },
+      { namespace: 'AWS/ApiGateway', metricName: 'Count', dimensions: { ApiName: 'smartdental-ai-dev', Stage: 'dev' }, at, value: 1 },
+      { namespace: 'AWS/ApiGateway', metricName: '4XXError', dimensions: { ApiName: 'smartdental-ai-dev', Stage: 'dev' }, at, value: 1 },
+      { namespace: 'AWS/ApiGateway', metricName: 'Latency', dimensions: { ApiName: 'smartdental-ai-dev', Stage: 'dev' }, at, value: 42 },
+    );
+  });
+  afterAll(() => cloudWatch.close());
+
+  it('takes the Lambda throttles from CloudWatch, which moves the throttled task to the top', async () => {
+    const run = await usageWith(deployed(), ...args(), '--json');
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const report = usageReportSchema.parse(JSON.parse(run.stdout));
+    expect(report.sources).toEqual({ lambdaThrottles: 'cloudwatch', api: 'cloudwatch' });
+    expect(report.underMostPressure).toEqual({ task: 'scheduling', reason: '5 Lambda throttles at its concurrency limit' });
+    // chat's 2 throttles were the local runtime's ledger count; a deployed ledger has none, CloudWatch is the truth.
+    expect(Object.fromEntries(report.tasks.map((t) => [t.task, t.lambdaThrottles]))).toEqual({ scheduling: 5, chat: 0, clinical: 0, billing: 0, imaging: 0 });
+    expect(report.tasks.find((t) => t.task === 'clinical')).toMatchObject({ requests: 3, inputTokens: 3_600 });
+    expect(report.api).toEqual({ requests: 1, clientErrors: 1, serverErrors: 0, p95LatencyMs: 42 });
+  });
+
+  it('says in the table where the throttles came from, with the API line', async () => {
+    const run = await usageWith(deployed(), ...args());
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe('Under most pressure: scheduling (5 Lambda throttles at its concurrency limit)');
+    expect(lines).toContain('LAMBDA THROTTLES: CloudWatch (AWS/Lambda Throttles of each task’s functions); every other column: the usage ledger.');
+    expect(lines).toContain('API Gateway (CloudWatch): 1 request, 1 4XX, 0 5XX, p95 latency 42 ms');
+  });
+
+  it('still reports, from the ledger, when CloudWatch denies access, and says so', async () => {
+    cloudWatch.deny();
+    try {
+      const run = await usageWith(deployed(), ...args());
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      const lines = run.stdout.split('\n');
+      expect(lines[0]).toBe('Under most pressure: chat (2 Lambda throttles at its concurrency limit)');
+      expect(lines).toContain(
+        'LAMBDA THROTTLES: the usage ledger, because CloudWatch could not be read (AccessDenied); in AWS the ledger never sees a throttled invoke, so they may read 0.',
+      );
+    } finally {
+      cloudWatch.deny(false);
+    }
+  });
+});
+
 describe('npm run usage', () => {
   it('prints, as JSON, per task and per key exactly what the ledger recorded, most pressure first', async () => {
     const report = await usageJson('--endpoint', harness.endpoint, '--table', harness.tables.usage, '--since', '24h');
@@ -100,6 +161,14 @@ describe('npm run usage', () => {
     expect(clinical.split(/\s{2,}/)).toEqual(['clinical', '3', '3,600', '900', '$0.0315', '0', '0', '–', '1,000', '1,500', expect.stringMatching(/%$/), expect.stringMatching(/%$/)]);
     expect(lines.find((line) => line.startsWith('billing '))).toContain('75%');
     expect(lines.some((line) => line.startsWith('fp-clinical  clinical'))).toBe(true);
+    expect(lines).toContain('LAMBDA THROTTLES: the usage ledger (counted by the local runtime), as is every other column.');
+    expect(run.stdout).not.toContain('API Gateway');
+  });
+
+  it('reads a local ledger without asking CloudWatch, and says the throttles are the ledger’s', async () => {
+    const report = await usageJson('--endpoint', harness.endpoint, '--table', harness.tables.usage);
+    expect(report.sources).toEqual({ lambdaThrottles: 'ledger', api: 'none' });
+    expect(report.api).toBeNull();
   });
 
   it('finds the running local gateway through its state file, with the catalog it runs', async () => {

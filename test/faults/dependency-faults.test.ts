@@ -8,7 +8,8 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { apiEvent, lambdaContext } from '../support/api-event';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { base64, pngBytes } from '../functions/imaging/radiographs';
-import { startStandIns, type StandIns } from '../support/stand-ins';
+import { providerBaseUrlsAt, startStandIns, type StandIns } from '../support/stand-ins';
+import { clockPast } from '../support/wait-for';
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
 
@@ -56,18 +57,24 @@ describe('DynamoDB unavailable', () => {
   });
 
   it('lost during the model call: the answer, already paid for, is still returned', async () => {
-    const handler = standIns.loadHandler<Handler>('clinical', 'handler', viaProxy);
-    standIns.simulator.configure({ latency: { fixedMs: 800, jitterMs: 0 } });
+    // The model call waits at a proxy, so the outage surely starts while the provider is answering.
+    const provider = await startFaultProxy(standIns.simulator.url);
     try {
+      const handler = standIns.loadHandler<Handler>('clinical', 'handler', {
+        ...viaProxy,
+        PROVIDER_BASE_URLS: providerBaseUrlsAt(provider.endpoint),
+      });
+      provider.setMode('hold');
       const pending = call(handler, '/v1/clinical/diagnoses', diagnosis(5));
-      // Admission is done within a few ms; the outage starts while the provider is answering.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await provider.held(1); // admitted: the model is being asked
       proxy.setMode('down');
+      provider.setMode('pass');
       const res = await pending;
       expect(res.statusCode).toBe(200);
       expect(res.json.differentialDiagnoses.length).toBeGreaterThan(0);
     } finally {
-      standIns.simulator.configure({ latency: { fixedMs: 0, jitterMs: 0 } });
+      provider.setMode('pass');
+      await provider.close();
     }
   });
 
@@ -123,8 +130,9 @@ describe('Secrets Manager unavailable', () => {
   it('while warm: the function keeps using its cached key, even past the cache age', async () => {
     const handler = standIns.loadHandler<Handler>('clinical', 'handler', { SECRET_MAX_AGE_SECONDS: '1' });
     expect((await call(handler, '/v1/clinical/diagnoses', diagnosis(11))).statusCode).toBe(200);
+    const cachedAt = Date.now();
     standIns.secrets.setAvailable(false);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await clockPast(cachedAt + 1_000); // the cache age has passed
     expect((await call(handler, '/v1/clinical/diagnoses', diagnosis(12))).statusCode).toBe(200);
   });
 });

@@ -191,10 +191,10 @@ describe('imaging queue pipeline', () => {
     expect(imagingWorker.maxConcurrency).toBeLessThanOrEqual(imagingWorker.reservedConcurrency!);
   });
 
-  it('the images bucket expires objects and lets the front end PUT with presigned URLs', () => {
+  it('the images bucket expires objects and lets the front end POST presigned uploads', () => {
     const props = gw.resources[logicalIdOf(gw.stack, gw.stack.imaging.imagesBucket)]!.Properties!;
     expect(props.LifecycleConfiguration.Rules[0]).toMatchObject({ Status: 'Enabled', ExpirationInDays: 30 });
-    expect(props.CorsConfiguration.CorsRules[0]).toMatchObject({ AllowedMethods: ['PUT'], AllowedOrigins: [DEFAULT_ALLOWED_ORIGIN] });
+    expect(props.CorsConfiguration.CorsRules[0]).toMatchObject({ AllowedMethods: ['POST'], AllowedOrigins: [DEFAULT_ALLOWED_ORIGIN] });
     expect(props.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: logicalIdOf(gw.stack, gw.stack.imaging.accessLogsBucket) });
   });
 });

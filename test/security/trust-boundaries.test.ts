@@ -8,6 +8,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { GROUPS_CLAIM, PRACTICE_CLAIM } from '../../functions/core/identity';
 import { apiEvent, type EventOptions } from '../support/api-event';
+import { browserUpload } from '../support/browser-upload';
 import { VALID_BODIES, VALID_PNG, fuzzRoutes } from '../support/fuzz';
 import { startGateway, type FunctionName, type Gateway } from './gateway';
 
@@ -114,8 +115,7 @@ describe('imaging jobs, uploads and idempotency keys belong to one practice', ()
   it("refuses another practice's upload key without creating a job", async () => {
     const upload = await call('imaging', { resource: '/v1/imaging/uploads', body: { contentType: 'image/png', sizeBytes: VALID_PNG.length }, practiceId: 'practice-a' });
     expect(upload.statusCode).toBe(200);
-    const put = await fetch(upload.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: Buffer.from(VALID_PNG) });
-    expect(put.ok).toBe(true);
+    expect((await browserUpload(upload.json as { url: string; fields: Record<string, string> }, Buffer.from(VALID_PNG))).status).toBe(204);
 
     const jobsBefore = (await gateway.leftovers()).jobItems;
     const foreign = await submit('practice-b', {}, { modality: 'periapical', uploadKey: upload.json.uploadKey });

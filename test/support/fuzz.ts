@@ -211,6 +211,10 @@ export function acceptedByGateway(route: FuzzRoute, request: FuzzRequest): boole
     const raw = request.body;
     if (raw === null || raw === '') return false;
     if (!JSON_CONTENT_TYPE.test(headers['content-type'] ?? '')) return false;
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return false;
+    // A text body with U+FFFD is what invalid bytes become on the way in; the pipeline refuses it.
+    if (!request.isBase64Encoded && raw.includes('\uFFFD')) return false;
     let text: string;
     try {
       text = request.isBase64Encoded ? STRICT_UTF8.decode(Buffer.from(raw, 'base64')) : raw;

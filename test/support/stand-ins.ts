@@ -92,7 +92,7 @@ export async function startStandIns(options: StandInsOptions = {}): Promise<Stan
       [ENV.usageTable]: dynamo.tables.usage,
       [ENV.cacheTable]: dynamo.tables.cache,
       [ENV.jobsTable]: dynamo.tables.jobs,
-      [ENV.providerBaseUrls]: JSON.stringify({ openai: simulator.openaiBaseUrl, anthropic: simulator.anthropicBaseUrl, 'openai-compatible': simulator.openaiBaseUrl }),
+      [ENV.providerBaseUrls]: providerBaseUrlsAt(simulator.url),
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       ...imagingEnv,
@@ -121,9 +121,20 @@ export async function startStandIns(options: StandInsOptions = {}): Promise<Stan
   };
 }
 
+/** `PROVIDER_BASE_URLS` for every provider entry served at `url`: the simulator, or a proxy in front of it. */
+export function providerBaseUrlsAt(url: string): string {
+  return JSON.stringify({ openai: `${url}/v1`, anthropic: url, 'openai-compatible': `${url}/v1` });
+}
+
 async function startImagingStandIns(maxReceiveCount: number, visibilityTimeoutMs: number): Promise<ImagingStandIns> {
   const deadLetterQueue = new LocalQueue({ name: 'smartdental-test-imaging-dlq', visibilityTimeoutMs: 60_000 });
   const queue = new LocalQueue({ name: 'smartdental-test-imaging', visibilityTimeoutMs, redrive: { deadLetterQueue, maxReceiveCount } });
-  const [sqs, objects] = await Promise.all([startSqsEndpoint({ queues: [queue, deadLetterQueue], port: 0 }), startObjectStore({ port: 0 })]);
+  const [sqs, objects] = await Promise.all([startSqsEndpoint({ queues: [queue, deadLetterQueue], port: 0 }), startObjectStore({ port: 0, credentials: functionCredentials() })]);
   return { queue, deadLetterQueue, sqs, objects, bucket: 'smartdental-test-images' };
+}
+
+/** The store checks signatures with the credentials the functions sign with: test/setup-env.ts's, or the caller's own. */
+function functionCredentials(): Record<string, string> {
+  const { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret } = process.env;
+  return id && secret ? { [id]: secret } : { local: 'local' };
 }

@@ -1,73 +1,174 @@
-import { detectEmergency } from '../../../functions/chat/escalation';
+/**
+ * The escalation classifier case by case: negation that governs only its own clause, category
+ * assignment and its priority, earlier turns as context only, language of the advice.
+ * The labelled corpus (recall and false positives) is in escalation-corpus.test.ts.
+ */
+import { compilePhrase, detectEmergency, detectLanguage } from '../../../functions/chat/escalation';
 
 const user = (content: string) => [{ role: 'user' as const, content }];
+const categoryOf = (content: string) => detectEmergency(user(content)).category;
 
-describe('detectEmergency: positives', () => {
+describe('negation governs only its own clause', () => {
   it.each([
-    ['My whole face is swollen and I have a fever of 102', 'facial-swelling-with-fever'],
-    ['Swelling in my cheek since yesterday, now feverish and chills', 'facial-swelling-with-fever'],
-    ["I can't breathe properly since my jaw swelled up", 'airway'],
-    ['It is hard to swallow and my throat feels tight', 'airway'],
-    ['having difficulty breathing after the extraction', 'airway'],
-    ["The extraction site won't stop bleeding", 'bleeding'],
-    ['Bleeding that hasn’t stopped for two hours', 'bleeding'],
-    ['there is heavy bleeding from my gum', 'bleeding'],
-    ['I have soaked through the gauze three times', 'bleeding'],
-    ['My son got his front tooth knocked out at football', 'trauma'],
-    ['A tooth was knocked loose when I fell off my bike and hit the curb', 'trauma'],
-    ['I think I broke my jaw', 'trauma'],
-    ['My jaw might be fractured', 'trauma'],
-    ['I got punched in the mouth last night', 'trauma'],
-    ['car accident, my teeth hit the steering wheel', 'trauma'],
-  ])('%s → %s', (text, code) => {
-    const decision = detectEmergency(user(text));
-    expect(decision).toMatchObject({ escalate: true, reasonCode: code });
-    expect(decision.advice).toMatch(/call/i);
-    expect(decision.reason).toBeTruthy();
+    ["I don't know why but I can't breathe", 'airway'],
+    ['No fever, but the swelling is spreading to my eye', 'spreading-swelling'],
+    ['I have no fever and the swelling is going up to my eye', 'spreading-swelling'],
+    ["Not sure if it matters, my son's tooth got knocked out", 'knocked-out-tooth'],
+    ["I don't want to bother you but the bleeding won't stop", 'uncontrolled-bleeding'],
+    ['no no no I cannot breathe', 'airway'],
+    ['No sé por qué pero no puedo respirar', 'airway'],
+    ['No tengo fiebre, pero la hinchazón ya llega al ojo', 'spreading-swelling'],
+    ['It doesnt hurt much and now I can barely swallow', 'airway'],
+  ])('%s → %s', (text, category) => {
+    expect(categoryOf(text)).toBe(category);
   });
 
+  it.each([
+    'No swelling and no trouble breathing',
+    'I have no swelling or trouble breathing, just a sore tooth',
+    "I'm not having any trouble breathing or swallowing",
+    'The swelling is not spreading and it is nowhere near my eye',
+    "It isn't bleeding heavily, just a little pink in my spit",
+    'No tengo hinchazón ni problemas para respirar',
+    'No me cuesta respirar, solo me duele la muela',
+    'La hinchazón no se extiende, está igual que ayer',
+    'My face is a bit swollen after the filling but I have no fever',
+  ])('%s → no escalation', (text) => {
+    expect(detectEmergency(user(text)).escalate).toBe(false);
+  });
+
+  it('does not let a gap in a phrase skip a negation', () => {
+    expect(categoryOf("The swelling isn't spreading to my eye")).toBeUndefined();
+    expect(categoryOf('The swelling is spreading to my eye')).toBe('spreading-swelling');
+  });
+});
+
+describe('category assignment', () => {
+  it.each([
+    ['My throat is closing up', 'airway'],
+    ['I can barely swallow my own spit', 'airway'],
+    ['my tongue is getting huge since the injection', 'airway'],
+    ['I think I am having an allergic reaction to the amoxicillin', 'severe-allergic-reaction'],
+    ['I broke out in hives after the numbing shot and my lips are swelling', 'severe-allergic-reaction'],
+    ['The swelling has spread to my neck', 'spreading-swelling'],
+    ['my eye is swollen shut from the tooth infection', 'spreading-swelling'],
+    ['The extraction site won’t stop bleeding', 'uncontrolled-bleeding'],
+    ['the blood wont clot after my extraction', 'uncontrolled-bleeding'],
+    ['I have soaked through the gauze three times', 'uncontrolled-bleeding'],
+    ['I think I broke my jaw', 'jaw-or-facial-trauma'],
+    ['car accident, my teeth hit the steering wheel', 'jaw-or-facial-trauma'],
+    ['My son knocked out his front tooth at football', 'knocked-out-tooth'],
+    ['His tooth came out when he fell off the trampoline', 'knocked-out-tooth'],
+    ['My face is really swollen on one side and I have a fever of 39', 'fever-with-swelling'],
+    ['Se me está cerrando la garganta', 'airway'],
+    ['A mi hijo le tumbaron un diente jugando futbol', 'knocked-out-tooth'],
+    ['Me sangra la encía y no para de sangrar', 'uncontrolled-bleeding'],
+    ['tengo la cara hinchada y fiebre de 39', 'fever-with-swelling'],
+  ])('%s → %s', (text, category) => {
+    const decision = detectEmergency(user(text));
+    expect(decision).toMatchObject({ escalate: true, category });
+    expect(decision.reason).toBeTruthy();
+    expect(decision.reply).toContain(decision.advice);
+  });
+
+  it('reports the most serious emergency when several apply', () => {
+    expect(categoryOf('My face is swollen, I have a fever, and I have trouble swallowing')).toBe('airway');
+    expect(categoryOf('I fell and knocked out a tooth and it is bleeding and won’t stop')).toBe('uncontrolled-bleeding');
+  });
+
+  it('treats a baby tooth that falls out by itself as no emergency, and one knocked out as one', () => {
+    expect(detectEmergency(user("My daughter's baby tooth fell out, is that normal?")).escalate).toBe(false);
+    expect(categoryOf('my daughter fell at the playground and her baby tooth came out')).toBe('knocked-out-tooth');
+  });
+
+  it('escalates a question about an emergency too (documented policy: when in doubt, escalate)', () => {
+    expect(categoryOf('What should I do if a tooth gets knocked out?')).toBe('knocked-out-tooth');
+    expect(detectEmergency(user('What counts as a dental emergency?')).escalate).toBe(false);
+  });
+});
+
+describe('earlier turns are context only', () => {
   it('combines swelling and fever told in separate messages', () => {
     const decision = detectEmergency([
       { role: 'user', content: 'My cheek is really swollen around a back tooth.' },
       { role: 'assistant', content: 'I am sorry to hear that. Do you have any other symptoms?' },
       { role: 'user', content: 'Now I have a fever too.' },
     ]);
-    expect(decision).toMatchObject({ escalate: true, reasonCode: 'facial-swelling-with-fever' });
+    expect(decision).toMatchObject({ escalate: true, category: 'fever-with-swelling' });
   });
 
-  it('ranks trouble breathing above the other emergencies', () => {
-    expect(detectEmergency(user('My face is swollen, I have a fever, and I have trouble swallowing')).reasonCode).toBe('airway');
-  });
-
-  it('tells the patient to call emergency services for airway problems', () => {
-    expect(detectEmergency(user('I am struggling to breathe')).advice).toMatch(/emergency services/);
-  });
-});
-
-describe('detectEmergency: negatives', () => {
-  it.each([
-    'How much does a cleaning cost?',
-    'Can I book a check-up next Tuesday?',
-    'My gums bleed a little when I brush',
-    'My face is a bit swollen after the filling but I have no fever',
-    'I have a slight fever from a cold, and my tooth is sensitive to cold drinks',
-    "I'm not having any trouble breathing or swallowing, just a sore tooth",
-    'My filling fell out of my tooth yesterday',
-    "My daughter's baby tooth fell out, is that normal?",
-    'I broke a nail opening the toothpaste',
-    'My jaw clicks when I chew',
-    'Does whitening hurt?',
-  ])('%s → no escalation', (text) => {
-    expect(detectEmergency(user(text))).toEqual({ escalate: false });
+  it('does not escalate a later ordinary question for an earlier emergency', () => {
+    const decision = detectEmergency([
+      { role: 'user', content: 'My tooth got knocked out' },
+      { role: 'assistant', content: 'Please call the practice now.' },
+      { role: 'user', content: 'We are on our way, where do we park?' },
+    ]);
+    expect(decision.escalate).toBe(false);
   });
 
   it("ignores the assistant's own words", () => {
-    expect(
-      detectEmergency([
-        { role: 'user', content: 'What counts as an emergency?' },
-        { role: 'assistant', content: 'For example uncontrolled bleeding, trouble breathing, or a knocked-out tooth.' },
-        { role: 'user', content: 'Thanks, none of that here. Can I book a cleaning?' },
-      ]),
-    ).toEqual({ escalate: false });
+    const decision = detectEmergency([
+      { role: 'user', content: 'What counts as an emergency?' },
+      { role: 'assistant', content: 'For example uncontrolled bleeding, trouble breathing, or a knocked-out tooth.' },
+      { role: 'user', content: 'Thanks, none of that here. Can I book a cleaning?' },
+    ]);
+    expect(decision.escalate).toBe(false);
+  });
+});
+
+describe('advice in the language the patient wrote in', () => {
+  it('tells an English speaker to call 911 for airway, spreading swelling and allergic reactions', () => {
+    for (const text of ['I am struggling to breathe', 'the swelling is spreading down my neck', 'I think I am having an allergic reaction']) {
+      const decision = detectEmergency(user(text));
+      expect(decision.language).toBe('en');
+      expect(decision.advice).toMatch(/call 911/i);
+    }
+  });
+
+  it('tells an English speaker with a knocked-out tooth to call the practice now', () => {
+    expect(detectEmergency(user('my tooth got knocked out')).advice).toMatch(/^Call the practice now/);
+  });
+
+  it('answers Spanish, with or without accents, in Spanish with 911 and 112', () => {
+    for (const text of ['Mi hijo no puede respirar bien, tiene la cara muy hinchada', 'mi hijo no puede respirar bien tiene la cara muy hinchada']) {
+      const decision = detectEmergency(user(text));
+      expect(decision).toMatchObject({ escalate: true, language: 'es', category: 'airway' });
+      expect(decision.advice).toMatch(/llame al 911 \(112 en Europa\)/);
+      expect(decision.reply).toMatch(/^Esto puede ser una urgencia/);
+    }
+  });
+
+  it('detects the language from the latest message', () => {
+    expect(detectLanguage('¿Cuánto cuesta una limpieza?')).toBe('es');
+    expect(detectLanguage('cuanto cuesta una limpieza')).toBe('es');
+    expect(detectLanguage('How much is a cleaning?')).toBe('en');
+  });
+});
+
+describe('normalisation and typos', () => {
+  it.each([
+    ['I cant brethe', 'airway'],
+    ['my face is sweeling up to my eye', 'spreading-swelling'],
+    ['the bleading wont stopp', 'uncontrolled-bleeding'],
+    ['my throaaat is closinggg', 'airway'],
+    ['my sons tooth got nocked out', 'knocked-out-tooth'],
+    ['tengo la cara inchada y fievre', 'fever-with-swelling'],
+    ['NO PUEDO RESPIRAR', 'airway'],
+  ])('%s → %s', (text, category) => {
+    expect(categoryOf(text)).toBe(category);
+  });
+
+  it('leaves real words near a table word alone', () => {
+    expect(detectEmergency(user('I was cooking and my tooth started hurting')).escalate).toBe(false);
+    expect(detectEmergency(user('my breath is smelling bad and my gum is a bit swollen')).escalate).toBe(false);
+  });
+
+  it('lets only the phrases written with ~~ run across an "and"', () => {
+    expect(categoryOf("it's bleeding and it won't stop")).toBe('uncontrolled-bleeding');
+    expect(detectEmergency(user('I have a sore throat and swollen gums')).escalate).toBe(false);
+  });
+
+  it('rejects an unknown macro in the rules', () => {
+    expect(() => compilePhrase('@NOPE ~2 eye')).toThrow(/unknown macro @NOPE/);
   });
 });

@@ -6,6 +6,7 @@ import { DynamoUsageLedger, utcDay } from '../../../functions/core/usage-ledger'
 import { apiEvent, lambdaContext } from '../../support/api-event';
 import { invokeStreaming, type StreamedResponse } from '../../support/awslambda';
 import { startStandIns, type StandIns } from '../../support/stand-ins';
+import { waitFor } from '../../support/wait-for';
 
 let standIns: StandIns;
 let handler: (...args: any[]) => Promise<unknown>;
@@ -69,6 +70,34 @@ describe('POST /v1/chat/messages', () => {
     expect(standIns.simulator.stats().totals.requests).toBe(0);
   });
 
+  it('escalates in Spanish, in the language the patient wrote in, without any model call', async () => {
+    const res = await chat('No tengo fiebre, pero la hinchazón de la muela ya me llega al ojo');
+    const body = JSON.parse(res.body);
+    expect(res.statusCode).toBe(200);
+    expect(body).toMatchObject({ escalate: true });
+    expect(body.advice).toMatch(/llame al 911 \(112 en Europa\)/);
+    expect(body.reply).toMatch(/^Esto puede ser una urgencia\./);
+    expect(body.reply).toContain(body.advice);
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+  });
+
+  it('escalates a streamed request with the advice as the only delta, then done, without any model call', async () => {
+    const res = await chat("I don't know why but I can't breathe", 'text/event-stream');
+    expect(res.statusCode).toBe(200);
+    const events = parseSse(res.body);
+    expect(events.map((e) => e.event)).toEqual(['delta', 'done']);
+    expect(events[0]!.data.text).toMatch(/call 911/);
+    expect(events[1]!.data).toMatchObject({ escalate: true, advice: expect.stringMatching(/call 911/) });
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+  });
+
+  it('lets the model answer when the negation governs the symptom ("no swelling and no trouble breathing")', async () => {
+    const res = await chat('No swelling and no trouble breathing, I just want to book a check-up');
+    const body = JSON.parse(res.body);
+    expect(body.escalate).toBe(false);
+    expect(standIns.simulator.stats().totals.requests).toBe(1);
+  });
+
   it('ends a stream the provider cuts with an error event, and charges nothing for it', async () => {
     standIns.simulator.configure({ faults: { cutStream: 1 } });
     try {
@@ -90,12 +119,11 @@ describe('POST /v1/chat/messages', () => {
     const event = apiEvent({ resource: '/v1/chat/messages', body: { messages: [{ role: 'user', content: 'Tell me about your whitening options' }] }, headers: { Accept: 'text/event-stream' } });
     const res = await invokeStreaming(handler, event, lambdaContext(30_000), { failAfterChunks: 1 });
     expect(res.body.length).toBeGreaterThan(0);
-    // The model stream is ended from the handler's cleanup; give it a moment to reach the ledger.
-    let after = await ledger.readTaskDay('chat', utcDay(Date.now()));
-    for (let i = 0; i < 50 && after.reservedTokens !== before.reservedTokens; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      after = await ledger.readTaskDay('chat', utcDay(Date.now()));
-    }
+    // The model stream is ended from the handler's cleanup, after the answer: wait for its ledger write.
+    const after = await waitFor('the reservation settled or released in the ledger', async () => {
+      const day = await ledger.readTaskDay('chat', utcDay(Date.now()));
+      return day.reservedTokens === before.reservedTokens ? day : undefined;
+    });
     expect(after.reservedTokens).toBe(0);
     expect(after.committedTokens - before.committedTokens).toBe(after.inputTokens + after.outputTokens - before.inputTokens - before.outputTokens);
   });
@@ -109,5 +137,32 @@ describe('POST /v1/chat/messages', () => {
     expect(res.statusCode).toBe(400);
     expect(JSON.parse(res.body).error.message).toMatch(/last message/);
     expect(standIns.simulator.stats().totals.requests).toBe(0);
+  });
+});
+
+describe('observability of a streamed answer', () => {
+  it("publishes the stream's token metrics and its request log line within the invocation that produced them", async () => {
+    const observed = standIns.loadHandler('chat', 'handler', { POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_DEV: 'false' });
+    const lines: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      lines.push(...String(chunk).split('\n').filter((line) => line.trim().startsWith('{')));
+      return (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+    }) as typeof process.stdout.write;
+    let res: StreamedResponse;
+    try {
+      res = await invokeStreaming(observed, apiEvent({ resource: '/v1/chat/messages', body: { messages: [{ role: 'user', content: 'Do you take walk-ins?' }] }, headers: { Accept: 'text/event-stream' } }), lambdaContext(30_000));
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(res.statusCode).toBe(200);
+    const records = lines.map((line) => JSON.parse(line) as Record<string, any>);
+    const served = standIns.simulator.stats().totals;
+    // The EMF record with this request's tokens was written before the invocation returned, not with the next one.
+    const emf = records.filter((r) => r._aws?.CloudWatchMetrics);
+    expect(emf.map((r) => r.OutputTokens).filter((v) => v !== undefined)).toEqual([served.outputTokens]);
+    const request = records.filter((r) => r.message === 'request');
+    expect(request).toHaveLength(1);
+    expect(request[0]).toMatchObject({ status: 200, streamed: true });
   });
 });

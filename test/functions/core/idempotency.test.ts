@@ -4,6 +4,7 @@ import { BadRequestError, DependencyUnavailableError, IdempotencyConflictError, 
 import { DEADLINE_MARGIN_MS, type RouteResult } from '../../../functions/core/http';
 import { IDEMPOTENT_REPLAYED_HEADER, RouteIdempotency, parseIdempotencyKey, type IdempotentRequest } from '../../../functions/core/idempotency';
 import { startDynamoHarness, type DynamoHarness } from '../../support/dynamo';
+import { clockPast } from '../../support/wait-for';
 
 let harness: DynamoHarness;
 let idempotency: RouteIdempotency;
@@ -189,7 +190,9 @@ describe('RouteIdempotency over dynalite', () => {
       })
       .catch(() => undefined);
     await entered.opened;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Its in-progress record lasts as long as that attempt had left (1 ms at least) from when it was
+    // written, before the handler was entered: wait for the clock to pass that.
+    await clockPast(Date.now() + 1);
 
     const retry = await idempotency.run(request({ key: 'crashed-claim' }), produce);
     expect(runs).toHaveLength(1);

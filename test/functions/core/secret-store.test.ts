@@ -1,11 +1,25 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { DependencyUnavailableError } from '../../../functions/core/errors';
 import { keyFingerprint } from '../../../functions/core/key-fingerprint';
+import type { TaskKeys } from '../../../functions/core/ports';
 import { parseTaskSecret, PowertoolsSecretStore, SecretFormatError } from '../../../functions/core/secret-store';
 import { startSecretsManager, type SecretsManagerStandIn } from '../../../local/secrets-manager';
 
 const SECRET = 'smartdental/test/clinical';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits for a condition the code under test makes true (a read reaching the stand-in). */
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Asks the store until it serves the keys a refresh beside the requests brought in. */
+async function waitForKeys(store: PowertoolsSecretStore, done: (keys: TaskKeys) => boolean): Promise<TaskKeys> {
+  for (;;) {
+    const keys = await store.getKeys();
+    if (done(keys)) return keys;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 describe('parseTaskSecret', () => {
   it('reads one key or a list per entry, with fingerprints, trimmed and without duplicates', () => {
@@ -64,22 +78,70 @@ describe('PowertoolsSecretStore against the Secrets Manager stand-in', () => {
     expect(standIn.calls()).toBe(1);
   });
 
-  it('picks up a rotated key after the cache age, without a restart', async () => {
-    const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 1, provider: coldProvider() });
+  it('picks up a rotated key after the cache age, without a restart, and no request waits for the read', async () => {
+    let now = 1_000_000;
+    const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 1, graceSeconds: 60, provider: coldProvider(), now: () => now });
     expect((await store.getKeys()).anthropic?.[0]?.apiKey).toBe('sk-ant-first');
     standIn.setSecret(SECRET, '{"anthropic": ["sk-ant-second", "sk-ant-third"]}');
     expect((await store.getKeys()).anthropic?.[0]?.apiKey).toBe('sk-ant-first');
-    await sleep(1_100);
-    const rotated = await store.getKeys();
+    expect(standIn.calls()).toBe(1);
+    now += 1_100;
+    // Past its age: this request is answered with the keys the function has; the read runs beside it.
+    expect((await store.getKeys()).anthropic?.[0]?.apiKey).toBe('sk-ant-first');
+    await waitFor(() => standIn.calls() === 2);
+    const rotated = await waitForKeys(store, (keys) => keys.anthropic?.[0]?.apiKey === 'sk-ant-second');
     expect(rotated.anthropic?.map((k) => k.apiKey)).toEqual(['sk-ant-second', 'sk-ant-third']);
     expect(rotated.anthropic?.[0]?.fingerprint).toBe(keyFingerprint('sk-ant-second'));
+    expect(standIn.calls()).toBe(2);
+  });
+
+  it('a refresh beside requests never blocks one: a black-holed read leaves every request answered at once', async () => {
+    let now = 1_000_000;
+    let release!: (value: string) => void;
+    let reads = 0;
+    const provider = {
+      get: async () => {
+        reads += 1;
+        return reads === 1 ? '{"anthropic": "sk-ant-first"}' : new Promise<string>((resolve) => (release = resolve));
+      },
+    };
+    const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 300, graceSeconds: 60, provider: provider as never, now: () => now });
+    await store.getKeys();
+    now += 301_000;
+    // The read hangs; ten requests within the grace period are all answered from the keys in hand, and share one read.
+    for (let i = 0; i < 10; i++) expect((await store.getKeys()).anthropic?.[0]?.apiKey).toBe('sk-ant-first');
+    expect(reads).toBe(2);
+    release('{"anthropic": "sk-ant-rotated"}');
+    expect((await waitForKeys(store, (keys) => keys.anthropic?.[0]?.apiKey === 'sk-ant-rotated')).anthropic?.[0]?.apiKey).toBe('sk-ant-rotated');
+  });
+
+  it('past the grace period a request waits for the read (bounded), rather than serve keys of unknown age for ever', async () => {
+    let now = 1_000_000;
+    let release!: (value: string) => void;
+    let reads = 0;
+    const provider = {
+      get: async () => {
+        reads += 1;
+        return reads === 1 ? '{"anthropic": "sk-ant-first"}' : new Promise<string>((resolve) => (release = resolve));
+      },
+    };
+    const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 300, graceSeconds: 60, provider: provider as never, now: () => now });
+    await store.getKeys();
+    now += 361_000;
+    let answered = false;
+    const waiting = store.getKeys().then((keys) => ((answered = true), keys));
+    await waitFor(() => reads === 2);
+    expect(answered).toBe(false);
+    release('{"anthropic": "sk-ant-fresh"}');
+    expect((await waiting).anthropic?.[0]?.apiKey).toBe('sk-ant-fresh');
   });
 
   it('keeps serving its last keys when Secrets Manager goes down, and recovers when it returns', async () => {
-    const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 1, provider: coldProvider(), outageRetryIntervalMs: 0 });
+    let now = 1_000_000;
+    const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 1, graceSeconds: 0, provider: coldProvider(), outageRetryIntervalMs: 0, now: () => now });
     await store.getKeys();
     standIn.setAvailable(false);
-    await sleep(1_100);
+    now += 1_100;
     const callsBefore = standIn.calls();
     expect((await store.getKeys()).anthropic?.[0]?.apiKey).toBe('sk-ant-first');
     expect(standIn.calls()).toBeGreaterThan(callsBefore);
@@ -90,10 +152,11 @@ describe('PowertoolsSecretStore against the Secrets Manager stand-in', () => {
   });
 
   it('does not call a failing Secrets Manager on every request of a warm function', async () => {
-    const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 1, provider: coldProvider() });
+    let now = 1_000_000;
+    const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 1, graceSeconds: 0, provider: coldProvider(), now: () => now });
     await store.getKeys();
     standIn.setAvailable(false);
-    await sleep(1_100);
+    now += 1_100;
     await store.getKeys();
     const callsAfterFirstFailure = standIn.calls();
     for (let i = 0; i < 5; i++) expect((await store.getKeys()).anthropic?.[0]?.apiKey).toBe('sk-ant-first');

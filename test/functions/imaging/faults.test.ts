@@ -10,6 +10,7 @@
  * A killed worker is what Lambda leaves of one: its first write (the claim) and nothing else.
  */
 import { resolveCatalog } from '../../../lib/catalog';
+import { ENV } from '../../../functions/core/env';
 import { DynamoJobStore, WORKER_STOPPED } from '../../../functions/core/job-store';
 import { DynamoUsageLedger, utcDay } from '../../../functions/core/usage-ledger';
 import type { ImagingJob } from '../../../functions/core/ports';
@@ -17,7 +18,9 @@ import { parseReference } from '../../../functions/imaging/job-processor';
 import { QueuePoller, toSqsEvent } from '../../../local/sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { apiEvent, lambdaContext } from '../../support/api-event';
-import { startStandIns, type ImagingStandIns, type StandIns } from '../../support/stand-ins';
+import { startFaultProxy } from '../../support/fault-proxy';
+import { providerBaseUrlsAt, startStandIns, type ImagingStandIns, type StandIns } from '../../support/stand-ins';
+import { waitFor } from '../../support/wait-for';
 import { base64, pngBytes } from './radiographs';
 
 type ApiHandler = (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
@@ -26,10 +29,21 @@ type Worker = (event: unknown, context: unknown) => Promise<SQSBatchResponse>;
 /** The lowest receive count the catalog allows, so a poison message reaches the DLQ in seconds. */
 const CATALOG = { taskOverrides: { imaging: { worker: { maxReceiveCount: 3 } } } };
 const WORKER = resolveCatalog(CATALOG).byName.imaging.worker!;
-/** Handler timeout given to the worker: a 3 s model deadline after the worker's 3 s margin. */
-const WORKER_TIMEOUT_MS = 6_000;
-/** Short, so redeliveries come within seconds; longer than a handler run (3 s to the deadline), as the stack keeps it. */
-const VISIBILITY_TIMEOUT_MS = 3_500;
+/**
+ * Handler timeout given to the worker: a 17 s model deadline after the worker's 3 s margin, room
+ * enough with both cores busy (with 10 s, runs were seen to outlast it on a loaded machine, and
+ * middy then throws its timeout from a timer).
+ */
+const WORKER_TIMEOUT_MS = 20_000;
+/**
+ * Longer than the handler timeout (which is how long a delivery's lease on its job lasts), as the
+ * stack keeps it (there 6×): a message comes back only once the delivery before it can no longer
+ * hold the job, however slow the machine made that delivery; short enough for redeliveries within
+ * seconds. A copy that came back sooner would find the job held and use up one of the few receives.
+ */
+const VISIBILITY_TIMEOUT_MS = WORKER_TIMEOUT_MS + 1_000;
+/** How long the event source may take to drain the queue before a test fails: a hang detector. */
+const DRAIN_LIMIT_MS = 240_000;
 /** What is left of a killed worker's lease when its message comes back: less than the visibility timeout. */
 const KILLED_LEASE_MS = 800;
 
@@ -81,15 +95,13 @@ function servedForImaging() {
 }
 
 /** Runs the event source mapping (the catalog's batch size and concurrency) until `done` holds. */
-async function drive(consume: (event: SQSEvent) => Promise<SQSBatchResponse>, done: () => Promise<boolean>, limitMs: number): Promise<void> {
+async function drive(consume: (event: SQSEvent) => Promise<SQSBatchResponse>, done: () => Promise<boolean>, what: string): Promise<void> {
   poller = new QueuePoller(imaging.queue, consume, { batchSize: WORKER.batchSize, maxConcurrency: WORKER.maxConcurrency });
   poller.start();
-  const giveUpAt = Date.now() + limitMs;
   try {
-    while (!(await done())) {
-      if (Date.now() > giveUpAt) throw new Error(`the queue did not drain within ${limitMs} ms: ${JSON.stringify(imaging.queue.depth())}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(what, done, { limitMs: DRAIN_LIMIT_MS, intervalMs: 100 }).catch((error: Error) => {
+      throw new Error(`${error.message}; queue: ${JSON.stringify(imaging.queue.depth())}, dead letters: ${imaging.deadLetterQueue.depth().depth}`);
+    });
   } finally {
     await poller.stop();
     poller = undefined;
@@ -121,35 +133,51 @@ beforeEach(() => {
 
 describe('imaging worker under faults', () => {
   it('runs two copies of one message delivered at the same moment once: one model call, one charge, one result', async () => {
-    // The model answers slowly enough that both copies are in the worker while the first holds the job.
-    standIns.simulator.configure({ latency: { fixedMs: 800 } });
-    const worker = freshWorker();
-    const jobId = await submitJob();
-    const before = await ledgerToday();
-    const [message] = imaging.queue.receive(1);
-    const copy = { ...message!, receiveCount: 2 };
+    // The first copy's model call waits at a proxy until the second copy has been answered, so both
+    // copies are in the worker while the first holds the job, however slow the machine is.
+    const provider = await startFaultProxy(standIns.simulator.url);
+    try {
+      const worker = standIns.loadHandler<Worker>('imaging', 'worker', {
+        FUNCTION_ROLE: 'worker',
+        [ENV.providerBaseUrls]: providerBaseUrlsAt(provider.endpoint),
+      });
+      const jobId = await submitJob();
+      const before = await ledgerToday();
+      const [message] = imaging.queue.receive(1);
+      const copy = { ...message!, receiveCount: 2 };
 
-    const [first, second] = await Promise.all([
-      worker(toSqsEvent(imaging.queue, [message!]), lambdaContext(10_000)),
-      worker(toSqsEvent(imaging.queue, [copy]), lambdaContext(10_000)),
-    ]);
-    // The copy that found the job held goes back to the queue; the other one finished it.
-    const failures = [...first.batchItemFailures, ...second.batchItemFailures];
-    expect(failures).toEqual([{ itemIdentifier: message!.messageId }]);
-    const job = await getJob(jobId);
-    expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
+      // A minute each, so the held model attempt (its share of the time left) cannot time out
+      // while the second copy runs, however long that takes.
+      const context = () => lambdaContext(60_000);
+      provider.setMode('hold');
+      const first = worker(toSqsEvent(imaging.queue, [message!]), context());
+      await provider.held(1); // the first copy has claimed the job and is asking the model
+      const second = await Promise.race([
+        worker(toSqsEvent(imaging.queue, [copy]), context()),
+        provider.held(2).then(() => Promise.reject(new Error('a second model call while the first was held: the second copy did not find the job held'))),
+      ]);
+      // The copy that found the job held goes back to the queue; the other one finishes it.
+      expect(second.batchItemFailures).toEqual([{ itemIdentifier: message!.messageId }]);
+      provider.setMode('pass');
+      expect((await first).batchItemFailures).toEqual([]);
+      const job = await getJob(jobId);
+      expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
 
-    // When the held copy comes back, the job is final: acknowledged, still nothing more.
-    const again = await worker(toSqsEvent(imaging.queue, [{ ...message!, receiveCount: 3 }]), lambdaContext(10_000));
-    expect(again.batchItemFailures).toEqual([]);
-    expect(await getJob(jobId)).toEqual(job);
+      // When the held copy comes back, the job is final: acknowledged, still nothing more.
+      const again = await worker(toSqsEvent(imaging.queue, [{ ...message!, receiveCount: 3 }]), context());
+      expect(again.batchItemFailures).toEqual([]);
+      expect(await getJob(jobId)).toEqual(job);
 
-    expect(standIns.simulator.stats().totals.requests).toBe(1);
-    const after = await ledgerToday();
-    expect(after.requests - before.requests).toBe(1);
-    expect(after.inputTokens - before.inputTokens).toBe(servedForImaging().inputTokens);
-    expect(after.reservedTokens).toBe(0);
-  }, 20_000);
+      expect(standIns.simulator.stats().totals.requests).toBe(1);
+      const after = await ledgerToday();
+      expect(after.requests - before.requests).toBe(1);
+      expect(after.inputTokens - before.inputTokens).toBe(servedForImaging().inputTokens);
+      expect(after.reservedTokens).toBe(0);
+    } finally {
+      provider.setMode('pass');
+      await provider.close();
+    }
+  });
 
   it('takes over the job of a worker killed mid-job once its message comes back, and finishes it once', async () => {
     const jobId = await submitJob();
@@ -161,7 +189,7 @@ describe('imaging worker under faults', () => {
     expect((await getJob(jobId)).status).toBe('running');
     expect(imaging.queue.depth()).toMatchObject({ inFlight: 1 });
 
-    await drive(invoked(freshWorker()), async () => queueDrained() && (await getJob(jobId)).status === 'succeeded', 15_000);
+    await drive(invoked(freshWorker()), async () => queueDrained() && (await getJob(jobId)).status === 'succeeded', `job ${jobId} taken over and succeeded`);
 
     expect(await getJob(jobId)).toMatchObject({ status: 'succeeded', attempts: 2 });
     expect(imaging.deadLetterQueue.depth().depth).toBe(0);
@@ -169,27 +197,35 @@ describe('imaging worker under faults', () => {
     expect((await ledgerToday()).requests - before.requests).toBe(1);
     // The dead worker's late write, had it come, would not count.
     expect(await jobs.succeed(jobId, { findings: [], summary: 'late' }, Date.now(), 'killed-worker')).toBe(false);
-  }, 20_000);
+  }, DRAIN_LIMIT_MS + 30_000);
 
   it('gives a model call that outlives the handler deadline back to the queue, and finishes the job on the redelivery', async () => {
-    // Longer than the 3 s the worker leaves the model out of a 6 s handler timeout.
+    // Longer than the 3 s the worker leaves the model out of a 6 s handler timeout: wall time
+    // against wall time, so a slow machine cannot make the model answer in time.
     standIns.simulator.configure({ latency: { fixedMs: 4_000 } });
     const worker = freshWorker();
     const jobId = await submitJob();
     const [message] = imaging.queue.receive(1);
-    const timedOut = await worker(toSqsEvent(imaging.queue, [message!]), lambdaContext(WORKER_TIMEOUT_MS));
-    expect(timedOut.batchItemFailures).toEqual([{ itemIdentifier: message!.messageId }]);
+    const timedOut = await worker(toSqsEvent(imaging.queue, [message!]), lambdaContext(6_000)).catch((error: Error) => error);
+    // The message goes back to the queue: as a batch item failure, or, when a loaded machine makes
+    // the writes after the deadline outlast the worker's 3 s margin, through the handler's timeout.
+    if (timedOut instanceof Error) expect(timedOut.name).toBe('TimeoutError');
+    else expect(timedOut.batchItemFailures).toEqual([{ itemIdentifier: message!.messageId }]);
     // Released, not left running under a lease: the redelivery may claim it at once.
-    expect(await getJob(jobId)).toMatchObject({ status: 'queued', attempts: 1 });
+    const released = await waitFor(`job ${jobId} released to queued`, async () => {
+      const job = await getJob(jobId);
+      return job.status === 'queued' ? job : undefined;
+    });
+    expect(released).toMatchObject({ status: 'queued', attempts: 1 });
     expect(standIns.simulator.stats().totals.outputTokens).toBe(0);
 
     standIns.simulator.configure({ latency: { fixedMs: 0 } });
     const before = await ledgerToday();
-    await drive(invoked(worker), async () => queueDrained(), 15_000);
+    await drive(invoked(worker), async () => queueDrained(), 'the redelivered message handled and deleted');
     expect(await getJob(jobId)).toMatchObject({ status: 'succeeded', attempts: 2 });
     expect((await ledgerToday()).requests - before.requests).toBe(1);
     expect(imaging.deadLetterQueue.depth().depth).toBe(0);
-  }, 20_000);
+  }, DRAIN_LIMIT_MS + 30_000);
 
   it('ends every one of a batch of jobs in a final state through throttles, server errors, malformed answers and poison messages', async () => {
     const JOBS = 20;
@@ -218,7 +254,11 @@ describe('imaging worker under faults', () => {
     };
     const all = [...jobIds, ...crashingIds];
     const finalJobs = async () => (await Promise.all(all.map(getJob))).filter((job) => job.status === 'succeeded' || job.status === 'failed');
-    await drive(consume, async () => queueDrained() && imaging.deadLetterQueue.depth().depth >= 2 + CRASHING && (await finalJobs()).length === all.length, 22_000);
+    await drive(
+      consume,
+      async () => queueDrained() && imaging.deadLetterQueue.depth().depth >= 2 + CRASHING && (await finalJobs()).length === all.length,
+      `all ${all.length} jobs final and the poison messages dead-lettered`,
+    );
 
     // N jobs in, N jobs in a final state, each failure with its reason.
     const final: ImagingJob[] = await Promise.all(all.map(getJob));
@@ -235,16 +275,24 @@ describe('imaging worker under faults', () => {
     const gaveUp = final.filter((job) => job.status === 'failed' && /^Gave up after/.test(job.error!.message)).map((job) => job.jobId);
     expect(deadLettered.sort()).toEqual(['0123456789abcdef0123456789abcdef', 'unparseable', ...crashingIds, ...gaveUp].sort());
 
-    // Each succeeded job charged once: one settled call per success, matching what the provider served.
+    // Each succeeded job charged once: one settled call per success, matching what the provider
+    // served. With the cores busy the provider may serve an answer more: one to an attempt whose
+    // time the worker had already cut short, paid for but never received, so never settled. Then the
+    // ledger holds less than was served, never more.
     const after = await ledgerToday();
     const served = servedForImaging();
+    const settled = { inputTokens: after.inputTokens - before.inputTokens, outputTokens: after.outputTokens - before.outputTokens };
     expect(after.requests - before.requests).toBe(succeeded);
-    expect(served.served).toBe(succeeded);
-    expect(after.inputTokens - before.inputTokens).toBe(served.inputTokens);
-    expect(after.outputTokens - before.outputTokens).toBe(served.outputTokens);
+    expect(served.served).toBeGreaterThanOrEqual(succeeded);
+    if (served.served === succeeded) {
+      expect(settled).toEqual({ inputTokens: served.inputTokens, outputTokens: served.outputTokens });
+    } else {
+      expect(settled.inputTokens).toBeLessThan(served.inputTokens);
+      expect(settled.outputTokens).toBeLessThan(served.outputTokens);
+    }
     expect(after.reservedTokens).toBe(0);
     const stats = standIns.simulator.stats().totals;
     // The faults did happen.
     expect(stats.throttled + stats.failures).toBeGreaterThan(0);
-  }, 30_000);
+  }, DRAIN_LIMIT_MS + 30_000);
 });

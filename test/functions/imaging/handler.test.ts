@@ -3,12 +3,25 @@
  * environment, dynalite for jobs, the local SQS endpoint and object store behind the official
  * SDK clients. Every refusal is checked to leave no job, no stored image and no queue message.
  */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { s3ClientFromEnv } from '../../../functions/core/object-store';
 import { DynamoJobStore } from '../../../functions/core/job-store';
 import { apiEvent, lambdaContext } from '../../support/api-event';
 import { startStandIns, type ImagingStandIns, type StandIns } from '../../support/stand-ins';
+import { browserUpload } from '../../support/browser-upload';
 import { buildDicom } from '../../support/dicom';
-import { base64, dicomBytes, jpegBytes, pngBytes } from './radiographs';
+import { ANALYSIS_MAX_BODY_BYTES, INLINE_IMAGE_MAX_BYTES } from '../../../functions/imaging/schemas';
+import { base64, dicomBytes, jpegBytes, jpegWithRestarts, pngBytes, pngChunk } from './radiographs';
+
+/** A JPEG whose coded data is cut after its first byte and closed with an end-of-image marker. */
+function jpegWithOneCodedByte(width: number, height: number): Uint8Array {
+  const bytes = jpegBytes(width, height);
+  let offset = 2;
+  while (bytes[offset + 1] !== 0xda) offset += 2 + ((bytes[offset + 2]! << 8) | bytes[offset + 3]!);
+  const codedStart = offset + 2 + ((bytes[offset + 2]! << 8) | bytes[offset + 3]!);
+  return Buffer.concat([bytes.subarray(0, codedStart + 1), Buffer.from([0xff, 0xd9])]);
+}
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
 
@@ -78,12 +91,62 @@ describe('POST /v1/imaging/analyses with an inline image', () => {
     ['invalid base64 (misplaced padding)', { contentType: 'image/png', dataBase64: 'iVBORw0KGgoR==' }, 400, /not valid base64/],
     ['invalid base64 (stray trailing bits)', { contentType: 'image/png', dataBase64: 'iVBORw0KGgp=' }, 400, /not valid base64/],
     ['bytes that are no image', { contentType: 'image/png', dataBase64: base64(new Uint8Array(512).fill(7)) }, 415, /not a JPEG, PNG or DICOM/],
+    ['a JPEG with one byte of image data and an end-of-image marker', { contentType: 'image/jpeg', dataBase64: base64(jpegWithOneCodedByte(256, 256)) }, 400, /JPEG file is truncated: 1 bytes of image data cannot hold 256×256 pixels/],
+    ['a JPEG cut at a restart marker', { contentType: 'image/jpeg', dataBase64: base64(jpegWithRestarts(128, 128, 100)) }, 400, /stops after 100 of 256 restart intervals/],
+    ['a PNG with no IDAT chunk', { contentType: 'image/png', dataBase64: base64(Buffer.concat([pngBytes(100, 100).subarray(0, 33), pngChunk('IEND', new Uint8Array())])) }, 400, /no IDAT chunk/],
   ])('refuses %s with a clear 4xx and leaves nothing behind', async (_label, image, statusCode, message) => {
     const before = await footprint();
     const res = await submit({ modality: 'periapical', image });
     expect(res.statusCode).toBe(statusCode);
     expect(res.json.error.message).toMatch(message);
     expect(await footprint()).toEqual(before);
+  });
+
+  describe('answers 413 at every inline size above the limit', () => {
+    const bodyLimit = ANALYSIS_MAX_BODY_BYTES;
+    const bodyWith = (dataBase64: string) => JSON.stringify({ modality: 'panoramic', image: { contentType: 'image/png', dataBase64 } });
+    /** Base64 of `bytes` bytes behind a PNG signature: sized exactly, whatever follows is never read. */
+    const base64Of = (bytes: number) => {
+      const data = Buffer.alloc(bytes, 0x41);
+      data.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      return data.toString('base64');
+    };
+    const padTo = (bodyBytes: number) => {
+      const overhead = bodyWith('').length;
+      return 'A'.repeat(Math.floor((bodyBytes - overhead) / 4) * 4);
+    };
+    it.each([
+      ['one byte over', () => base64Of(INLINE_IMAGE_MAX_BYTES + 1)],
+      ['one base64 quantum over the longest base64 of the limit', () => base64Of(INLINE_IMAGE_MAX_BYTES + 3)],
+      ['32 KiB over', () => base64Of(INLINE_IMAGE_MAX_BYTES + 32 * 1024)],
+      ['a body just under the route body limit', () => padTo(bodyLimit)],
+    ])('%s', async (_label, data) => {
+      const dataBase64 = data();
+      expect(bodyWith(dataBase64).length).toBeLessThanOrEqual(bodyLimit);
+      const before = await footprint();
+      const res = await call({ resource: '/v1/imaging/analyses', rawBody: bodyWith(dataBase64) });
+      expect(res.statusCode).toBe(413);
+      expect(res.json.error.code).toBe('PayloadTooLarge');
+      expect(res.json.error.message).toMatch(/at most 4194304 bytes: upload it with POST \/v1\/imaging\/uploads/);
+      expect(await footprint()).toEqual(before);
+    });
+    it.each([
+      ['one byte over the route body limit', () => 'A'.repeat(bodyLimit + 1 - bodyWith('').length)],
+      ['well above it (6 MB of image)', () => base64Of(6 * 1024 * 1024)],
+    ])('%s', async (_label, data) => {
+      const dataBase64 = data();
+      expect(bodyWith(dataBase64).length).toBeGreaterThan(bodyLimit);
+      const res = await call({ resource: '/v1/imaging/analyses', rawBody: bodyWith(dataBase64) });
+      expect(res.statusCode).toBe(413);
+      expect(res.json.error.message).toMatch(/this route accepts at most/);
+    });
+    it('accepts a base64 string at exactly the limit as far as its size goes', async () => {
+      // 4 MiB of a real PNG would take long to build; a valid PNG padded after IEND is as large.
+      const png = Buffer.from(pngBytes(80, 80));
+      const padded = Buffer.concat([png, Buffer.alloc(INLINE_IMAGE_MAX_BYTES - png.length)]);
+      const res = await submit({ modality: 'bitewing', image: { contentType: 'image/png', dataBase64: padded.toString('base64') } });
+      expect(res.statusCode).toBe(202);
+    });
   });
 
   it('refuses a body over the inline limit with 413 before reading it', async () => {
@@ -122,22 +185,22 @@ describe('POST /v1/imaging/analyses with an inline image', () => {
 });
 
 describe('uploads', () => {
-  it('presigns a size-limited PUT; the uploaded image is analysed by its uploadKey', async () => {
+  it('presigns a size-limited POST; the uploaded image is analysed by its uploadKey', async () => {
     const image = pngBytes(400, 300);
     const presigned = await presign({ contentType: 'image/png', sizeBytes: image.length });
     expect(presigned.statusCode).toBe(200);
     expect(presigned.json).toEqual({
       uploadKey: expect.stringMatching(/^uploads\/practice-a\/[0-9a-f]{32}\.png$/),
-      uploadUrl: expect.stringContaining(`/${imaging.bucket}/uploads/practice-a/`),
+      url: `${imaging.objects.endpoint}/${imaging.bucket}`,
+      fields: expect.objectContaining({ 'Content-Type': 'image/png', Policy: expect.any(String), 'X-Amz-Signature': expect.any(String) }),
       expiresAt: expect.any(String),
       maxBytes: image.length,
     });
+    expect(presigned.json.fields.key).toBe(presigned.json.uploadKey);
     expect(Date.parse(presigned.json.expiresAt)).toBeGreaterThan(Date.now());
 
-    const tooBig = await fetch(presigned.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: new Uint8Array(image.length + 1) });
-    expect(tooBig.status).toBe(400);
-    const put = await fetch(presigned.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: image });
-    expect(put.status).toBe(200);
+    expect(await browserUpload(presigned.json, new Uint8Array(image.length + 1))).toMatchObject({ status: 400, code: 'EntityTooLarge' });
+    expect((await browserUpload(presigned.json, image)).status).toBe(204);
 
     const res = await submit({ modality: 'cephalometric', uploadKey: presigned.json.uploadKey });
     expect(res.statusCode).toBe(202);
@@ -148,7 +211,7 @@ describe('uploads', () => {
 
   it('checks the uploaded bytes against the type the upload was asked for', async () => {
     const presigned = await presign({ contentType: 'image/jpeg', sizeBytes: 100_000 });
-    await fetch(presigned.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/jpeg' }, body: pngBytes(100, 100) });
+    expect((await browserUpload(presigned.json, pngBytes(100, 100))).status).toBe(204);
     const before = await footprint();
     const res = await submit({ modality: 'bitewing', uploadKey: presigned.json.uploadKey });
     expect(res.statusCode).toBe(400);
@@ -159,7 +222,7 @@ describe('uploads', () => {
   it("answers another practice's upload key exactly like a key that was never uploaded", async () => {
     const image = pngBytes(100, 100);
     const presigned = await presign({ contentType: 'image/png', sizeBytes: image.length }, 'practice-b');
-    await fetch(presigned.json.uploadUrl, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: image });
+    expect((await browserUpload(presigned.json, image)).status).toBe(204);
     const before = await footprint();
 
     const stolen = await submit({ modality: 'bitewing', uploadKey: presigned.json.uploadKey }, 'practice-a');
@@ -172,12 +235,14 @@ describe('uploads', () => {
     expect(await footprint()).toEqual(before);
   });
 
-  it('refuses with 413 an uploaded object over 25 MB, which a presigned PUT in S3 would not have stopped', async () => {
+  it('refuses with 413 an uploaded object over 25 MB, should one get into the bucket past the POST policy', async () => {
     const uploadKey = 'uploads/practice-a/00000000000000000000000000000025.png';
     const oversized = new Uint8Array(25 * 1024 * 1024 + 1);
     oversized.set(pngBytes(64, 64));
-    const put = await fetch(`${imaging.objects.endpoint}/${imaging.bucket}/${uploadKey}`, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: oversized });
-    expect(put.status).toBe(200);
+    // Written with the bucket owner's credentials, which no policy limits.
+    const owner = s3ClientFromEnv({ AWS_ENDPOINT_URL_S3: imaging.objects.endpoint });
+    await owner.send(new PutObjectCommand({ Bucket: imaging.bucket, Key: uploadKey, Body: oversized, ContentType: 'image/png' }));
+    owner.destroy();
     const before = await footprint();
     const res = await submit({ modality: 'panoramic', uploadKey });
     expect(res.statusCode).toBe(413);

@@ -1,10 +1,10 @@
 import { deflateSync } from 'node:zlib';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '#core/errors';
-import { checkImageHeader, inspectImage, sniffImageFormat } from '../../../functions/imaging/image-intake';
+import { checkImageHeader, checkPixelRows, inspectImage, sniffImageFormat } from '../../../functions/imaging/image-intake';
 import { fitWithin, downscalePixels } from '../../../functions/imaging/downscale';
 import { buildDicom, IMPLICIT_LE } from '../../support/dicom';
-import { jpegBytes, pngBytes } from './radiographs';
+import { jpegBytes, jpegWithRestarts, pngBytes, pngChunk, pngWithMissingRows } from './radiographs';
 
 const MB = 1024 * 1024;
 const options = { maxBytes: 4 * MB };
@@ -121,7 +121,7 @@ describe('inspectImage: PNG and JPEG', () => {
 
   it('refuses a PNG that declares enormous dimensions before inflating anything (bomb guard)', () => {
     const hostile = withPngDimensions(pngBytes(64, 64), 100_000, 100_000);
-    expectError(() => inspectImage(hostile, 'image/png', options), PayloadTooLargeError, /100000×100000.*limit is 50\.0 MP/);
+    expectError(() => inspectImage(hostile, 'image/png', options), PayloadTooLargeError, /100000×100000 = 10000000000 pixels; the limit is 16000000 pixels \(16 MP, e\.g\. 4000×4000\)/);
   });
 
   it('refuses a zip bomb disguised as a small PNG: the inflate is bounded by the declared size', () => {
@@ -164,7 +164,7 @@ describe('inspectImage: PNG and JPEG', () => {
     const bytes = Uint8Array.from(pngBytes(128, 128));
     const idat = bytes.findIndex((b, i) => String.fromCharCode(b, bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!) === 'IDAT');
     for (let i = idat + 10; i < idat + 40; i++) bytes[i] = 0xaa;
-    expectError(() => inspectImage(bytes, 'image/png', options), BadRequestError, /PNG file could not be decoded/);
+    expectError(() => inspectImage(bytes, 'image/png', options), BadRequestError, /checksum \(CRC\) of its IDAT chunk does not match/);
   });
 
   it('refuses random bytes behind a PNG signature with a clear 4xx', () => {
@@ -179,6 +179,93 @@ describe('inspectImage: PNG and JPEG', () => {
     const sof = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xc0);
     bytes[sof + 1] = 0xc3;
     expectError(() => inspectImage(bytes, 'image/jpeg', options), BadRequestError, /SOF3/);
+  });
+});
+
+/** Offset just past the start-of-scan segment's header: where a JPEG's coded data begins. */
+function codedDataStart(bytes: Uint8Array): number {
+  let offset = 2;
+  while (bytes[offset + 1] !== 0xda) offset += 2 + ((bytes[offset + 2]! << 8) | bytes[offset + 3]!);
+  return offset + 2 + ((bytes[offset + 2]! << 8) | bytes[offset + 3]!);
+}
+const EOI = Uint8Array.of(0xff, 0xd9);
+const concat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
+
+describe('checkImageHeader: truncated pixel data is refused before decoding', () => {
+  it('refuses a JPEG with one byte of coded data closed by an end-of-image marker', () => {
+    const bytes = jpegBytes(256, 256);
+    const oneByte = concat(bytes.subarray(0, codedDataStart(bytes) + 1), EOI);
+    expectError(() => checkImageHeader(oneByte, 'image/jpeg', options), BadRequestError, /JPEG file is truncated: 1 bytes of image data cannot hold 256×256 pixels/);
+    // The complete file passes the same walk.
+    expect(checkImageHeader(bytes, 'image/jpeg', options)).toEqual({ format: 'jpeg', width: 256, height: 256 });
+  });
+
+  it('refuses a JPEG without a start-of-scan segment', () => {
+    const bytes = jpegBytes(128, 128);
+    let sos = 2;
+    while (bytes[sos + 1] !== 0xda) sos += 2 + ((bytes[sos + 2]! << 8) | bytes[sos + 3]!);
+    expectError(() => checkImageHeader(concat(bytes.subarray(0, sos), EOI), 'image/jpeg', options), BadRequestError, /no start-of-scan segment/);
+  });
+
+  it('refuses a JPEG cut inside its coded data', () => {
+    const bytes = jpegBytes(256, 256);
+    const half = bytes.subarray(0, Math.floor(bytes.length / 2));
+    expectError(() => checkImageHeader(half, 'image/jpeg', options), BadRequestError, /runs to the end of the file without an end-of-image marker/);
+  });
+
+  it('refuses a JPEG cut at a restart marker, which jpeg-js would decode with the missing rows filled', () => {
+    const full = jpegWithRestarts(128, 128);
+    expect(checkImageHeader(full, 'image/jpeg', options)).toMatchObject({ width: 128, height: 128 });
+    const cut = jpegWithRestarts(128, 128, 100);
+    // The decoder's own verdict on the cut file: a full-size image, no error.
+    expect(decodeJpeg(cut, { useTArray: true, tolerantDecoding: false })).toMatchObject({ width: 128, height: 128 });
+    expectError(() => checkImageHeader(cut, 'image/jpeg', options), BadRequestError, /stops after 100 of 256 restart intervals/);
+  });
+
+  it('refuses a progressive JPEG whose AC scans never came', () => {
+    const bytes = Uint8Array.from(jpegBytes(128, 128));
+    const sof = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xc0);
+    bytes[sof + 1] = 0xc2;
+    expectError(() => checkImageHeader(bytes, 'image/jpeg', options), BadRequestError, /image data of its component 1 is missing or incomplete/);
+  });
+
+  it('refuses a PNG without IDAT, with a bad CRC, or with too little IDAT for its size', () => {
+    const bytes = pngBytes(128, 128);
+    const signatureAndIhdr = bytes.subarray(0, 33);
+    const iend = pngChunk('IEND', new Uint8Array());
+    expectError(() => checkImageHeader(concat(signatureAndIhdr, iend), 'image/png', options), BadRequestError, /no IDAT chunk/);
+
+    const badCrc = Uint8Array.from(bytes);
+    badCrc[32] = badCrc[32]! ^ 1; // the last byte of IHDR's CRC
+    expectError(() => checkImageHeader(badCrc, 'image/png', options), BadRequestError, /checksum \(CRC\) of its IHDR chunk/);
+
+    const oneByte = concat(signatureAndIhdr, pngChunk('IDAT', Uint8Array.of(0x78)), iend);
+    expectError(() => checkImageHeader(oneByte, 'image/png', options), BadRequestError, /1 bytes of image data cannot hold 128×128 pixels/);
+  });
+});
+
+describe('checkPixelRows: the worker counts the rows before decoding', () => {
+  it('refuses a sound PNG whose zlib stream holds half its rows', async () => {
+    const short = pngWithMissingRows(512, 512, 256);
+    const header = checkImageHeader(short, 'image/png', options);
+    await expect(checkPixelRows(short, header)).rejects.toThrow(/holds 256 of the 512 rows its header declares/);
+  });
+
+  it('refuses a PNG whose zlib stream is cut off, saying how many rows it holds', async () => {
+    const raw = Buffer.alloc(257 * 256, 0x41);
+    for (let y = 0; y < 256; y++) raw[y * 257] = 0;
+    const stream = deflateSync(raw, { level: 0 });
+    const ihdr = Buffer.from(pngBytes(256, 256).subarray(16, 29));
+    ihdr[8] = 8;
+    ihdr[9] = 0;
+    const png = concat(Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), pngChunk('IHDR', ihdr), pngChunk('IDAT', stream.subarray(0, stream.length / 2)), pngChunk('IEND', new Uint8Array()));
+    await expect(checkPixelRows(png, checkImageHeader(png, 'image/png', options))).rejects.toThrow(/corrupt or truncated after 1\d\d of its 256 rows/);
+  });
+
+  it('passes complete PNGs and JPEGs', async () => {
+    for (const [bytes, type] of [[pngBytes(300, 200), 'image/png'], [jpegBytes(300, 200), 'image/jpeg']] as const) {
+      await expect(checkPixelRows(bytes, checkImageHeader(bytes, type, options))).resolves.toBeUndefined();
+    }
   });
 });
 

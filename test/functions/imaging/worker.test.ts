@@ -15,12 +15,21 @@ import { SqsJobQueue } from '../../../functions/core/job-queue';
 import { toSqsEvent, type LocalMessage } from '../../../local/sqs';
 import { apiEvent, lambdaContext } from '../../support/api-event';
 import { startStandIns, type ImagingStandIns, type StandIns } from '../../support/stand-ins';
-import { base64, pngBytes, pngWithDamagedData } from './radiographs';
+import type { SQSRecord } from 'aws-lambda';
+import { base64, jpegWithRestarts, pngBytes, pngWithDamagedData, pngWithMissingRows } from './radiographs';
 
 type ApiHandler = (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
 type Worker = (event: unknown, context: unknown) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
 
 const MAX_RECEIVE_COUNT = resolveCatalog().byName.imaging.worker!.maxReceiveCount;
+/** Retry-after of the simulated 429 storms. */
+const STORM_RETRY_AFTER_SECONDS = 7;
+/**
+ * Handler timeout for the storm tests: it leaves the model a 6 s deadline, room enough for the
+ * throttled calls with both cores busy, yet shorter than the retry-after, so the provider chain
+ * cannot wait the storm out inside one invocation and must hand the job back to the queue.
+ */
+const STORM_HANDLER_TIMEOUT_MS = 9_000;
 
 let standIns: StandIns;
 let imaging: ImagingStandIns;
@@ -112,12 +121,12 @@ describe('imaging worker', () => {
   });
 
   it('puts a job back on the queue with the provider’s delay during a 429 storm instead of failing it', async () => {
-    standIns.simulator.configure({ faults: { throttle: 1 }, throttleRetryAfterSeconds: 7 });
+    standIns.simulator.configure({ faults: { throttle: 1 }, throttleRetryAfterSeconds: STORM_RETRY_AFTER_SECONDS });
     // A fresh worker: the storm opens circuit breakers and cools keys, which must not leak into other tests.
     const stormWorker = standIns.loadHandler<Worker>('imaging', 'worker', { FUNCTION_ROLE: 'worker' });
     const jobId = await submitJob();
     const [message] = imaging.queue.receive(1);
-    const response = await stormWorker(toSqsEvent(imaging.queue, [message!]), lambdaContext(5_000));
+    const response = await stormWorker(toSqsEvent(imaging.queue, [message!]), lambdaContext(STORM_HANDLER_TIMEOUT_MS));
     // Acknowledged: the re-sent copy carries the delay; the original must not count towards the DLQ.
     expect(response.batchItemFailures).toEqual([]);
     imaging.queue.delete(message!.receiptHandle!);
@@ -127,16 +136,18 @@ describe('imaging worker', () => {
     expect(waiting).toHaveLength(1);
     expect(JSON.parse(waiting[0]!.body)).toEqual({ jobId, practiceId: 'practice-a' });
     expect(waiting[0]!.receiveCount).toBe(0);
-    // retry-after 7 s, plus up to a quarter of it as jitter.
-    expect(waiting[0]!.visibleAt - Date.now()).toBeGreaterThan(5_000);
-    expect(waiting[0]!.visibleAt - Date.now()).toBeLessThanOrEqual(9_000);
+    // Sent with DelaySeconds = the retry-after (7 s), plus up to a quarter of it as jitter: read off
+    // the message itself, since the time the worker took to get here is no part of the delay.
+    const delayMs = waiting[0]!.visibleAt - waiting[0]!.sentAt;
+    expect(delayMs).toBeGreaterThanOrEqual(STORM_RETRY_AFTER_SECONDS * 1000);
+    expect(delayMs).toBeLessThanOrEqual(Math.floor(STORM_RETRY_AFTER_SECONDS * 1.25) * 1000);
     expect(imaging.deadLetterQueue.depth().depth).toBe(0);
     // Waiting for its delayed copy, the job reads queued again and holds no lease.
     expect((await jobs.get(jobId, 'practice-a'))!.status).toBe('queued');
   });
 
   it('fails a job that is still rate-limited after its last allowed attempt, so a permanent 429 cannot keep it forever', async () => {
-    standIns.simulator.configure({ faults: { throttle: 1 }, throttleRetryAfterSeconds: 7 });
+    standIns.simulator.configure({ faults: { throttle: 1 }, throttleRetryAfterSeconds: STORM_RETRY_AFTER_SECONDS });
     const stormWorker = standIns.loadHandler<Worker>('imaging', 'worker', { FUNCTION_ROLE: 'worker' });
     const jobId = await submitJob();
     // Earlier throttled attempts, as a long storm would have left them.
@@ -146,7 +157,7 @@ describe('imaging worker', () => {
       expect(await jobs.release(jobId, lease.id, Date.now())).toBe(true);
     }
     const [message] = imaging.queue.receive(1);
-    const response = await stormWorker(toSqsEvent(imaging.queue, [message!]), lambdaContext(5_000));
+    const response = await stormWorker(toSqsEvent(imaging.queue, [message!]), lambdaContext(STORM_HANDLER_TIMEOUT_MS));
     expect(response.batchItemFailures).toEqual([]);
     imaging.queue.delete(message!.receiptHandle!);
     const job = await jobs.get(jobId, 'practice-a');
@@ -173,7 +184,18 @@ describe('imaging worker', () => {
     const job = await jobs.get(jobId, 'practice-a');
     expect(job!.status).toBe('failed');
     expect(job!.error!.code).toBe('InvalidImage');
-    expect(job!.error!.message).toMatch(/PNG file could not be decoded/);
+    expect(job!.error!.message).toMatch(/PNG image data is corrupt or truncated after 0 of its 90 rows/);
+    expect(standIns.simulator.stats().totals.requests).toBe(0);
+  });
+
+  it('fails a job whose PNG holds fewer rows than its header declares, before any model call', async () => {
+    // Sound chunks and CRCs, a complete zlib stream: only counting the inflated rows finds it out.
+    const jobId = await submitJob(pngWithMissingRows(512, 512, 256));
+    const { response } = await deliver();
+    expect(response.batchItemFailures).toEqual([]);
+    const job = await jobs.get(jobId, 'practice-a');
+    expect(job!.status).toBe('failed');
+    expect(job!.error).toEqual({ code: 'InvalidImage', message: expect.stringMatching(/holds 256 of the 512 rows its header declares/) });
     expect(standIns.simulator.stats().totals.requests).toBe(0);
   });
 
@@ -248,5 +270,32 @@ describe('ImagingJobProcessor', () => {
     expect(sent[0]!.mediaType).toBe('image/jpeg');
     const decoded = decodeJpeg(Buffer.from(sent[0]!.dataBase64, 'base64'));
     expect({ width: decoded.width, height: decoded.height }).toEqual({ width: 1024, height: 307 });
+  });
+
+  it('fails a job whose JPEG jpeg-js would decode with rows filled in (cut at a restart marker), without asking the model', async () => {
+    // Stored behind the API's back: the worker must not rely on the intake having looked.
+    const jobId = '0123456789abcdef0123456789abcd01';
+    const at = new Date().toISOString();
+    await jobs.create({ jobId, practiceId: 'practice-a', status: 'queued', modality: 'bitewing', imageKey: `images/practice-a/${jobId}.jpg`, createdAt: at, updatedAt: at, attempts: 0 });
+    const cut = jpegWithRestarts(128, 128, 100);
+    expect(decodeJpeg(cut, { useTArray: true, tolerantDecoding: false })).toMatchObject({ width: 128, height: 128 });
+    let calls = 0;
+    const processor = new ImagingJobProcessor({
+      jobs,
+      queue: new SqsJobQueue({ queueUrl: imaging.sqs.queueUrl(imaging.queue.name) }),
+      readImage: async () => cut,
+      model: {
+        generate: async () => {
+          calls += 1;
+          return { data: { findings: [], summary: 'Should not be asked.' } };
+        },
+      },
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+      logger: createObservability('imaging').logger,
+    });
+    const record = { messageId: 'm-cut', body: JSON.stringify({ jobId, practiceId: 'practice-a' }), attributes: { ApproximateReceiveCount: '1' } } as unknown as SQSRecord;
+    expect(await processor.process(record, Date.now() + 30_000)).toEqual({ kind: 'done', jobId, status: 'failed' });
+    expect(calls).toBe(0);
+    expect((await jobs.get(jobId, 'practice-a'))!.error).toEqual({ code: 'InvalidImage', message: expect.stringMatching(/stops after 100 of 256 restart intervals/) });
   });
 });

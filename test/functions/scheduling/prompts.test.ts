@@ -24,11 +24,25 @@ describe('reminder prompts', () => {
     expect(smsBudget(longName)).toBe(160 - ('Maximilianna-Jo'.length - FIRST_NAME_PLACEHOLDER.length));
   });
 
+  it('shrink the SMS budget to two UCS-2 segments when a fact is outside GSM-7', () => {
+    const withName = (patientFirstName: string) => ({ ...request, appointment: { ...request.appointment, patientFirstName } });
+    expect(smsBudget(withName('Begoña'))).toBe(160); // ñ is GSM-7
+    expect(smsBudget(withName('Zoë'))).toBe(134); // ë is not: 2 × 67 UTF-16 units
+    expect(smsBudget({ ...request, appointment: { ...request.appointment, practiceName: 'Clínica Sonrisa' } })).toBe(134);
+    expect(smsBudget(withName('Zoë-Maximiliana'))).toBe(134 - ('Zoë-Maximiliana'.length - FIRST_NAME_PLACEHOLDER.length));
+    expect(buildReminderUserPrompt(withName('Zoë'))).toContain('at most 134 characters in total, no subject, no emoji');
+  });
+
   it('fill in or remove the placeholder afterwards', () => {
     expect(personalizeReminder('Hi {firstName}, see you soon', request)).toBe('Hi Josephine, see you soon');
     const { patientFirstName: _n, ...anonymous } = request.appointment;
     expect(personalizeReminder('Hi {firstName}, see you soon', { ...request, appointment: anonymous })).toBe('Hi, see you soon');
     expect(buildReminderUserPrompt({ ...request, appointment: anonymous })).toContain('Do not greet the patient by name');
+  });
+
+  it.each(['$&', "$'", '$`', '$$', 'Jo$&$$$`'])('insert a first name containing %s literally', (name) => {
+    const named = { ...request, appointment: { ...request.appointment, patientFirstName: name } };
+    expect(personalizeReminder('Hi {firstName}, see you soon. Bye {firstName}!', named)).toBe(`Hi ${name}, see you soon. Bye ${name}!`);
   });
 });
 

@@ -1,4 +1,5 @@
 import { findSlots, formatLocalIso, offsetAt, zonedTimeToInstant } from '../../../functions/scheduling/slots';
+import { zonedParts } from '../../../functions/scheduling/time-zones';
 import { slotsRequestSchema, slotsResponseSchema, type SlotsRequest } from '../../../functions/scheduling/schemas';
 
 const weekdays = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'] as const;
@@ -127,6 +128,70 @@ describe('findSlots', () => {
   it('never offers a slot in the past even when from is earlier than now', () => {
     const { slots } = search({ from: '2020-01-01T00:00:00Z', limit: 1 }, Date.parse('2026-11-23T15:05:00Z'));
     expect(slots[0]!.localStart).toBe('2026-11-23T10:15:00-05:00');
+  });
+});
+
+/**
+ * US transition days of 2026: fall back on Sunday November 1, spring forward on Sunday March 8,
+ * both at 02:00 local. Offsets are the zones' standard and daylight offsets from the tz database.
+ */
+const US_ZONES: Array<{ zone: string; fallBack: [before: string, after: string]; springForward: [before: string, after: string] }> = [
+  { zone: 'America/New_York', fallBack: ['-04:00', '-05:00'], springForward: ['-05:00', '-04:00'] },
+  { zone: 'America/Chicago', fallBack: ['-05:00', '-06:00'], springForward: ['-06:00', '-05:00'] },
+  { zone: 'America/Denver', fallBack: ['-06:00', '-07:00'], springForward: ['-07:00', '-06:00'] },
+  { zone: 'America/Los_Angeles', fallBack: ['-07:00', '-08:00'], springForward: ['-08:00', '-07:00'] },
+  { zone: 'America/Phoenix', fallBack: ['-07:00', '-07:00'], springForward: ['-07:00', '-07:00'] }, // no DST
+  { zone: 'America/Anchorage', fallBack: ['-08:00', '-09:00'], springForward: ['-09:00', '-08:00'] },
+  { zone: 'Pacific/Honolulu', fallBack: ['-10:00', '-10:00'], springForward: ['-10:00', '-10:00'] }, // no DST
+];
+
+const OFFICE_HOURS = ['08', '09', '10', '11', '12', '13', '14', '15', '16'];
+
+describe.each(US_ZONES)('an 08:00–17:00 office in $zone', ({ zone, fallBack, springForward }) => {
+  it.each([
+    ['fall-back', ['2026-10-31', '2026-11-01', '2026-11-02'], fallBack],
+    ['spring-forward', ['2026-03-07', '2026-03-08', '2026-03-09'], springForward],
+  ] as const)('gets one slot per local hour 08–16 around the %s day', (_change, [saturday, sunday, monday], [before, after]) => {
+    const request = slotsRequestSchema.parse({
+      timeZone: zone,
+      workingHours: (['saturday', 'sunday', 'monday'] as const).map((day) => ({ day, start: '08:00', end: '17:00' })),
+      appointments: [],
+      durationMinutes: 60,
+      stepMinutes: 60,
+      horizonDays: 4,
+      limit: 100,
+    });
+    // From Friday 12:00Z: before Saturday 08:00 in every one of these zones.
+    const { slots } = findSlots(request, Date.parse(`${saturday}T00:00:00Z`) - 12 * 3600_000);
+    // The change happens at 02:00 on Sunday, so Saturday keeps the old offset and Sunday the new one.
+    const expected = [
+      ...OFFICE_HOURS.map((h) => `${saturday}T${h}:00:00${before}`),
+      ...OFFICE_HOURS.map((h) => `${sunday}T${h}:00:00${after}`),
+      ...OFFICE_HOURS.map((h) => `${monday}T${h}:00:00${after}`),
+    ];
+    expect(slots.map((s) => s.localStart)).toEqual(expected);
+    // Each local time is the instant it claims to be, an hour long, with no hour twice.
+    expect(slots.map((s) => Date.parse(s.start))).toEqual(expected.map((local) => Date.parse(local)));
+    expect(slots.every((s) => Date.parse(s.end) - Date.parse(s.start) === 3600_000)).toBe(true);
+    expect(slots.map((s) => s.day)).toEqual([...Array(9).fill('saturday'), ...Array(9).fill('sunday'), ...Array(9).fill('monday')]);
+  });
+});
+
+describe('zonedTimeToInstant round trip', () => {
+  const zones = [...US_ZONES.map((z) => z.zone), 'Europe/Berlin', 'Australia/Sydney', 'Australia/Lord_Howe', 'Asia/Kolkata', 'America/St_Johns'];
+
+  it.each(zones)('gives back the wall time of every half hour of 2026 in %s, the first instant of a repeated one', (zone) => {
+    // Walk every real half hour of the year (Lord Howe moves its clocks by 30 minutes) and ask for its wall time back.
+    const seen = new Map<string, number>();
+    const wrong: string[] = [];
+    for (let instant = Date.parse('2026-01-01T00:00:00Z'); instant < Date.parse('2027-01-01T00:00:00Z'); instant += 30 * 60_000) {
+      const p = zonedParts(instant, zone);
+      const key = `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+      if (!seen.has(key)) seen.set(key, instant);
+      // A repeated wall time resolves to its first instant.
+      if (zonedTimeToInstant(p, zone) !== seen.get(key)) wrong.push(`${key} (${new Date(instant).toISOString()})`);
+    }
+    expect(wrong).toEqual([]);
   });
 });
 

@@ -11,6 +11,7 @@ import { SqsJobQueue } from '../../../functions/core/job-queue';
 import { DynamoUsageLedger, utcDay } from '../../../functions/core/usage-ledger';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_QUEUE, startLocalRuntime, type LocalRuntime, type RuntimeStats } from '../../../local/runtime';
+import { waitFor } from '../../support/wait-for';
 import { startGate, type Gate } from './gate';
 
 const fixtures = join(__dirname, 'fixtures');
@@ -38,7 +39,9 @@ beforeAll(async () => {
     quiet: true,
     env: {},
     concurrencyOverrides: { scheduling: 1 },
-    imagingVisibilityTimeoutSeconds: 0.2,
+    // Short, so the poison message's receives come within seconds; well above one probe invocation
+    // even with both cores busy, so an accepted message is never received again meanwhile.
+    imagingVisibilityTimeoutSeconds: 1,
     handlerOverrides: {
       scheduling: join(fixtures, 'probe-handler.ts'),
       billing: join(fixtures, 'probe-handler.ts'),
@@ -73,13 +76,15 @@ describe('API Gateway emulation', () => {
     expect(wrong.status).toBe(401);
   });
 
-  it('answers 404 for an unknown route and 405 for a wrong method', async () => {
+  it('answers 404 for an unknown route and for a method the route does not have, as REST API does', async () => {
     const unknown = await fetch(`${runtime.url}/v1/radiology/reports`, { headers: ADMIN });
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ error: { code: 'NotFound' } });
+    const body = (await unknown.json()) as { error: { code: string; requestId: string } };
+    expect(body).toMatchObject({ error: { code: 'NotFound' } });
+    expect(body.error.requestId).toBe(unknown.headers.get('x-amzn-requestid'));
     const wrongMethod = await fetch(`${runtime.url}/v1/billing/claims`, { headers: ADMIN });
-    expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expect(wrongMethod.status).toBe(404);
+    expect(await wrongMethod.json()).toMatchObject({ error: { code: 'NotFound' } });
   });
 
   it("answers 413 for a body over API Gateway's 10 MB", async () => {
@@ -162,7 +167,7 @@ describe('concurrency limits', () => {
       for (const response of extra) {
         expect(response.status).toBe(429);
         expect(response.headers.get('retry-after')).toBe('1');
-        expect(await response.json()).toMatchObject({ message: 'Rate Exceeded.', error: { code: 'TooManyRequestsException' } });
+        expect(await response.json()).toMatchObject({ error: { code: 'TaskAtCapacity' } });
       }
       expect(other.status).toBe(200);
       expect(runtime.stats().functions.scheduling).toMatchObject({ inFlight: 1, limit: 1, throttles: 3 });
@@ -176,12 +181,11 @@ describe('concurrency limits', () => {
         tableName: runtime.tables.usage,
       });
       // The ledger write is fire-and-forget, as a metric would be; wait for it to land.
-      let lambdaThrottles = 0;
-      for (let attempt = 0; attempt < 50 && lambdaThrottles < 3; attempt++) {
-        lambdaThrottles = (await ledger.readTaskDay('scheduling', utcDay(Date.now()))).lambdaThrottles;
-        if (lambdaThrottles < 3) await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      expect(lambdaThrottles).toBe(3);
+      const day = await waitFor('the three Lambda throttles in the ledger', async () => {
+        const item = await ledger.readTaskDay('scheduling', utcDay(Date.now()));
+        return item.lambdaThrottles >= 3 ? item : undefined;
+      });
+      expect(day.lambdaThrottles).toBe(3);
     } finally {
       throttleGate.release();
       await throttleGate.close();
@@ -205,12 +209,16 @@ describe('imaging queue', () => {
     await queue.send({ jobId: 'poison', practiceId: 'practice-demo' });
     await queue.send({ jobId: 'fine', practiceId: 'practice-demo' });
 
-    for (let attempt = 0; attempt < 200 && runtime.deadLetters().length === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
-    const dead = runtime.deadLetters();
-    expect(dead.map((m) => JSON.parse(m.body).jobId)).toEqual(['poison']);
-    expect(dead[0]!.receiveCount).toBe(4);
+    const poison = await waitFor('the poison message in the dead-letter queue', () => runtime.deadLetters().find((m) => JSON.parse(m.body).jobId === 'poison'));
+    expect(poison.receiveCount).toBe(4);
+    // The event source deletes an accepted message just after the worker answers.
+    const settled = await waitFor('the imaging queue to hold no message and the worker to run none', () => {
+      const imaging = runtime.stats().imagingQueue;
+      return imaging.depth === 0 && imaging.inFlight === 0 && imaging.workerInvocationsInFlight === 0 ? imaging : undefined;
+    });
+    expect(settled).toMatchObject({ depth: 0, inFlight: 0, deadLetters: 1 });
+    expect(runtime.deadLetters().map((m) => JSON.parse(m.body).jobId)).toEqual(['poison']);
     const stats = runtime.stats();
-    expect(stats.imagingQueue).toMatchObject({ depth: 0, inFlight: 0, deadLetters: 1 });
     expect(stats.functions['imaging-worker']!.invocations).toBeGreaterThanOrEqual(5); // 4 poison deliveries + 1 fine
     client.destroy();
   });

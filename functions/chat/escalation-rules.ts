@@ -1,0 +1,427 @@
+/**
+ * The emergency vocabulary of the patient chat, as data: which phrases show which feature, in
+ * English and Spanish, and which features together make which emergency. The engine that reads
+ * these tables is escalation.ts; to catch a new way of saying something, add a phrase here.
+ *
+ * Phrase syntax (matched against normalised text: lowercase, no accents, no apostrophes, every
+ * doubled letter written once, so write words as patients spell them and the table normalises
+ * them the same way — `can't` is `cant`, `swollen` also matches `swolen`):
+ * - words separated by spaces must follow one another;
+ * - `a|b` is either word, `a_b` a two-word alternative (`unable_to|cant`);
+ * - `stem*` is any word starting with stem (`swell*` matches swelling, swelled);
+ * - `[a|b]` is optional;
+ * - `~N` skips up to N words, but never a negation or an "and"/"y" ("the swelling isn't
+ *   spreading" does not match `swell* ~3 spread*`, nor "sore throat and swollen gums"
+ *   `throat ~3 swollen`); `~~N` may skip an "and" ("bleeding and it won't stop");
+ * - `!a|b` means the next word is not one of these (`fell !out|asleep`);
+ * - `@NAME` is a shared list from `MACROS`.
+ */
+
+export type EscalationCategory =
+  | 'airway'
+  | 'severe-allergic-reaction'
+  | 'spreading-swelling'
+  | 'uncontrolled-bleeding'
+  | 'jaw-or-facial-trauma'
+  | 'knocked-out-tooth'
+  | 'fever-with-swelling';
+
+export type PatientLanguage = 'en' | 'es';
+
+export type Feature =
+  | 'airway'
+  | 'allergy'
+  | 'hives'
+  | 'allergy-trigger'
+  | 'lip-swelling'
+  | 'swelling-spreading'
+  | 'spread-to-eye-or-neck'
+  | 'swelling'
+  | 'swelling-topic'
+  | 'bleeding-topic'
+  | 'it-wont-stop'
+  | 'fever'
+  | 'bleeding-uncontrolled'
+  | 'bleeding-heavy'
+  | 'jaw-or-face-injury'
+  | 'tooth-knocked-out'
+  | 'tooth-out'
+  | 'tooth-loose'
+  | 'injury-event';
+
+/**
+ * Categories in the order they are reported when several apply (the most dangerous first).
+ * A category applies when every feature of one of its sets is affirmed, at least one of them in
+ * the latest patient message (the others may come from the patient's earlier messages).
+ */
+export const CATEGORIES: ReadonlyArray<{ category: EscalationCategory; when: ReadonlyArray<ReadonlyArray<Feature>> }> = [
+  { category: 'airway', when: [['airway']] },
+  { category: 'severe-allergic-reaction', when: [['allergy'], ['hives', 'swelling'], ['hives', 'allergy-trigger'], ['lip-swelling', 'allergy-trigger']] },
+  { category: 'spreading-swelling', when: [['swelling-spreading'], ['spread-to-eye-or-neck', 'swelling-topic']] },
+  { category: 'uncontrolled-bleeding', when: [['bleeding-uncontrolled'], ['bleeding-heavy'], ['it-wont-stop', 'bleeding-topic']] },
+  // Before trauma: a knocked-out tooth has an hour, and its advice covers the blow too.
+  { category: 'knocked-out-tooth', when: [['tooth-knocked-out'], ['tooth-out', 'injury-event'], ['tooth-loose', 'injury-event']] },
+  { category: 'jaw-or-facial-trauma', when: [['jaw-or-face-injury']] },
+  { category: 'fever-with-swelling', when: [['fever', 'swelling']] },
+];
+
+/** Shared word lists, usable in phrases of either language as `@NAME`. */
+/**
+ * Features that count as soon as they are mentioned, negated or not: they only say what the
+ * conversation is about ("the swelling went down, but now it's spreading to my neck").
+ */
+export const TOPIC_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['swelling-topic', 'bleeding-topic']);
+
+/** Features a resolving phrase cannot take back: an airway "getting smaller" is not getting better. */
+export const NEVER_RESOLVED: ReadonlySet<Feature> = new Set<Feature>(['airway']);
+
+export const MACROS: Record<string, string> = {
+  // English
+  INABLE:
+    'cant|cannot|can_not|couldnt|could_not|unable_to|not_able_to|isnt_able_to|wasnt_able_to|havent_been_able_to|hasnt_been_able_to|can_barely|can_hardly|could_barely|could_hardly|barely_able_to|hardly_able_to|cant_even|almost_cant',
+  HARD: 'trouble|difficulty|difficulties|difficult|hard|harder|struggling|struggle|struggles|problem|problems|hard_time',
+  BREATHE: 'breathe|breathing|breathin|breath|inhale',
+  SWALLOW: 'swallow|swallowing|swallowed',
+  SWOLLEN: 'swell*|swollen|swolen|swole|puffy|puffed|puffing|inflamed|inflamation|inflammation|absces*|bloated|enlarged',
+  EYE_NECK:
+    'eye|eyes|eyelid|eyelids|eye_socket|neck|throat|temple|under_my_jaw|under_his_jaw|under_her_jaw|under_the_jaw|under_my_chin|under_his_chin|under_her_chin|under_the_chin|below_my_jaw|jawline_to_my_neck',
+  TOOTH: 'tooth|teeth|front_tooth|front_teeth|incisor|incisors|molar|canine|adult_tooth|permanent_tooth',
+  FACE_PART: 'face|mouth|jaw|jaws|teeth|tooth|chin|cheek|cheekbone|lip|lips|nose|head',
+  STRUCK: 'hit|punched|kicked|elbowed|kneed|smacked|whacked|struck|headbutted|slapped|clocked|socked|got_hit|was_hit|been_hit|took_a_ball|took_a_bat|took_an_elbow',
+  BLEED: 'bleed|bleeding|bleeds|bled|bledding|blood',
+  NOT_STOP: 'wont|doesnt|isnt|hasnt|didnt|not|never|will_not|does_not|is_not|has_not|did_not|cant|cannot|still_wont|still_hasnt|still_isnt|keeps_on|just_wont|refuses_to',
+  // Spanish
+  NO_PUEDE: 'no_puedo|no_puede|no_podemos|no_pueden|no_podia|no_pudo|casi_no_puedo|casi_no_puede|apenas_puedo|apenas_puede|me_cuesta|le_cuesta|nos_cuesta|me_cuesta_mucho|le_cuesta_mucho',
+  HINCH: 'hinch*|inchad*|inchaz*|inchan*|incho|inflam*|absceso|flemon|bola',
+  OJO_CUELLO: 'ojo|ojos|parpado|parpados|cuello|garganta|debajo_de_la_mandibula|bajo_la_mandibula|debajo_de_la_barbilla|bajo_la_barbilla',
+  DIENTE: 'diente|dientes|muela|muelas|dientito|incisivo|colmillo|paleta|paletas|diente_permanente|diente_de_adulto',
+  CARA: 'cara|boca|mandibula|quijada|dientes|diente|barbilla|menton|labio|labios|nariz|cabeza|pomulo|mejila|cachete',
+  GOLPE: 'golpe|golpeo|golpearon|golpee|golpeado|golpeada|pego|pegaron|pegue|me_pegue|se_pego|me_golpee|se_golpeo|punetazo|patada|patearon|balonazo|pelotazo|codazo|rodilazo|cabezazo|trancazo|madrazo',
+};
+
+export interface LanguageTables {
+  /** Words that say, up to the end of their clause, that the patient does not have what follows. */
+  negations: string[];
+  /** Look like negations but govern nothing ("I don't know why", "no sé qué hacer"). */
+  notNegations: string[];
+  /** Put the whole clause in the past ("years ago"): nothing in it is happening now. */
+  history: string[];
+  /** Say in the clause that it is getting better ("the swelling went down"). */
+  resolved: string[];
+  /** End a clause, and with it the reach of a negation ("no fever, but …", "and now"). */
+  clauseBreaks: string[];
+  /** End a negation's reach, but a phrase may run on across them ("bleeding and it won't stop"). */
+  negationBreaks: string[];
+  /** Everyday words of the language, to tell which language the patient writes in. */
+  markers: string[];
+  features: Partial<Record<Feature, string[]>>;
+  /** Phrases that, in the same clause, take back one feature ("bleeds a lot when I floss"). */
+  cancels: Partial<Record<Feature, string[]>>;
+}
+
+export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
+  en: {
+    negations: [
+      'no|not|never|without|nor|neither|none|denies|deny|dont|doesnt|didnt|isnt|arent|wasnt|werent|havent|hasnt|hadnt|aint|wouldnt',
+      'no_longer|free_of|no_more|zero|nothing_like',
+    ],
+    notNegations: [
+      'dont|do_not|didnt ~1 know|think|understand|want|mean|wanna|care|panic|see_why',
+      'not|no ~1 sure|idea|clue|kidding|joking|matter|only|just|even_sure|to_alarm|to_worry|to_be_dramatic',
+      'doesnt|does_not ~1 matter|know',
+      'no_one_knows|nobody_knows|no_way|not_certain',
+    ],
+    history: ['years_ago|year_ago|last_year|as_a_kid|as_a_child|when_i_was_a_kid|when_i_was_young|when_i_was_little|in_high_school|in_college|long_time_ago|long_ago|decades_ago'],
+    resolved: [
+      'went|gone|going|come|came|has_gone|is_going ~1 down !to|into|toward*|my|his|her|the|past|onto',
+      'is_gone|has_gone|are_gone|gone_away|went_away|subsided|subsiding|is_better|much_better|getting_better|got_better|getting_smaller|got_smaller|is_smaller|improving|improved|healed',
+    ],
+    clauseBreaks: ['but|although|though|however|except|yet|because|cause|cuz|since_then|so_now|and_now|but_now|anyway|apart_from_that|other_than_that|besides_that|whereas'],
+    negationBreaks: ['and|so|which'],
+    markers: ['the|my|i|im|is|and|to|of|it|its|have|has|can|cant|with|but|tooth|teeth|face|what|how|this|he|she|his|her|son|daughter|since|very|after|when|a|an|in|on|was|just|please|help|swollen|bleeding'],
+    features: {
+      airway: [
+        '@HARD ~3 @BREATHE|@SWALLOW !pills|pill|tablets|tablet|capsules|capsule|medicine|meds|them',
+        '@INABLE ~2 @BREATHE|@SWALLOW !pills|pill|tablets|tablet|capsules|capsule|medicine|meds|them',
+        '@INABLE [get|getting] [enough|any] air',
+        '@INABLE ~1 catch ~2 breath',
+        'short|shortnes ~1 of ~1 breath',
+        'out_of_breath|breathless|gasping|choking_on|choked_on|wheezing|wheezy|wheeze|stridor|suffocating|cant_breath|not_breathing|stopped_breathing|isnt_breathing',
+        'throat|airway|airways|windpipe ~3 closing|closed|close_up|closes|shut|tight|tightening|tighter|blocked|swelling|swollen|swelled|narrowing|narrower|constricting|feels_thick|getting_smaller|smaller',
+        '@SWOLLEN ~2 throat|airway|windpipe',
+        'tongue ~3 swell*|swollen|swolen|bigger|huge|thick|thicker|enlarged|puffy|getting_big|blowing_up',
+        '@SWOLLEN ~2 tongue',
+        'lips|lip|turning|going ~2 blue',
+        '@BREATHE ~3 difficult|hard|labored|laboured|noisy|raspy|wheezy',
+        'breathing|breathes ~2 funny|weird|strange|oddly|fast|rapid|rapidly',
+        'im|is|hes|shes|was|am|are|keeps|kept|started|been|feel_like_im|feels_like_im|like_im ~1 choking',
+        'drooling ~4 swallow',
+      ],
+      allergy: [
+        'anaphyla*|anaphalaxis|anafilax*|allergic_reaction|allergy_attack|epipen|epi_pen|epinephrine_pen|adrenaline_pen',
+        'allergic ~3 reaction|reacting',
+      ],
+      hives: ['hives|welts|rash|itchy_bumps|red_bumps|itchy_rash|blotches|blotchy|itchy_all_over|itching_all_over|itchy_everywhere'],
+      'lip-swelling': ['lips|lip|eyelids ~3 swell*|swollen|swolen|puffy|puffing|puffed', '@SWOLLEN ~2 lips|lip'],
+      'allergy-trigger': [
+        'shot|shots|injection|anesthetic|anaesthetic|numbing|novocaine|lidocaine|antibiotic*|amoxicillin|amoxicilin|amoxil|penicillin|clindamycin|medicine|medication|meds|pill|pills|tablet|tablets|ibuprofen|advil|tylenol|painkiller*|latex|gloves|prescription',
+      ],
+      'swelling-spreading': [
+        '@SWOLLEN ~4 spread*|spredding|spreding|growing|expanding|extending|travel*|moving|creeping|bigger|larger|grown|grew|bigger_and_bigger|more_and_more|worse_and_worse|getting_worse_and_worse',
+        '@SWOLLEN ~2 went|moved|spread|gone|going|travelled|traveled|moving ~1 from',
+        'keeps|keep|kept ~1 swelling|swelling_up|puffing_up',
+        '@SWOLLEN ~5 up|into|toward|towards|near|around|under|below|reaching|reached|closing|to|down|in|over|at|by|on ~3 @EYE_NECK',
+        '@EYE_NECK ~3 @SWOLLEN|swelled_shut|swollen_shut|shut|closing|puffed_up',
+        '@SWOLLEN ~1 eye|eyes|eyelid|eyelids|neck',
+        '@INABLE ~1 open ~2 eye|eyes',
+        'whole|entire|half ~3 face|neck ~4 @SWOLLEN|blown_up|huge|ballooned|ballooning',
+        '@SWOLLEN ~4 whole|entire|half_of ~2 face|neck',
+        'face|cheek|jaw ~3 ballooned|ballooning|blown_up|blowing_up',
+      ],
+      'spread-to-eye-or-neck': [
+        'spread*|spreding|spredding|moving|going|travel*|creeping|extending|reaching|reached|getting_close|got_close|up_to|down_to|into|toward|towards ~3 @EYE_NECK',
+        '@INABLE ~1 see ~4 eye|eyes',
+      ],
+      swelling: ['@SWOLLEN', 'bump_on_my_gum|lump_on_my_gum|pus'],
+      'swelling-topic': ['@SWOLLEN'],
+      'bleeding-topic': ['@BLEED'],
+      'it-wont-stop': ['it|this|that ~1 wont|doesnt|isnt|hasnt|still_wont|still_hasnt|just_wont ~1 stop|stopping|stopped|slow|slowing|slowed'],
+      fever: [
+        'fever*|fevers|fevered|febrile|chills|shivering|shivers|night_sweats|high_temp|high_temperature|temperature_of|temp_of|running_a_temp*|running_a_fever|a_temperature|a_temp|have_a_temp|has_a_temp',
+        '38|39|40|41|100|101|102|103|104|105 ~1 degrees|c|f|celsius|fahrenheit',
+        'temp|temperature|thermometer ~4 38|39|40|41|100|101|102|103|104|105',
+      ],
+      'bleeding-uncontrolled': [
+        '@BLEED ~~4 @NOT_STOP ~1 stop|stopping|stopped|slow|slowing|slowed|clot|clotting|ease|easing|let_up|quit',
+        '@NOT_STOP ~2 stop|stopping|stopped ~2 @BLEED',
+        '@INABLE ~3 stop|control ~3 @BLEED|it',
+        '@BLEED|socket|it ~3 wont|not|isnt|doesnt|never|cant ~1 clot|clotting|form_a_clot',
+        'uncontrol*|excessive|excessively|nonstop|non_stop|constant|constantly|continuous|gushing|pouring|spurting|squirting|cup_of|mouthful_of|mouth_full_of ~1 @BLEED',
+        '@BLEED ~2 profusely|everywhere|nonstop|non_stop|constantly|all_night|all_day|for_hours|for_over|gushing|pouring|spurting|keeps_coming',
+        '@BLEED ~3 for ~2 hours|hour',
+        'hours|hour ~~6 still ~1 @BLEED',
+        'still ~1 @BLEED ~~4 hours|hour|all_night|all_day',
+        'soak*|soaked|soaking|through|filled|filling ~3 gauze|gauzes|towel|towels|pillow|tissues|napkins|shirt',
+        'mouth ~3 full|filling|fills ~3 blood',
+        'gauze|gauzes|towel|pillow ~3 soaked|soaking|drenched|full|filled|red',
+        'hemorrhag*|haemorrhag*',
+        'spitting|coughing|vomiting|throwing_up ~2 blood ~3 nonstop|constantly|all_the_time|every_few_minutes|lots|clots',
+      ],
+      'bleeding-heavy': [
+        'heavy|heavily|severe|severely|profuse|lots_of|a_lot_of|so_much|too_much|tons_of|really_bad ~1 @BLEED',
+        '@BLEED ~2 heavily|a_lot|alot|like_crazy|badly|so_much|really_bad',
+        'keeps|keep|kept ~1 bleeding|filling_with_blood|filling_up_with_blood',
+      ],
+      'jaw-or-face-injury': [
+        'broke*|broken|break|fractur*|dislocat*|cracked|shattered|smashed ~3 jaw|jaws|jawbone|cheekbone|cheek_bone|eye_socket|face|skull|nose',
+        'jaw|jawbone|cheekbone ~3 broken|broke|fractured|fracture|dislocated|out_of_place|displaced|locked_open|stuck_open|wont_close|doesnt_close|cant_close|hanging',
+        '@INABLE ~2 close ~2 mouth|jaw',
+        'mouth|jaw ~2 stuck|locked ~1 open',
+        '@STRUCK ~3 in|on|to|across|with ~2 @FACE_PART',
+        '@STRUCK ~2 @FACE_PART',
+        '@FACE_PART ~2 hit|smashed|slammed|banged|struck|crashed|went_into|went_through ~3 on|into|against|dashboard|steering|pavement|floor|ground|curb|table|wall|concrete|windshield|handlebar*|pole|door',
+        'smashed|slammed|banged|bashed|crushed ~3 @FACE_PART',
+        'accident|crash|car_wreck|wreck|collision|had_a_fall|bad_fall|fight|assault*|attacked|beaten_up|beat_up|mugged|tripped|slipped|faceplant*|face_plant*|face_first|headfirst|head_first ~~6 @FACE_PART',
+        'fell|fall|fallen !out|asleep|apart|for|behind|off_the_map ~~6 @FACE_PART',
+        '@FACE_PART ~~6 accident|crash|car_wreck|collision|fight|assault*|attacked|beaten_up|faceplant*|face_plant*|face_first|headfirst',
+        'cut|split|gash|torn|ripped ~3 through ~2 lip|lips|cheek|tongue',
+        'concussion|knocked_unconscious|knocked_out_cold|passed_out_after',
+      ],
+      'tooth-knocked-out': [
+        'knock*|knoked ~1 out|loose|lose ~4 @TOOTH',
+        'knock*|knoked ~4 @TOOTH ~3 out|loose|lose|sideways|back|crooked',
+        '@TOOTH ~4 knock*|knoked ~1 out|loose|lose|sideways|back|crooked',
+        'knock*|knoked ~2 it|them|one|both ~1 out',
+        '@TOOTH ~4 in|into ~3 milk|saliva|salt_water|a_cup',
+        'avulsed|avulsion',
+        '@TOOTH ~4 jammed|rammed|driven|smashed|pushed_up ~2 up|into|inside|into_the_gum|out',
+        '@TOOTH ~4 hanging|dangling|hanging_by',
+        'holding|found|picked_up|keeping|put ~2 the|his|her|my ~1 tooth ~3 in|hand|bag|milk|napkin|tissue|ground|floor|back|pocket',
+        'have|has|got ~1 the|his|her ~1 tooth ~3 in|hand|bag|milk|napkin|tissue|pocket',
+      ],
+      'tooth-out': ['@TOOTH ~4 came_out|fell_out|popped_out|flew_out|came_right_out|out_completely|completely_out|ripped_out|missing_now', 'it|one ~1 came_out|fell_out|popped_out|flew_out'],
+      'tooth-loose': ['@TOOTH ~4 loose|wobbly|wiggly|moving|moves|wiggles|pushed|shoved|moved|shifted|bent|crooked|sideways|out_of_place'],
+      'injury-event': [
+        '@STRUCK|smashed|slammed|banged|tripped|slipped|crash*|accident|collision|collided|fight|punch*|kick*|elbow|assault*|attacked|tackled|knock*|took_a_puck|took_a_ball',
+        'fell|fall|fallen !out|asleep|apart|for|behind',
+        'trampoline|skateboard*|skating|bike|bicycle|scooter|swing|swings|monkey_bars|playground|diving|faceplant*|face_plant*|face_first|stairs|curb|pavement|dashboard|steering_wheel|puck|bat',
+      ],
+    },
+    cancels: {
+      'jaw-or-face-injury': ['with ~2 fork|spoon|toothbrush|floss|chopstick*|cup|glass|straw|bottle|pen|pencil'],
+      'bleeding-heavy': ['when|while|after|during|if ~3 brush*|floss*|cleaning|cleanings|scaling|eat|eating|chew*|toothpick*', 'will|going_to|gonna|is_it_going_to ~3 @BLEED'],
+    },
+  },
+  es: {
+    negations: ['no|ni|sin|nunca|jamas|tampoco|ningun|ninguna|ninguno|nada_de|ya_no|no_hay|cero'],
+    notNegations: [
+      'no ~1 se|sabe|sabemos|saben|entiendo|creo|quiero|quisiera|importa|exagero|miento|estoy_segura|estoy_seguro|tengo_idea|se_por_que|se_que|se_si|se_como',
+      'ni_idea|no_se',
+    ],
+    history: ['hace_anos|hace_muchos_anos|el_ano_pasado|hace_un_ano|de_nino|de_nina|de_pequeno|de_pequena|cuando_era_nino|cuando_era_nina|cuando_era_chico|cuando_era_chica|de_chico|de_chica'],
+    resolved: [
+      'ya ~1 bajo|bajó|paro|se_quito|se_fue|se_desinflamo|no_esta_hinchado|sano',
+      'ha_bajado|ha_disminuido|disminuyo|se_desinflamo|desinflamando|desinflamo|mejoro|mejorando|esta_mejor|se_paro|se_detuvo|dejo_de_sangrar|paro_de_sangrar|se_quito|se_ha_quitado',
+      'esta|va ~1 bajando|disminuyendo !hacia|al|a|hasta|por',
+    ],
+    clauseBreaks: ['pero|aunque|sin_embargo|excepto|salvo|porque|ya_que|y_ahora|pero_ahora|mientras_que|en_cambio'],
+    negationBreaks: ['y|e'],
+    markers: ['el|la|los|las|de|del|que|y|mi|mis|me|se|le|lo|un|una|es|esta|estoy|tengo|tiene|muy|por|para|con|pero|hijo|hija|diente|dientes|muela|muelas|cara|hay|puedo|puede|hinchada|hinchado|sangre|ayuda|desde|cuando|como|usted|hola|ya|mucho|porque|nino|nina|ninos|aceptan|hacen|atienden|tienen|pueden|necesito|quiero|quisiera|cuanto|cuesta|donde|gracias|seguro|cita|limpieza|dentista|encia|encias|duele|dolor|blanqueamiento|pequenos'],
+    features: {
+      airway: [
+        '@NO_PUEDE ~2 respirar|tragar|pasar_saliva|pasar_la_saliva|tragar_saliva|respiro|trago !pastillas|pastilla|tabletas|capsulas',
+        'no ~1 puedo|puede|podemos|pueden ~2 respirar|tragar !pastillas|pastilla|tabletas|capsulas',
+        'dificultad|dificultades|problema|problemas|trabajo ~2 respirar|tragar|respiro|respiracion',
+        'me|le|nos|se_me|se_le ~1 falta|faltaba ~1 aire|el_aire|la_respiracion',
+        'falta_de_aire|sin_aire|ahogo|ahoga|ahogando|ahogandome|ahogandose|asfixi*|sofocando|sofocandome|atragant*',
+        'garganta ~3 cerrando|cerrada|cierra|cerro|hinchada|hinchando|hincho|inflamada|apretada|tapada|bloqueada',
+        'cierra|cerrando|hincha|hinchando|hincho|inflama|tapa ~2 garganta',
+        'lengua ~3 hinchada|hinchando|hincho|hinchado|inflamada|grande|gorda|enorme',
+        'hinch*|inflam* ~3 lengua',
+        'labios|se_esta_poniendo|poniendose|se_puso|se_pone ~2 morado|morados|morada|moradas|azul|azules',
+        'respira ~2 mal|raro|con_dificultad|con_ruido',
+        'silbido ~2 pecho|al_respirar',
+      ],
+      allergy: [
+        'reaccion_alergica|reaccion_alergia|alergia_grave|anafila*|choque_anafilactico|shock_anafilactico|epipen|adrenalina_autoinyectable',
+        'reaccion ~3 anestesia|inyeccion|antibiotico|medicamento|medicina|pastilla|amoxicilina|penicilina|latex',
+      ],
+      hives: ['ronchas|urticaria|habones|sarpullido|erupcion|manchas_rojas|comezon_en_todo'],
+      'lip-swelling': ['labios|labio|parpados ~3 hinch*|inflam*', 'hinch*|inflam* ~2 labios|labio'],
+      'allergy-trigger': [
+        'anestesia|inyeccion|piquete|antibiotico|antibioticos|amoxicilina|penicilina|clindamicina|medicamento|medicina|pastilla|pastillas|ibuprofeno|latex|guantes|receta',
+      ],
+      'swelling-spreading': [
+        '@HINCH ~5 extend*|expand*|propag*|avanza|avanzando|creciendo|crece|agranda|agrandando|corriendo|se_riega|riega|mas_y_mas_grande|cada_vez_mas_grande|cada_vez_mas',
+        '@HINCH ~5 llega|llego|sube|subio|subiendo|baja_hacia|bajando_hacia|pasa|paso|pasando|va|hasta|hacia|al|cerca_del|alrededor_del|debajo_del ~3 @OJO_CUELLO',
+        '@OJO_CUELLO ~3 @HINCH|cerrado|cerrando|cerro|cerrandose',
+        'hinch*|inflam*|cerro|cerrando|cerrado ~2 @OJO_CUELLO',
+        'no ~1 puedo|puede ~1 abrir ~2 ojo',
+        'toda|media|todo_un_lado_de|la_mitad_de|medio_lado_de ~2 cara|cuello ~3 @HINCH|deformada|enorme',
+        '@HINCH ~4 toda_la_cara|media_cara|la_mitad_de_la_cara|todo_el_cuello',
+      ],
+      'spread-to-eye-or-neck': [
+        'extend*|expand*|propag*|llega|llego|sube|subio|subiendo|baja_hacia|bajando_hacia|pasa|paso|pasando|avanza|avanzo|hasta|hacia|corre ~3 @OJO_CUELLO',
+      ],
+      swelling: ['@HINCH', 'cachete|mejila ~2 grande|gordo|enorme', 'pus'],
+      'swelling-topic': ['@HINCH'],
+      'bleeding-topic': ['sangr*|sangre|sangrado'],
+      'it-wont-stop': ['no ~1 para|paro|se_detiene|se_para|se_corta|deja|se_quita|disminuye'],
+      fever: [
+        'fiebre|fiebres|calentura|febril|escalofrio*|temperatura_alta|mucha_temperatura|temperatura_de|tiene_temperatura|tengo_temperatura|con_temperatura',
+        '38|39|40|41 ~1 grados|c',
+      ],
+      'bleeding-uncontrolled': [
+        'no ~1 para|paro|paran|deja|dejan|dejo ~1 de ~1 sangrar|salir_sangre|salirle_sangre|botar_sangre|echar_sangre',
+        'sangr*|sangre|sangrado ~~4 no ~2 para|paro|paran|detiene|detuvo|corta|corto|coagula|coagulo|cesa|deja|quita|se_detiene|se_para|se_corta|se_quita|disminuye',
+        'sangr*|sangre|sangrado ~3 sin_parar|sin_detenerse|a_chorros|horas|toda_la_noche|todo_el_dia|sin_control',
+        'chorros_de|un_chorro_de ~1 sangre',
+        'sangrado ~2 abundante|excesivo|profuso|incontrolable|que_no_para',
+        'hemorragia*',
+        'no ~2 coagula|coagulo|cuaja|hace_coagulo|forma_coagulo',
+        'empap* ~3 gasa|gasas|almohada|toalla|camisa',
+        'horas ~3 sangrando',
+        'sigue|sigo|siguen ~1 sangrando ~~4 horas|hora|toda_la_noche|todo_el_dia',
+        'boca ~3 llena ~2 sangre',
+        'llena ~2 sangre ~2 boca',
+      ],
+      'bleeding-heavy': [
+        'sangr*|sangre|sangrado ~3 mucho|muchisimo|demasiado|bastante|horrible',
+        'mucha|muchisima|demasiada|bastante|tanta|un_monton_de|abundante ~1 sangre',
+        'sangrado ~2 fuerte|intenso',
+      ],
+      'jaw-or-face-injury': [
+        'rompi|rompio|rompieron|quebre|quebro|quebraron|fractur*|disloc*|zafo|zafe|desencaj*|partio|parti ~3 mandibula|quijada|maxilar|cara|nariz|pomulo',
+        'mandibula|quijada|maxilar|pomulo ~3 rota|roto|quebrada|fracturada|fracturado|dislocada|desencajada|zafada|trabada|fuera_de_lugar|no_cierra|colgando',
+        '@NO_PUEDE ~1 cerrar ~2 boca|mandibula|quijada',
+        'boca ~2 trabada|atorada|abierta_y_no_cierra|no_cierra',
+        '@GOLPE ~4 @CARA',
+        'accidente|choque|choco|chocamos|se_cayo|me_cai|se_callo|nos_caimos|se_cayeron|caida|cayo_de|cayo_en|se_tropezo|me_tropece|tropezo|pelea|asaltaron|agredieron|atropell* ~~6 @CARA',
+        '@CARA ~3 contra|golpearon|pegaron|pego|se_estrello|estrello',
+        'conmocion|perdio_el_conocimiento|se_desmayo_tras_el_golpe',
+        'labio ~2 partido|abierto|cortado_profundo',
+      ],
+      'tooth-knocked-out': [
+        'tumbo|tumbaron|tumbe|volo|volaron|saco|sacaron|arranco_de_un_golpe|botaron|boto ~3 @DIENTE',
+        '@DIENTE ~3 salio|salieron|sali|se_salio|se_le_salio|se_me_salio ~2 completo|completa|entero|entera|de_raiz|con_raiz|con_todo_y_raiz|volando|de_golpe',
+        '@DIENTE ~4 en ~2 leche|saliva|suero',
+        '@DIENTE ~4 metio|metido|hundio|hundido|colgando|hacia_adentro',
+        'avulsion|avulsionado',
+      ],
+      'tooth-out': [
+        'se_le|se_me|se_nos|le|me ~1 cayo|salio|cayeron|salieron|zafo|desprendio|cae|sale|caen|salen ~3 @DIENTE',
+        '@DIENTE ~3 cayo|salio|se_salio|se_cayo|cayeron|desprendio|se_sale|se_cae',
+      ],
+      'tooth-loose': ['se_le|se_me|le|me ~1 movio|aflojo|torcio|metio ~2 @DIENTE', '@DIENTE ~4 flojo|floja|flojos|suelto|suelta|se_mueve|moviendo|bailando|movio|movido|torcio|torcido|chueco|desplazado|fuera_de_lugar|fuera_de_su_lugar|para_atras|hacia_atras'],
+      'injury-event': [
+        '@GOLPE|caerse|caerme|al_caer|cayendose|se_cayo|se_callo|me_cai|nos_caimos|se_cayeron|caida|cayo_de|cayo_en|cayo_contra|se_tropezo|me_tropece|tropezo|choque|choco|chocamos|accidente|pelea|pelearon|patineta|bici|bicicleta|moto|columpio|trampolin|escaleras|resbalo|me_resbale|se_resbalo|se_pego|me_pegue',
+      ],
+    },
+    cancels: {
+      'bleeding-heavy': ['cuando|al|despues_de|con|si ~3 cepill*|lavo|lavarme|hilo|limpieza|como|comer|mastico', 'sangrare|sangrara|sangraria|va_a_sangrar|voy_a_sangrar|van_a_sangrar'],
+    },
+  },
+};
+
+/** Table words a one-letter typo of which should still be recognised, beyond the literal phrase words. */
+export const TYPO_TARGETS: string[] = [
+  'swelling', 'swollen', 'swelled', 'spreading', 'bleeding', 'breathing', 'breathe', 'swallow', 'swallowing', 'knocked', 'throat', 'tongue',
+  'fever', 'accident', 'fractured', 'allergic', 'reaction', 'hinchado', 'hinchada', 'hinchazon', 'hinchando', 'inflamado', 'inflamada', 'sangrando',
+  'sangrado', 'respirar', 'fiebre', 'garganta', 'mandibula',
+];
+
+/** Word pairs rewritten before matching, where two words mean something else than each alone. */
+export const REWRITES: Record<string, string> = {
+  'bad breath': 'halitosis',
+  'breath mint': 'mint',
+  'breath mints': 'mints',
+  'eye tooth': 'canine',
+  'eye teeth': 'canines',
+  'mal aliento': 'halitosis',
+};
+
+/**
+ * Misspellings and run-together words patients type, after normalisation, with what they mean.
+ * Typos one letter away from a longer table word are caught by the engine without a listing here.
+ */
+export const MISSPELLINGS: Record<string, string> = {
+  // English
+  breth: 'breathe', brethe: 'breathe', brath: 'breathe', braeth: 'breathe', beathe: 'breathe', brething: 'breathing', brathing: 'breathing',
+  breahting: 'breathing', breating: 'breathing', breeth: 'breathe', breathng: 'breathing',
+  swalow: 'swallow', swalo: 'swallow', swolow: 'swallow', sallow: 'swallow', swolloing: 'swallowing', swaloing: 'swallowing',
+  tounge: 'tongue', tonuge: 'tongue', tung: 'tongue', tonge: 'tongue',
+  throte: 'throat', throut: 'throat', throath: 'throat', troat: 'throat', thorat: 'throat', thoat: 'throat',
+  fevr: 'fever', feaver: 'fever', fevor: 'fever', fevar: 'fever', fver: 'fever', feber: 'fever',
+  swolen: 'swollen', swolled: 'swollen', sweled: 'swelled', swoln: 'swollen', sollen: 'swollen', swellin: 'swelling',
+  blededing: 'bleeding', bleding: 'bleeding', bledin: 'bleeding', bleading: 'bleeding', bleedin: 'bleeding', bledng: 'bleeding', bloodd: 'blood',
+  stopp: 'stop', stoping: 'stopping',
+  nocked: 'knocked', knoked: 'knocked', knockd: 'knocked', nockd: 'knocked',
+  toth: 'tooth', tooh: 'tooth', toof: 'tooth', teth: 'teeth', teef: 'teeth',
+  jae: 'jaw', jwa: 'jaw',
+  eyee: 'eye', ey: 'eye', nek: 'neck', nekc: 'neck',
+  cnat: 'cant', cnt: 'cant', cantt: 'cant', caint: 'cant', dnt: 'dont', wnt: 'wont',
+  alergic: 'allergic', alergy: 'allergy', allergicc: 'allergic',
+  spredding: 'spreading', spreding: 'spreading', sprading: 'spreading',
+  // Spanish
+  nopuedo: 'no puedo', nopuede: 'no puede', q: 'que', xq: 'porque', pq: 'porque', porq: 'porque', tb: 'tambien', tmb: 'tambien',
+  respiar: 'respirar', resprar: 'respirar', respirrar: 'respirar', respirra: 'respira',
+  trgar: 'tragar', tragarr: 'tragar',
+  fievre: 'fiebre', fibre: 'fiebre', fiebr: 'fiebre', fiebe: 'fiebre',
+  sangando: 'sangrando', sangrnado: 'sangrando', sangrano: 'sangrando',
+  inchado: 'hinchado', inchada: 'hinchada', inchazon: 'hinchazon', inchando: 'hinchando', incho: 'hincho', hinchao: 'hinchado',
+  garganata: 'garganta', garjanta: 'garganta', gargnta: 'garganta',
+  dente: 'diente', dinte: 'diente', muella: 'muela',
+  kijada: 'quijada', quixada: 'quijada',
+};
+
+/**
+ * Real words one letter away from a table word, which the typo correction must leave alone
+ * ("smelling" is not "swelling", "cooking" is not "choking").
+ */
+export const NOT_TYPOS: string[] = [
+  'smelling', 'selling', 'spelling', 'dwelling', 'welling', 'telling', 'yelling', 'cooking', 'shallow', 'breeding', 'blending', 'bleeping',
+  'stolen', 'pinched', 'losing', 'grasping', 'clasping', 'breadth', 'breathed', 'though', 'through', 'thought', 'tough', 'shocking', 'checking',
+  'knocking', 'socked', 'rocked', 'locked', 'pinches', 'punches', 'lunches', 'crunches', 'beeping', 'peeling', 'feeling', 'ceiling',
+  'hallow', 'follow', 'hollow', 'swallowing', 'shoving', 'shaving', 'moving', 'having', 'saving', 'raving',
+  'ahorrando', 'ahorando', 'gargantilla', 'cerrado', 'sangria', 'tragos', 'tragedia', 'lenguaje', 'fiebres', 'miedo',
+];
