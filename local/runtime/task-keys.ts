@@ -72,6 +72,7 @@ const PROVIDER_DEFAULT_API: Record<ProviderKind, string> = {
   openai: 'https://api.openai.com/v1',
   anthropic: 'https://api.anthropic.com',
   'openai-compatible': '(catalog base URL)',
+  bedrock: 'Amazon Bedrock (AWS credentials)',
 };
 
 export interface PlanOptions {
