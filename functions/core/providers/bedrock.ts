@@ -10,6 +10,7 @@
  * the provider simulator) unless the target names one (a VPC interface endpoint).
  */
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ContentBlock, type ConverseRequest, type Message, type TokenUsage } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ProviderCallError, type ImageInput, type ModelRequest, type ModelResponse, type ModelStreamEvent, type ModelUsage, type ProviderCallOptions, type ProviderClient } from '../model-call';
 import { attemptSignal, SDK_TIMEOUT_GRACE_MS } from './attempt-signal';
 import { JSON_ONLY_INSTRUCTION, unfence } from './json-answer';
@@ -32,8 +33,11 @@ function sdkClient(endpoint: string | undefined, options: BedrockClientOptions):
       ...(options.region ? { region: options.region } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
       maxAttempts: 1,
-      // The per-call requestTimeout is set on every send, below the attempt's time.
-      requestHandler: { connectionTimeout: 2_000, throwOnRequestTimeout: true },
+      // HTTP/1.1, like every other SDK client here and boto3: Converse and ConverseStream are plain
+      // request/response APIs (the client's HTTP/2 default exists for the bidirectional
+      // InvokeModelWithBidirectionalStream, which this gateway does not call). The per-call
+      // requestTimeout is set on every send, below the attempt's time.
+      requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, throwOnRequestTimeout: true }),
     });
     sdkClients.set(cacheKey, client);
   }

@@ -135,6 +135,12 @@ export function classifyBedrockError(error: unknown, context: BedrockClassifyCon
     if (httpStatus >= 500) return fail('unavailable', `answered HTTP ${httpStatus}`, httpStatus);
     return fail('rejected', `answered HTTP ${httpStatus}`, httpStatus);
   }
+  // Node's socket errors: the connection failed, or closed in the middle of the body (a cut stream).
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return fail('unavailable', 'the connection failed');
+  if (code === 'ECONNRESET' || code === 'EPIPE' || /aborted|socket hang up|terminated|truncated/i.test(message)) {
+    return fail('unavailable', 'the connection closed before the answer was complete');
+  }
   if (name === 'SyntaxError' || /deserializ|unexpected token|JSON/i.test(message)) return fail('malformed', 'the answer was not valid JSON');
   return fail('unavailable', `the call failed (${name ?? typeof error})`);
 }
