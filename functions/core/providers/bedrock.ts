@@ -9,8 +9,7 @@
  * SDK's own (which honours `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, how the local runtime points it at
  * the provider simulator) unless the target names one (a VPC interface endpoint).
  */
-import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ContentBlock, type ConverseRequest, type Message, type TokenUsage } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { BedrockRuntimeClient, ContentBlock, ConverseRequest, Message, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
 import { ProviderCallError, type ImageInput, type ModelRequest, type ModelResponse, type ModelStreamEvent, type ModelUsage, type ProviderCallOptions, type ProviderClient } from '../model-call';
 import { attemptSignal, SDK_TIMEOUT_GRACE_MS } from './attempt-signal';
 import { JSON_ONLY_INSTRUCTION, unfence } from './json-answer';
@@ -22,9 +21,22 @@ export interface BedrockClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
+type BedrockSdk = typeof import('@aws-sdk/client-bedrock-runtime');
+type HttpHandlerModule = typeof import('@smithy/node-http-handler');
+let loading: Promise<[BedrockSdk, HttpHandlerModule]> | undefined;
+
+/**
+ * Loaded on the first Bedrock call, not at module init: every task function imports the provider
+ * factory, and most tasks' chains never name Bedrock (the client costs ~15 ms of a cold start).
+ */
+function loadSdk(): Promise<[BedrockSdk, HttpHandlerModule]> {
+  loading ??= Promise.all([import('@aws-sdk/client-bedrock-runtime'), import('@smithy/node-http-handler')]);
+  return loading;
+}
+
 const sdkClients = new Map<string, BedrockRuntimeClient>();
 
-function sdkClient(endpoint: string | undefined, options: BedrockClientOptions): BedrockRuntimeClient {
+function sdkClient([{ BedrockRuntimeClient }, { NodeHttpHandler }]: [BedrockSdk, HttpHandlerModule], endpoint: string | undefined, options: BedrockClientOptions): BedrockRuntimeClient {
   const cacheKey = `${endpoint ?? ''}\n${options.region ?? ''}\n${options.credentials?.accessKeyId ?? ''}`;
   let client = sdkClients.get(cacheKey);
   if (!client) {
@@ -61,7 +73,8 @@ export class BedrockProviderClient implements ProviderClient {
   async complete(request: ModelRequest, options: ProviderCallOptions): Promise<ModelResponse> {
     const attempt = attemptSignal(options);
     try {
-      const output = await this.client().send(new ConverseCommand(this.body(request)), { abortSignal: attempt.signal, requestTimeout: options.timeoutMs + SDK_TIMEOUT_GRACE_MS });
+      const sdk = await loadSdk();
+      const output = await this.client(sdk).send(new sdk[0].ConverseCommand(this.body(request)), { abortSignal: attempt.signal, requestTimeout: options.timeoutMs + SDK_TIMEOUT_GRACE_MS });
       const texts = (output.output?.message?.content ?? []).flatMap((block) => (typeof block.text === 'string' ? [block.text] : []));
       if (texts.length === 0) throw this.malformed('the answer carries no text block');
       if (!output.usage) throw this.malformed('the answer carries no usage');
@@ -77,7 +90,8 @@ export class BedrockProviderClient implements ProviderClient {
   async *stream(request: ModelRequest, options: ProviderCallOptions): AsyncIterable<ModelStreamEvent> {
     const attempt = attemptSignal(options);
     try {
-      const output = await this.client().send(new ConverseStreamCommand(this.body(request)), { abortSignal: attempt.signal, requestTimeout: options.timeoutMs + SDK_TIMEOUT_GRACE_MS });
+      const sdk = await loadSdk();
+      const output = await this.client(sdk).send(new sdk[0].ConverseStreamCommand(this.body(request)), { abortSignal: attempt.signal, requestTimeout: options.timeoutMs + SDK_TIMEOUT_GRACE_MS });
       if (!output.stream) throw this.malformed('the answer carries no event stream');
       let usage: ModelUsage | undefined;
       let stopped = false;
@@ -101,8 +115,8 @@ export class BedrockProviderClient implements ProviderClient {
     }
   }
 
-  private client(): BedrockRuntimeClient {
-    return sdkClient(this.endpoint, this.clientOptions);
+  private client(sdk: [BedrockSdk, HttpHandlerModule]): BedrockRuntimeClient {
+    return sdkClient(sdk, this.endpoint, this.clientOptions);
   }
 
   private body(request: ModelRequest): ConverseRequest {
