@@ -40,16 +40,6 @@ export function bedrockEventFrame(eventType: string, payload: unknown): Uint8Arr
   return codec.encode({ headers, body: new Uint8Array(Buffer.from(JSON.stringify(payload), 'utf8')) });
 }
 
-/** An exception inside a ConverseStream answer (e.g. `throttlingException` after the stream began). */
-export function bedrockExceptionFrame(exceptionType: string, message: string): Uint8Array {
-  const headers: MessageHeaders = {
-    ':message-type': stringHeader('exception'),
-    ':exception-type': stringHeader(exceptionType),
-    ':content-type': stringHeader('application/json'),
-  };
-  return codec.encode({ headers, body: new Uint8Array(Buffer.from(JSON.stringify({ message }), 'utf8')) });
-}
-
 /** `/model/{modelId}/converse` or `/converse-stream`, with the model id decoded; undefined for other paths. */
 export function bedrockRouteOf(path: string): { model: string; stream: boolean } | undefined {
   const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(path);

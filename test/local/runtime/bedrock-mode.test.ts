@@ -4,6 +4,7 @@
  * switch a demo onto real Bedrock.
  */
 import { BEDROCK_CHAINS, resolveCatalog } from '../../../lib/catalog';
+import { formatBanner } from '../../../local/runtime/banner';
 import { bedrockModeOf, planTaskKeys, simulatedKeyFor } from '../../../local/runtime/task-keys';
 
 const simulator = { openaiBaseUrl: 'http://127.0.0.1:9/v1', anthropicBaseUrl: 'http://127.0.0.1:9', bedrockEndpoint: 'http://127.0.0.1:9' };
@@ -37,4 +38,20 @@ it('stops the start with what is missing when real is asked for without a Region
 it('leaves tasks without a Bedrock target alone, whatever SMARTDENTAL_BEDROCK says', () => {
   const plans = planTaskKeys({ tasks: resolveCatalog({ stage: 'local' }).tasks, simulator, env: { SMARTDENTAL_BEDROCK: 'real' } });
   for (const plan of plans) expect(plan.awsEnvironment).toEqual({});
+});
+
+it('the banner names real Bedrock with its endpoint, and never a key count', () => {
+  const chat = planOf('chat', { SMARTDENTAL_BEDROCK: 'real', AWS_REGION: 'us-west-2', AWS_PROFILE: 'clinic-dev' });
+  const banner = formatBanner({
+    url: 'http://127.0.0.1:3000',
+    routes: [],
+    identities: [],
+    tasks: [{ task: 'chat', limit: 10, providers: chat.providers }],
+    imagingWorker: { limit: 4, maxConcurrency: 4, batchSize: 1, visibilityTimeoutSeconds: 720, maxReceiveCount: 4 },
+    simulatorUrl: 'http://127.0.0.1:9',
+    startupMs: 1_000,
+  });
+  expect(banner).toContain(`bedrock ${BEDROCK_CHAINS.chat[0]!.model} (REAL Bedrock at https://bedrock-runtime.us-west-2.amazonaws.com, AWS credentials)`);
+  expect(banner).not.toContain('SIMULATED');
+  expect(banner).not.toContain('clinic-dev');
 });
