@@ -8,6 +8,7 @@
  *   -c stage=prod                                  picks the `prod` preset below
  *   -c reservedConcurrency=off                     no reserved concurrency (new accounts, quota 10)
  *   -c taskOverrides='{"chat":{"reservedConcurrency":5,"dailyTokenBudget":2000000}}'
+ *   -c providers=bedrock                           every task's chain on Amazon Bedrock (PHI stays in AWS)
  */
 import { z } from 'zod';
 import {
@@ -16,6 +17,7 @@ import {
   taskConfigSchema,
   type FunctionTaskConfig,
   type ModelPrice,
+  type ProviderTarget,
   type TaskConfig,
   type TaskConfigInput,
   type TaskName,
@@ -36,6 +38,20 @@ export const DEFAULT_MODELS = {
   anthropicSmall: 'claude-haiku-5-5',
   /** What a self-hosted OpenAI-compatible server (vLLM, Ollama, llama.cpp) typically serves. */
   local: 'llama-3.1-8b-instruct',
+} as const;
+
+/**
+ * Models on Amazon Bedrock for the `providers=bedrock` preset ({@link BEDROCK_CHAINS}). Claude 4.5
+ * models are served on demand only through a cross-Region inference profile, so they carry the
+ * `us.` geography prefix (a stage outside the US names its own with taskOverrides); Nova models
+ * are invoked in the stack's own Region. Claude and Nova Pro/Lite read images; Nova Micro is text only.
+ */
+export const BEDROCK_MODELS = {
+  claudeSonnet: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+  claudeHaiku: 'us.anthropic.claude-haiku-4-5-20251001-v1:0',
+  novaPro: 'amazon.nova-pro-v1:0',
+  novaLite: 'amazon.nova-lite-v1:0',
+  novaMicro: 'amazon.nova-micro-v1:0',
 } as const;
 
 /**
@@ -94,7 +110,46 @@ export const MODEL_PRICES: Record<string, ModelPrice> = {
   [DEFAULT_MODELS.anthropicLarge]: { inputUsdPerMTok: 3, outputUsdPerMTok: 15 },
   [DEFAULT_MODELS.anthropicSmall]: { inputUsdPerMTok: 1, outputUsdPerMTok: 5 },
   [DEFAULT_MODELS.local]: { inputUsdPerMTok: 0, outputUsdPerMTok: 0 },
+  // Amazon Bedrock on-demand list prices (check https://aws.amazon.com/bedrock/pricing/ for your Region).
+  [BEDROCK_MODELS.claudeSonnet]: { inputUsdPerMTok: 3, outputUsdPerMTok: 15 },
+  [BEDROCK_MODELS.claudeHaiku]: { inputUsdPerMTok: 1, outputUsdPerMTok: 5 },
+  [BEDROCK_MODELS.novaPro]: { inputUsdPerMTok: 0.8, outputUsdPerMTok: 3.2 },
+  [BEDROCK_MODELS.novaLite]: { inputUsdPerMTok: 0.06, outputUsdPerMTok: 0.24 },
+  [BEDROCK_MODELS.novaMicro]: { inputUsdPerMTok: 0.035, outputUsdPerMTok: 0.14 },
 };
+
+/**
+ * Every task's chain on Amazon Bedrock, for practices whose patient data must stay inside the AWS
+ * business-associate boundary (`-c providers=bedrock`). Imaging and clinical get vision-capable
+ * models (Claude Sonnet, then Nova Pro); the small tasks get small models. No key is involved: each
+ * task's role may invoke exactly these models of its own chain.
+ */
+export const BEDROCK_CHAINS: Record<TaskName, ProviderTarget[]> = {
+  imaging: [
+    { provider: 'bedrock', model: BEDROCK_MODELS.claudeSonnet },
+    { provider: 'bedrock', model: BEDROCK_MODELS.novaPro },
+  ],
+  clinical: [
+    { provider: 'bedrock', model: BEDROCK_MODELS.claudeSonnet },
+    { provider: 'bedrock', model: BEDROCK_MODELS.novaPro },
+  ],
+  billing: [
+    { provider: 'bedrock', model: BEDROCK_MODELS.claudeHaiku },
+    { provider: 'bedrock', model: BEDROCK_MODELS.novaLite },
+  ],
+  scheduling: [
+    { provider: 'bedrock', model: BEDROCK_MODELS.novaMicro },
+    { provider: 'bedrock', model: BEDROCK_MODELS.novaLite },
+  ],
+  chat: [
+    { provider: 'bedrock', model: BEDROCK_MODELS.claudeHaiku },
+    { provider: 'bedrock', model: BEDROCK_MODELS.novaLite },
+  ],
+};
+
+/** Where the tasks' chains come from: the catalog as written, or {@link BEDROCK_CHAINS}. */
+export const PROVIDER_PRESETS = ['catalog', 'bedrock'] as const;
+export type ProviderPreset = (typeof PROVIDER_PRESETS)[number];
 
 /** The catalog as written (development defaults). Stage presets and overrides apply on top. */
 export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
@@ -237,6 +292,12 @@ export interface ResolveOptions {
    * openai-compatible target that still points there. @default DEFAULT_LOCAL_MODEL_URL
    */
   localModelUrl?: string;
+  /**
+   * `bedrock` replaces every task's chain with its {@link BEDROCK_CHAINS} entry (after the stage
+   * preset, before `taskOverrides`, so an override may still name other Bedrock models).
+   * @default 'catalog'
+   */
+  providers?: ProviderPreset;
 }
 
 /** The catalog after stage presets, overrides and validation. */
@@ -268,7 +329,15 @@ export function resolveCatalog(options: ResolveOptions = {}): ResolvedCatalog {
 
   const tasks: TaskConfig[] = [];
   for (const [key, entry] of Object.entries(catalog)) {
-    const merged = mergeEntry(mergeEntry(entry, preset[key as TaskName]), overrides[key]);
+    const staged = mergeEntry(entry, preset[key as TaskName]);
+    if (options.providers === 'bedrock') {
+      const chain = (BEDROCK_CHAINS as Partial<Record<string, ProviderTarget[]>>)[key];
+      if (!chain && overrides[key]?.providers === undefined) {
+        throw new CatalogError(`task catalog: task '${key}', field 'providers': providers=bedrock has no Bedrock chain for this task; name one in taskOverrides ({"${key}":{"providers":[{"provider":"bedrock","model":"…"}]}})`);
+      }
+      if (chain) staged.providers = chain.map((target) => ({ ...target }));
+    }
+    const merged = mergeEntry(staged, overrides[key]);
     if (typeof merged.secretName === 'string') merged.secretName = merged.secretName.replaceAll('{stage}', stage);
     if (options.localModelUrl !== undefined && Array.isArray(merged.providers)) {
       const url = options.localModelUrl;
@@ -377,10 +446,16 @@ export function resolveOptionsFromContext(get: (key: string) => unknown): Resolv
     throw new CatalogError("context 'taskOverrides' must be an object of task name to field overrides, e.g. {\"chat\":{\"reservedConcurrency\":5}}");
   }
   const reservedOff = reserved === false || reserved === 'false' || reserved === 'off';
+  const rawProviders = get('providers');
+  const providers = rawProviders === '' ? undefined : rawProviders;
+  if (providers !== undefined && (typeof providers !== 'string' || !(PROVIDER_PRESETS as readonly string[]).includes(providers))) {
+    throw new CatalogError(`context 'providers' must be one of ${PROVIDER_PRESETS.join(', ')} (bedrock: every task on Amazon Bedrock), got ${JSON.stringify(rawProviders)}`);
+  }
   return {
     stage: typeof stage === 'string' ? stage : undefined,
     reservedConcurrency: !reservedOff,
     taskOverrides: parsedOverrides?.data as ResolveOptions['taskOverrides'],
     localModelUrl,
+    providers: providers as ProviderPreset | undefined,
   };
 }

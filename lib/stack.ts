@@ -137,7 +137,7 @@ export class SmartDentalStack extends Stack {
         network: task.worker ? undefined : networkOf(`${label}Api`),
       }).useTable('CACHE_TABLE', this.tables.cache, 'readWrite');
       // Imaging's API function never calls a model, so it neither holds the key nor writes the ledger.
-      if (!task.worker) api.useSecret(secret.secret).useTable('USAGE_TABLE', this.tables.usage, 'readWrite');
+      if (!task.worker) api.useSecret(secret.secret).useTable('USAGE_TABLE', this.tables.usage, 'readWrite').useBedrockModels(bedrockModelsOf(task));
 
       let worker: TaskFunction | undefined;
       if (task.worker) {
@@ -158,6 +158,7 @@ export class SmartDentalStack extends Stack {
           network: networkOf(`${label}Worker`),
         })
           .useSecret(secret.secret)
+          .useBedrockModels(bedrockModelsOf(task))
           .useTable('USAGE_TABLE', this.tables.usage, 'readWrite')
           .useTable('CACHE_TABLE', this.tables.cache, 'readWrite')
           .useTable('JOBS_TABLE', this.tables.jobs, 'readWrite')
@@ -298,6 +299,11 @@ export function environmentSizeOf(stack: Stack, fn: lambda.Function): number {
 /** True for localhost, 127.0.0.0/8 and ::1. */
 export function isLoopbackUrl(url: string): boolean {
   return endpointReach(url) === 'loopback';
+}
+
+/** The Bedrock model ids of the task's chain: all its role may invoke on Bedrock. */
+export function bedrockModelsOf(task: TaskConfig): string[] {
+  return [...new Set(task.providers.filter((target) => target.provider === 'bedrock').map((target) => target.model))];
 }
 
 /** The task's model servers on a private address: what its functions must reach from a VPC. */

@@ -24,6 +24,17 @@ export interface KeyPoolOptions {
  */
 export const KEYLESS_API_KEY = 'no-key';
 
+/**
+ * What a Bedrock target is "keyed" with: nothing, the SDK signs with the function's execution role.
+ * The ledger still records per key, under a fingerprint of the model id (`bedrock:<model>`), so a
+ * 429 cools that model down and the usage report shows what each Bedrock model consumed.
+ */
+export const BEDROCK_IAM_CREDENTIAL = 'aws-iam-role';
+
+export function bedrockKeyOf(model: string): ProviderKey {
+  return { name: 'bedrock', apiKey: BEDROCK_IAM_CREDENTIAL, fingerprint: keyFingerprint(`bedrock:${model}`) };
+}
+
 /** The secret entry a target's keys live in. */
 export function keyEntryOf(target: ProviderTarget): string {
   return target.keyName ?? target.provider;
@@ -48,7 +59,8 @@ export class KeyPool {
    * The next key of the target's entry that is not cooling down. Throws `ProviderCallError`
    * `throttled` (with the shortest remaining cool-down) when every key is cooling, and `rejected`
    * when the secret has no key for the entry (a configuration fault the next provider may not have),
-   * except for an `openai-compatible` target without a `keyName`, which is called keyless.
+   * except for an `openai-compatible` target without a `keyName`, which is called keyless, and a
+   * `bedrock` target, which has no key at all (see {@link bedrockKeyOf}).
    */
   async acquire(target: ProviderTarget): Promise<ProviderKey> {
     const keys = await this.keysOf(target);
@@ -95,6 +107,8 @@ export class KeyPool {
   }
 
   private async keysOf(target: ProviderTarget): Promise<ProviderKey[]> {
+    // No secret to read: Bedrock's credential is the role, so the hot path makes no Secrets Manager call for it.
+    if (target.provider === 'bedrock') return [bedrockKeyOf(target.model)];
     const entry = keyEntryOf(target);
     const keys = (await this.secrets.getKeys())[entry] ?? [];
     // A self-hosted server may want no key at all: without an entry of its own (no keyName), it is

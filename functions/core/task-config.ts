@@ -11,14 +11,21 @@ import * as z from './zod';
 export const TASK_NAMES = ['imaging', 'clinical', 'billing', 'scheduling', 'chat'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
-export const PROVIDER_KINDS = ['openai', 'anthropic', 'openai-compatible'] as const;
+/**
+ * `bedrock`: Amazon Bedrock's Converse API, called with the function's own execution role (no key
+ * in the secret), so clinical text stays inside the AWS business-associate boundary.
+ */
+export const PROVIDER_KINDS = ['openai', 'anthropic', 'openai-compatible', 'bedrock'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 export const providerTargetSchema = z
   .object({
     provider: z.enum(PROVIDER_KINDS),
     model: z.string().min(1),
-    /** Required for `openai-compatible` (a self-hosted model server); optional override otherwise. */
+    /**
+     * Required for `openai-compatible` (a self-hosted model server); optional override otherwise
+     * (for `bedrock`, a Bedrock Runtime endpoint such as a VPC interface endpoint).
+     */
     baseUrl: z.url().optional(),
     /**
      * Which entry of the task's secret holds the key for this provider. Defaults to the provider
@@ -30,6 +37,10 @@ export const providerTargetSchema = z
   .refine((t) => t.provider !== 'openai-compatible' || t.baseUrl !== undefined, {
     message: 'an openai-compatible provider needs a baseUrl (the model server, e.g. http://10.0.0.5:8000/v1)',
     path: ['baseUrl'],
+  })
+  .refine((t) => t.provider !== 'bedrock' || t.keyName === undefined, {
+    message: "a bedrock provider has no key: the function's execution role is its credential (remove keyName)",
+    path: ['keyName'],
   });
 export type ProviderTarget = z.infer<typeof providerTargetSchema>;
 

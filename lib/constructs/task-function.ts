@@ -13,6 +13,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env';
 import { METRICS_NAMESPACE, serviceNameOf } from '../../functions/core/metric-names';
+import { BEDROCK_INVOKE_ACTIONS, bedrockModelArns, profiledModelOf } from './bedrock-grants';
 import { ManagedPolicyRole } from './managed-policy-role';
 import type { FunctionTaskConfig } from '../../functions/core/task-config';
 
@@ -219,6 +220,29 @@ export class TaskFunction extends NodejsFunction {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'cloudwatch:GetMetricData supports no resource-level permissions, so AWS requires Resource *; it only reads metric data (the report asks for AWS/Lambda Throttles and AWS/ApiGateway counts).',
     });
+    return this;
+  }
+
+  /**
+   * Grants invoking exactly these Bedrock models (Converse and ConverseStream), the ones the task's
+   * own chain names; nothing when there are none. No variable: the SDK signs with this role and
+   * finds the Regional endpoint itself. See lib/constructs/bedrock-grants.ts for the ARNs.
+   */
+  public useBedrockModels(modelIds: readonly string[]): this {
+    if (modelIds.length === 0) return this;
+    const { regional, anyRegion } = bedrockModelArns(Stack.of(this), modelIds);
+    this.addToRolePolicy(new iam.PolicyStatement({ sid: 'InvokeOwnBedrockModels', actions: [...BEDROCK_INVOKE_ACTIONS], resources: regional }));
+    if (anyRegion.length > 0) {
+      this.addToRolePolicy(new iam.PolicyStatement({ sid: 'InvokeOwnBedrockProfileDestinations', actions: [...BEDROCK_INVOKE_ACTIONS], resources: anyRegion }));
+      for (const id of modelIds) {
+        const routed = profiledModelOf(id);
+        if (routed === undefined) continue;
+        Validations.of(this.role!).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${routed}]`,
+          reason: `The cross-Region inference profile ${id} routes to ${routed} in Regions AWS chooses (and adds to); AWS requires the foundation model in each of them and documents it with a wildcard Region. The grant names this one model only.`,
+        });
+      }
+    }
     return this;
   }
 

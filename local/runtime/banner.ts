@@ -38,7 +38,8 @@ export function formatBanner(d: RuntimeDescription): string {
       .map((p) => {
         if (p.source === 'simulated') simulated = true;
         if (p.source === 'local-model') localModel = true;
-        const where = p.source === 'real' ? `REAL key x${p.keyCount}` : p.source === 'local-model' ? `local model server ${p.target}` : 'SIMULATED';
+        const where =
+          p.source === 'real' ? (p.provider === 'bedrock' ? `REAL Bedrock at ${p.target}, AWS credentials` : `REAL key x${p.keyCount}`) : p.source === 'local-model' ? `local model server ${p.target}` : 'SIMULATED';
         return `${p.provider} ${p.model} (${where})`;
       })
       .join(' -> ');
@@ -47,6 +48,9 @@ export function formatBanner(d: RuntimeDescription): string {
   if (simulated) {
     lines.push(`  Simulated providers answer from the provider simulator at ${d.simulatorUrl}; no real tokens are spent.`);
     lines.push('  Real keys: SMARTDENTAL_<TASK>_OPENAI_KEY / _ANTHROPIC_KEY, or local/secrets.json (see local/secrets.example.json).');
+    if (d.tasks.some((t) => t.providers.some((p) => p.provider === 'bedrock' && p.source === 'simulated'))) {
+      lines.push('  Real Bedrock: SMARTDENTAL_BEDROCK=real with AWS_REGION and AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) in the shell.');
+    }
   }
   if (!localModel) lines.push('  openai-compatible targets go to the simulator; set SMARTDENTAL_LOCAL_MODEL_URL to use a local model server.');
   lines.push('');

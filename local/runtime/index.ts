@@ -208,6 +208,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         [ENV.functionRole]: role,
         [ENV.secretId]: task.secretName,
         [ENV.providerBaseUrls]: JSON.stringify(plan.providerBaseUrls),
+        // Bedrock: AWS_ENDPOINT_URL_BEDROCK_RUNTIME and the task's own access key id (simulated), or real credentials.
+        ...plan.awsEnvironment,
       };
       if (task.name === 'imaging') {
         vars[ENV.imagingQueueUrl] = sqs.queueUrl(LOCAL_QUEUE);

@@ -8,6 +8,13 @@
  * key is served by the provider simulator with one simulated key per task, so a task still never
  * shares a key with another. The result is each task's secret string, in the format the functions
  * read from Secrets Manager, plus the base URLs that point simulated providers at the simulator.
+ *
+ * Bedrock has no key: in AWS the function's execution role signs its calls. On the laptop a
+ * Bedrock target is SIMULATED unless the developer opts in with `SMARTDENTAL_BEDROCK=real` and the
+ * shell has a Region (`AWS_REGION`/`AWS_DEFAULT_REGION`) and credentials (`AWS_PROFILE`, or
+ * `AWS_ACCESS_KEY_ID` with `AWS_SECRET_ACCESS_KEY`). Credentials alone never switch it on: a
+ * profile left in the shell must not send a demo's clinical text to a real model. A simulated
+ * Bedrock task signs with its own access key id (its simulated key), as each task has its own role.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -36,11 +43,49 @@ export interface TaskKeyPlan {
   providerBaseUrls: Record<string, string>;
   /** The simulated key of this task, when any provider is simulated. */
   simulatedKey?: string;
+  /**
+   * AWS variables for the task's functions when its chain names Bedrock: the simulator's endpoint
+   * and the task's simulated access key id, or the developer's Region and credentials (real).
+   */
+  awsEnvironment: Record<string, string>;
 }
 
 export interface SimulatorUrls {
   openaiBaseUrl: string;
   anthropicBaseUrl: string;
+  /** Endpoint of the simulated Bedrock Runtime. @default the simulator's root (`anthropicBaseUrl`) */
+  bedrockEndpoint?: string;
+}
+
+/** `SMARTDENTAL_BEDROCK`: `real` sends Bedrock targets to AWS with the developer's credentials. */
+export const BEDROCK_MODE_ENV = 'SMARTDENTAL_BEDROCK';
+
+/** How Bedrock targets are served on the laptop; `real` carries what the functions need to reach AWS. */
+export type BedrockMode = { kind: 'simulated' } | { kind: 'real'; region: string; environment: Record<string, string> };
+
+/** Reads {@link BEDROCK_MODE_ENV}; `real` without a Region or credentials stops the start with what is missing. */
+export function bedrockModeOf(env: NodeJS.ProcessEnv): BedrockMode {
+  const mode = env[BEDROCK_MODE_ENV]?.trim().toLowerCase() || 'simulated';
+  if (mode === 'simulated') return { kind: 'simulated' };
+  if (mode !== 'real') throw new Error(`${BEDROCK_MODE_ENV} must be 'real' or 'simulated', got '${env[BEDROCK_MODE_ENV]}'`);
+  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim();
+  const keyPair = env.AWS_ACCESS_KEY_ID?.trim() && env.AWS_SECRET_ACCESS_KEY?.trim();
+  const profile = env.AWS_PROFILE?.trim();
+  if (!region || (!keyPair && !profile)) {
+    const missing = [...(region ? [] : ['a Region (AWS_REGION)']), ...(keyPair || profile ? [] : ['credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)'])];
+    throw new Error(`${BEDROCK_MODE_ENV}=real needs ${missing.join(' and ')} in the shell; unset ${BEDROCK_MODE_ENV} to use the provider simulator`);
+  }
+  const environment: Record<string, string> = { AWS_REGION: region, AWS_DEFAULT_REGION: region };
+  if (keyPair) {
+    environment.AWS_ACCESS_KEY_ID = env.AWS_ACCESS_KEY_ID!.trim();
+    environment.AWS_SECRET_ACCESS_KEY = env.AWS_SECRET_ACCESS_KEY!.trim();
+    if (env.AWS_SESSION_TOKEN) environment.AWS_SESSION_TOKEN = env.AWS_SESSION_TOKEN;
+  } else {
+    // Empty, so the SDK's environment provider steps aside for the profile (the stand-ins accept any signature).
+    Object.assign(environment, { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: profile! });
+    for (const name of ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) if (env[name]) environment[name] = env[name]!;
+  }
+  return { kind: 'real', region, environment };
 }
 
 const keyListSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
@@ -72,6 +117,7 @@ const PROVIDER_DEFAULT_API: Record<ProviderKind, string> = {
   openai: 'https://api.openai.com/v1',
   anthropic: 'https://api.anthropic.com',
   'openai-compatible': '(catalog base URL)',
+  bedrock: 'Amazon Bedrock (AWS credentials)',
 };
 
 export interface PlanOptions {
@@ -91,14 +137,31 @@ export function planTaskKeys(options: PlanOptions): TaskKeyPlan[] {
   const env = options.env ?? process.env;
   const file = options.secretsFile ?? {};
   const localModelUrl = env.SMARTDENTAL_LOCAL_MODEL_URL?.trim() || undefined;
+  const bedrock = options.tasks.some((task) => task.providers.some((target) => target.provider === 'bedrock')) ? bedrockModeOf(env) : { kind: 'simulated' as const };
+  const bedrockEndpoint = options.simulator.bedrockEndpoint ?? options.simulator.anthropicBaseUrl;
 
   return options.tasks.map((task) => {
     const secret: Record<string, string[]> = {};
     const baseUrls: Record<string, string> = {};
     const providers: PlannedProvider[] = [];
     let simulated = false;
+    let awsEnvironment: Record<string, string> = {};
 
     for (const target of task.providers) {
+      if (target.provider === 'bedrock') {
+        // No key in the secret: the role (here: the developer's credentials, or a simulated access key) signs.
+        if (bedrock.kind === 'real') {
+          awsEnvironment = bedrock.environment;
+          providers.push({ provider: 'bedrock', model: target.model, source: 'real', keyCount: 0, target: target.baseUrl ?? `https://bedrock-runtime.${bedrock.region}.amazonaws.com` });
+        } else {
+          simulated = true;
+          awsEnvironment = { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrockEndpoint, AWS_ACCESS_KEY_ID: simulatedKeyFor(task.name) };
+          // The catalog's own endpoint (a VPC endpoint) would win over the variable: point it at the simulator too.
+          if (target.baseUrl) baseUrls.bedrock = bedrockEndpoint;
+          providers.push({ provider: 'bedrock', model: target.model, source: 'simulated', keyCount: 0, target: bedrockEndpoint });
+        }
+        continue;
+      }
       const entry = target.keyName ?? target.provider;
       const fromEnv = env[keyEnvName(task.name, entry)]
         ?.split(',')
@@ -136,6 +199,7 @@ export function planTaskKeys(options: PlanOptions): TaskKeyPlan[] {
       providers,
       providerBaseUrls: baseUrls,
       simulatedKey: simulated ? simulatedKeyFor(task.name) : undefined,
+      awsEnvironment,
     };
   });
 }

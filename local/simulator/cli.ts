@@ -50,6 +50,7 @@ async function main(): Promise<void> {
       `SmartDental provider simulator (all answers are simulated) listening on ${simulator.url}`,
       `  OpenAI base URL:    ${simulator.openaiBaseUrl}`,
       `  Anthropic base URL: ${simulator.anthropicBaseUrl}`,
+      `  Bedrock endpoint:   AWS_ENDPOINT_URL_BEDROCK_RUNTIME=${simulator.bedrockEndpoint} (the SigV4 access key id is the key)`,
       `  keys:               ${keyList.length === 0 ? 'any key accepted' : `${keyList.length} configured`}`,
       `  admin:              GET ${simulator.url}/_sim/stats, POST ${simulator.url}/_sim/config`,
       `  PROVIDER_BASE_URLS='${JSON.stringify({ openai: simulator.openaiBaseUrl, anthropic: simulator.anthropicBaseUrl, 'openai-compatible': simulator.openaiBaseUrl })}'`,

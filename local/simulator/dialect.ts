@@ -1,6 +1,6 @@
 /**
- * The part of a provider API that differs between OpenAI and Anthropic: how a request is read,
- * and how answers, errors and stream events are written. The simulator's pipeline is shared.
+ * The part of a provider API that differs between OpenAI, Anthropic and Bedrock: how a request is
+ * read, and how answers, errors and stream events are written. The simulator's pipeline is shared.
  */
 import type { RateLimitState } from './rate-limiter';
 import type { PromptParts } from './tokens';
@@ -32,15 +32,27 @@ export const ERROR_STATUS: Record<SimulatedErrorKind, number> = {
   overloaded: 529,
 };
 
+/** What the path says about the call, for an API that names the model there (Bedrock). */
+export interface SimulatedRoute {
+  model: string;
+  stream: boolean;
+}
+
 export interface Dialect {
-  readonly name: 'openai' | 'anthropic';
+  readonly name: 'openai' | 'anthropic' | 'bedrock';
   /** Reads the request body; throws {@link InvalidSimulatedRequest} when it cannot. */
-  readCall(body: unknown, headers: Record<string, string | string[] | undefined>): SimulatedCall;
+  readCall(body: unknown, headers: Record<string, string | string[] | undefined>, route?: SimulatedRoute): SimulatedCall;
   errorBody(kind: SimulatedErrorKind, message: string): unknown;
+  /** Headers every error of this API carries (Bedrock's `x-amzn-ErrorType`). @default none */
+  errorHeaders?(kind: SimulatedErrorKind): Record<string, string>;
+  /** The status of an error, when the API differs from {@link ERROR_STATUS}. */
+  errorStatus?(kind: SimulatedErrorKind): number;
   rateLimitHeaders(state: RateLimitState, now: number): Record<string, string>;
   completion(call: SimulatedCall, text: string, usage: SimulatedUsage, id: string): unknown;
-  /** Server-sent event frames, each complete with its blank line. */
-  streamFrames(call: SimulatedCall, text: string, usage: SimulatedUsage, id: string): string[];
+  /** Content type of a streamed answer. @default text/event-stream */
+  readonly streamContentType?: string;
+  /** Stream frames: server-sent events, each complete with its blank line, or binary event-stream messages. */
+  streamFrames(call: SimulatedCall, text: string, usage: SimulatedUsage, id: string): Array<string | Uint8Array>;
 }
 
 export class InvalidSimulatedRequest extends Error {}

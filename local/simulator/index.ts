@@ -1,7 +1,8 @@
 /**
  * Provider simulator: an HTTP server on 127.0.0.1 that speaks enough of the OpenAI Chat
- * Completions and Anthropic Messages APIs for the official SDKs to work against it unchanged
- * through `baseURL`. It is the stand-in for tests, the benchmark and `npm start` without keys:
+ * Completions, Anthropic Messages and Amazon Bedrock Converse APIs for the official SDKs to work
+ * against it unchanged through `baseURL` (Bedrock: the client's `endpoint`, or
+ * `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`; the SigV4 access key id is the simulated key). It is the stand-in for tests, the benchmark and `npm start` without keys:
  * answers come from `./answers` (picked by the `[smartdental:<kind>]` marker on the system
  * prompt's first line), usage is derived from lengths, per-key RPM/TPM limits answer 429 like a
  * provider, and faults can be injected by rate. Every response says it is simulated.
@@ -12,9 +13,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { anthropicDialect } from './anthropic-dialect';
+import { bedrockDialect, bedrockRouteOf } from './bedrock-dialect';
 import { SIMULATED_ANSWERS } from './answers';
 import { applyConfigPatch, DEFAULT_SIMULATOR_CONFIG, drawFault, type SimulatorConfig, type SimulatorConfigPatch } from './config';
-import { ERROR_STATUS, InvalidSimulatedRequest, type Dialect, type SimulatedCall, type SimulatedErrorKind } from './dialect';
+import { ERROR_STATUS, InvalidSimulatedRequest, type Dialect, type SimulatedCall, type SimulatedErrorKind, type SimulatedRoute } from './dialect';
 import { openAiDialect } from './openai-dialect';
 import { KeyRateLimiter } from './rate-limiter';
 import { promptTokens, textTokens } from './tokens';
@@ -56,6 +58,8 @@ export interface ProviderSimulator {
   openaiBaseUrl: string;
   /** Base URL for `@anthropic-ai/sdk` (`<url>`; the SDK adds `/v1/messages`). */
   anthropicBaseUrl: string;
+  /** Endpoint for `@aws-sdk/client-bedrock-runtime` (`<url>`; the SDK adds `/model/{id}/converse`). */
+  bedrockEndpoint: string;
   port: number;
   configure(patch: SimulatorConfigPatch): SimulatorConfig;
   config(): SimulatorConfig;
@@ -90,7 +94,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
     for (const t of targets) t[field] += by;
   };
 
-  async function handleCall(dialect: Dialect, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handleCall(dialect: Dialect, req: IncomingMessage, res: ServerResponse, route?: SimulatedRoute): Promise<void> {
     const body = await readJson(req);
     if (body === INVALID_JSON) return sendError(res, dialect, 'invalid_request', 'the request body is not valid JSON');
 
@@ -103,7 +107,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
 
     let call: SimulatedCall;
     try {
-      call = dialect.readCall(body, req.headers);
+      call = dialect.readCall(body, req.headers, route);
     } catch (error) {
       if (error instanceof InvalidSimulatedRequest) return sendError(res, dialect, 'invalid_request', error.message);
       throw error;
@@ -134,6 +138,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
     await delay(config.latency.fixedMs + random() * config.latency.jitterMs);
     if (res.destroyed) return;
 
+    const streamType = dialect.streamContentType ?? 'text/event-stream';
     const fault = drawFault(config, call.model, random);
     switch (fault) {
       case 'throttle':
@@ -151,7 +156,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
         return;
       case 'malformed':
         count(targets, 'failures');
-        res.writeHead(200, { ...SIMULATED_HEADERS, 'content-type': call.stream ? 'text/event-stream' : 'application/json' });
+        res.writeHead(200, { ...SIMULATED_HEADERS, 'content-type': call.stream ? streamType : 'application/json' });
         return void res.end(call.stream ? 'data: {"id": "chatcmpl-sim", "choices": [\n\n' : '{"id": "simulated", "choices": [{"message": ');
       default:
         break;
@@ -160,12 +165,12 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
     const text = fault === 'schema' ? JSON.stringify(WRONG_SHAPE_ANSWER) : answerFor(call, req);
     const usage = { inputTokens, outputTokens: textTokens(text) };
     const id = randomUUID().replaceAll('-', '').slice(0, 24);
-    const headers = { ...SIMULATED_HEADERS, ...limitHeaders, 'request-id': `req_sim_${id}`, 'x-request-id': `req_sim_${id}` };
+    const headers = { ...SIMULATED_HEADERS, ...limitHeaders, 'request-id': `req_sim_${id}`, 'x-request-id': `req_sim_${id}`, 'x-amzn-requestid': `req_sim_${id}` };
 
     if (fault === 'cutStream') {
       count(targets, 'failures');
-      const payload = call.stream ? dialect.streamFrames(call, text, usage, id).join('') : JSON.stringify(dialect.completion(call, text, usage, id));
-      res.writeHead(200, { ...headers, 'content-type': call.stream ? 'text/event-stream' : 'application/json' });
+      const payload = call.stream ? Buffer.concat(dialect.streamFrames(call, text, usage, id).map((frame) => Buffer.from(frame))) : Buffer.from(JSON.stringify(dialect.completion(call, text, usage, id)));
+      res.writeHead(200, { ...headers, 'content-type': call.stream ? streamType : 'application/json' });
       // Half the answer, flushed, then the connection dies as if the provider's host fell over.
       res.write(payload.slice(0, Math.floor(payload.length / 2)), () => res.destroy());
       return;
@@ -178,7 +183,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
       res.writeHead(200, { ...headers, 'content-type': 'application/json' });
       return void res.end(JSON.stringify(dialect.completion(call, text, usage, id)));
     }
-    res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, { ...headers, 'content-type': streamType, 'cache-control': 'no-cache', connection: 'keep-alive' });
     for (const frame of dialect.streamFrames(call, text, usage, id)) res.write(frame);
     res.end();
   }
@@ -210,7 +215,9 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
       if (path.startsWith('/_sim/')) return handleAdmin(req, res, path);
       if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return handleCall(openAiDialect, req, res);
       if (req.method === 'POST' && path === '/v1/messages') return handleCall(anthropicDialect, req, res);
-      const dialect = path.startsWith('/v1/messages') ? anthropicDialect : openAiDialect;
+      const bedrockRoute = bedrockRouteOf(path);
+      if (req.method === 'POST' && bedrockRoute) return handleCall(bedrockDialect, req, res, bedrockRoute);
+      const dialect = path.startsWith('/v1/messages') ? anthropicDialect : path.startsWith('/model/') ? bedrockDialect : openAiDialect;
       sendError(res, dialect, 'not_found', `no simulated route ${req.method} ${path}`);
       return Promise.resolve();
     };
@@ -227,6 +234,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
     url,
     openaiBaseUrl: `${url}/v1`,
     anthropicBaseUrl: url,
+    bedrockEndpoint: url,
     port: actualPort,
     configure(next) {
       config = applyConfigPatch(config, next);
@@ -245,7 +253,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
 const SIMULATED_HEADERS = { 'x-simulated': 'true' };
 
 function sendError(res: ServerResponse, dialect: Dialect, kind: SimulatedErrorKind, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, ERROR_STATUS[kind], dialect.errorBody(kind, message), headers);
+  sendJson(res, dialect.errorStatus?.(kind) ?? ERROR_STATUS[kind], dialect.errorBody(kind, message), { ...dialect.errorHeaders?.(kind), ...headers });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -271,10 +279,17 @@ function answerFor(call: SimulatedCall, req: IncomingMessage): string {
   return JSON.stringify(value);
 }
 
-/** `Authorization: Bearer` (OpenAI, and the Anthropic SDK 1.x) or `x-api-key` (Anthropic). */
+/**
+ * `Authorization: Bearer` (OpenAI, and the Anthropic SDK 1.x), `x-api-key` (Anthropic), or a SigV4
+ * `Authorization: AWS4-HMAC-SHA256 Credential=<access key id>/…` (Bedrock: the access key id is the
+ * key; the signature is not checked, there being no secret key to check it with).
+ */
 function apiKeyOf(req: IncomingMessage): string | undefined {
   const header = req.headers['x-api-key'];
   if (typeof header === 'string' && header !== '') return header;
+  const sigV4 = /^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)\//i.exec(req.headers.authorization ?? '');
+  if (sigV4) return sigV4[1];
+  if (/^AWS4-HMAC-SHA256\b/i.test(req.headers.authorization ?? '')) return undefined;
   const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
   return bearer === '' ? undefined : bearer;
 }

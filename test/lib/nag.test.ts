@@ -17,6 +17,7 @@ it('the packs are live: a bucket without SSL enforcement or access logs fails sy
 it.each([
   ['dev defaults', {}],
   ['reservations off with an imported pool', { reservedConcurrency: 'off', userPoolId: 'us-east-1_AbCdEf123' }],
+  ['every task on Bedrock (cross-Region profiles and Regional models)', { providers: 'bedrock' }],
   [
     'prod, scheduling in a VPC beside its model server, existing account role',
     {

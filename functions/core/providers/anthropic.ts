@@ -8,6 +8,7 @@ import { Messages, type Usage } from '@anthropic-ai/sdk/resources/messages/messa
 import type { ContentBlockParam, MessageCreateParamsBase, MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { ProviderCallError, type ModelRequest, type ModelResponse, type ModelStreamEvent, type ModelUsage, type ProviderCallOptions, type ProviderClient } from '../model-call';
 import { attemptSignal, SDK_TIMEOUT_GRACE_MS } from './attempt-signal';
+import { JSON_ONLY_INSTRUCTION, unfence } from './json-answer';
 import { classifyProviderError } from './provider-errors';
 import { sdkClientCache } from './sdk-clients';
 
@@ -21,7 +22,7 @@ class MessagesClient extends BaseAnthropic {
 
 const sdkClient = sdkClientCache((options) => new MessagesClient(options));
 
-export const ANTHROPIC_JSON_INSTRUCTION = 'Answer with exactly one JSON object: no prose before or after it, no code fences.';
+export const ANTHROPIC_JSON_INSTRUCTION = JSON_ONLY_INSTRUCTION;
 
 export class AnthropicProviderClient implements ProviderClient {
   readonly provider = 'anthropic' as const;
@@ -117,10 +118,4 @@ function usageOf(usage: Usage, outputTokens: number): ModelUsage {
     outputTokens,
     cachedTokens: cacheRead,
   };
-}
-
-/** A model asked for bare JSON still sometimes wraps it in ```json fences. */
-function unfence(text: string): string {
-  const match = /^\s*```(?:json)?\s*\n([\s\S]*?)\n?```\s*$/.exec(text);
-  return match?.[1] ?? text;
 }

@@ -6,11 +6,13 @@ import { ENV } from '../env';
 import type { ProviderClient } from '../model-call';
 import { PROVIDER_KINDS, type ProviderKind, type ProviderTarget } from '../task-config';
 import { AnthropicProviderClient } from './anthropic';
+import { BedrockProviderClient } from './bedrock';
 import { OpenAiProviderClient } from './openai';
 
 export { AnthropicProviderClient } from './anthropic';
+export { BedrockProviderClient } from './bedrock';
 export { OpenAiProviderClient } from './openai';
-export { classifyProviderError, retryAfterSecondsOf } from './provider-errors';
+export { classifyBedrockError, classifyProviderError, retryAfterSecondsOf } from './provider-errors';
 
 /** Base URL per provider kind, overriding the SDK default and the catalog's `baseUrl`. */
 export type ProviderBaseUrls = Partial<Record<ProviderKind, string>>;
@@ -27,7 +29,12 @@ export function providerClientFor(target: ProviderTarget, baseUrlOverrides: Prov
   const cacheKey = `${target.provider}\n${target.model}\n${baseUrl ?? ''}`;
   let client = clients.get(cacheKey);
   if (!client) {
-    client = target.provider === 'anthropic' ? new AnthropicProviderClient(target.model, baseUrl) : new OpenAiProviderClient(target.provider, target.model, baseUrl);
+    client =
+      target.provider === 'anthropic'
+        ? new AnthropicProviderClient(target.model, baseUrl)
+        : target.provider === 'bedrock'
+          ? new BedrockProviderClient(target.model, baseUrl)
+          : new OpenAiProviderClient(target.provider, target.model, baseUrl);
     clients.set(cacheKey, client);
   }
   return client;

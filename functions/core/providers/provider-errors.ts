@@ -88,3 +88,59 @@ export function retryAfterSecondsOf(headers: Pick<Headers, 'get'> | undefined, n
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
 }
+
+/**
+ * Bedrock's capacity signals, all treated as a provider 429 (key cool-down, retry, fallback and the
+ * ProviderThrottles metric): ThrottlingException is an account/Region/model quota (429),
+ * ModelNotReadyException a model not yet able to serve (429), and ServiceUnavailableException
+ * "high demand or temporary capacity constraints" (503). Source:
+ * https://docs.aws.amazon.com/bedrock/latest/userguide/troubleshooting-api-error-codes.html
+ * and the Errors of https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
+ */
+const BEDROCK_THROTTLES: ReadonlySet<string> = new Set(['ThrottlingException', 'ModelNotReadyException', 'ServiceUnavailableException', 'ServiceQuotaExceededException']);
+/** No retry fixes these: a bad request, a role without the grant, a model id that does not exist. */
+const BEDROCK_REJECTIONS: ReadonlySet<string> = new Set(['ValidationException', 'AccessDeniedException', 'ResourceNotFoundException', 'UnrecognizedClientException', 'ConflictException']);
+/** The model failed or timed out on Bedrock's side; another attempt or provider may answer. */
+const BEDROCK_FAILURES: ReadonlySet<string> = new Set(['InternalServerException', 'ModelErrorException', 'ModelStreamErrorException']);
+
+export interface BedrockClassifyContext {
+  model: string;
+  /** Our own attempt timer fired (the SDK then reports an abort). */
+  timedOut: boolean;
+}
+
+/**
+ * What the Bedrock Runtime client throws, as a {@link ProviderCallError}. The SDK names a service
+ * error by its exception type (`error.name`) and carries the status in `$metadata`; an exception
+ * inside a ConverseStream has the same name but no status. The service's message is not copied.
+ */
+export function classifyBedrockError(error: unknown, context: BedrockClassifyContext): ProviderCallError {
+  if (error instanceof ProviderCallError) return error;
+  const { model } = context;
+  const fail = (kind: ProviderFailureKind, message: string, status?: number) => new ProviderCallError(kind, 'bedrock', model, `bedrock ${model}: ${message}`, status);
+  const { name, message } = nameAndMessageOf(error);
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  const httpStatus = typeof status === 'number' ? status : undefined;
+  const described = (type: string) => `answered ${httpStatus ? `HTTP ${httpStatus} ` : ''}(${type})`;
+
+  if (context.timedOut || name === 'AbortError' || name === 'TimeoutError') return fail('timeout', 'no answer within the attempt time limit');
+  if (name && /^[A-Za-z]{1,64}$/.test(name)) {
+    if (BEDROCK_THROTTLES.has(name)) return fail('throttled', described(name), httpStatus ?? 429);
+    if (BEDROCK_REJECTIONS.has(name)) return fail('rejected', described(name), httpStatus);
+    if (name === 'ModelTimeoutException') return fail('timeout', described(name), httpStatus);
+    if (BEDROCK_FAILURES.has(name)) return fail('unavailable', described(name), httpStatus);
+  }
+  if (httpStatus !== undefined && httpStatus >= 400) {
+    if (httpStatus === 429) return fail('throttled', `answered HTTP ${httpStatus}`, httpStatus);
+    if (httpStatus >= 500) return fail('unavailable', `answered HTTP ${httpStatus}`, httpStatus);
+    return fail('rejected', `answered HTTP ${httpStatus}`, httpStatus);
+  }
+  // Node's socket errors: the connection failed, or closed in the middle of the body (a cut stream).
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return fail('unavailable', 'the connection failed');
+  if (code === 'ECONNRESET' || code === 'EPIPE' || /aborted|socket hang up|terminated|truncated/i.test(message)) {
+    return fail('unavailable', 'the connection closed before the answer was complete');
+  }
+  if (name === 'SyntaxError' || /deserializ|unexpected token|JSON/i.test(message)) return fail('malformed', 'the answer was not valid JSON');
+  return fail('unavailable', `the call failed (${name ?? typeof error})`);
+}
