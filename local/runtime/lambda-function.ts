@@ -114,6 +114,8 @@ class ExecutionEnvironment {
   private pending?: { id: number; invocation: PendingInvocation };
   private nextId = 1;
   private exited = false;
+  /** Being shut down (after a timeout, or reaped): no new invocation may land here. */
+  private retired = false;
 
   constructor(
     private readonly spec: LocalFunctionSpec,
@@ -171,7 +173,7 @@ class ExecutionEnvironment {
   }
 
   get alive(): boolean {
-    return !this.exited;
+    return !this.exited && !this.retired;
   }
 
   /** Runs one invocation; the environment must be idle and loaded. */
@@ -205,6 +207,8 @@ class ExecutionEnvironment {
   }
 
   close(): Promise<number> {
+    this.retired = true;
+    this.onExit(this);
     return this.worker.terminate();
   }
 
