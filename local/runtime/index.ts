@@ -1,8 +1,8 @@
 /**
  * `npm start` in one call: the whole gateway on one machine. Starts the stand-ins (dynalite, the
- * Secrets Manager stand-in, the local queue and object store, the provider simulator), one worker
- * thread per Lambda function with the environment the stack would give it, and the local API
- * Gateway in front. Used by `bin/local.ts`, the integration tests and the benchmark.
+ * Secrets Manager stand-in, the local queue and object store, the provider simulator), each Lambda
+ * function as a pool of execution environments with the environment the stack would give it
+ * (lambda-function.ts), and the local API Gateway in front. Used by `bin/local.ts`, the integration tests and the benchmark.
  */
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
