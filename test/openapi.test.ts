@@ -175,3 +175,12 @@ describe('openapi.json', () => {
     expect(doc.components.schemas.ChatStreamDone.required).toEqual(['escalate']);
   });
 });
+
+describe('imaging analysis request', () => {
+  it('says "exactly one of image or uploadKey" in JSON Schema, as the handler enforces it', () => {
+    const doc = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', 'openapi.json'), 'utf8'));
+    const schema = doc.components.schemas.AnalysisRequest;
+    expect(schema.oneOf).toEqual([{ required: ['image'] }, { required: ['uploadKey'] }]);
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['image', 'uploadKey']));
+  });
+});

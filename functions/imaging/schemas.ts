@@ -66,6 +66,8 @@ export const analysisRequestSchema = z
   .meta({
     id: 'AnalysisRequest',
     description: 'A radiograph to analyse: exactly one of `image` (inline) or `uploadKey`. JPEG, PNG or DICOM Part 10 (uncompressed grayscale). No patient identifiers.',
+    // The refine above, said in JSON Schema so a generated client knows it too.
+    oneOf: [{ required: ['image'] }, { required: ['uploadKey'] }],
   });
 
 export const analysisAcceptedSchema = z
