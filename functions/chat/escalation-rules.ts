@@ -74,9 +74,9 @@ export const TOPIC_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['swelling-
 
 /**
  * Features a resolving phrase cannot take back: an airway "getting smaller" is not getting better,
- * and a tooth that "is gone" is out, whatever else in the clause went down.
+ * a tooth that "is gone" is out, and a fall or a blow happened, whatever else in the clause went down.
  */
-export const NEVER_RESOLVED: ReadonlySet<Feature> = new Set<Feature>(['airway', 'tooth-knocked-out', 'tooth-out', 'tooth-loose']);
+export const NEVER_RESOLVED: ReadonlySet<Feature> = new Set<Feature>(['airway', 'tooth-knocked-out', 'tooth-out', 'injury-event']);
 
 export const MACROS: Record<string, string> = {
   // English
