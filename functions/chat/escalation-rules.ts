@@ -72,8 +72,11 @@ export const CATEGORIES: ReadonlyArray<{ category: EscalationCategory; when: Rea
  */
 export const TOPIC_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['swelling-topic', 'bleeding-topic']);
 
-/** Features a resolving phrase cannot take back: an airway "getting smaller" is not getting better. */
-export const NEVER_RESOLVED: ReadonlySet<Feature> = new Set<Feature>(['airway']);
+/**
+ * Features a resolving phrase cannot take back: an airway "getting smaller" is not getting better,
+ * a tooth that "is gone" is out, and a fall or a blow happened, whatever else in the clause went down.
+ */
+export const NEVER_RESOLVED: ReadonlySet<Feature> = new Set<Feature>(['airway', 'tooth-knocked-out', 'tooth-out', 'injury-event']);
 
 export const MACROS: Record<string, string> = {
   // English
@@ -84,18 +87,23 @@ export const MACROS: Record<string, string> = {
   SWALLOW: 'swallow|swallowing|swallowed',
   SWOLLEN: 'swell*|swollen|swolen|swole|puffy|puffed|puffing|inflamed|inflamation|inflammation|absces*|bloated|enlarged',
   EYE_NECK:
-    'eye|eyes|eyelid|eyelids|eye_socket|neck|throat|temple|under_my_jaw|under_his_jaw|under_her_jaw|under_the_jaw|under_my_chin|under_his_chin|under_her_chin|under_the_chin|below_my_jaw|jawline_to_my_neck',
+    'eye|eyes|eyelid|eyelids|eye_socket|neck|throat|temple|ear|ears|earlobe|under_my_jaw|under_his_jaw|under_her_jaw|under_the_jaw|under_my_chin|under_his_chin|under_her_chin|under_the_chin|below_my_jaw|jawline_to_my_neck',
   TOOTH: 'tooth|teeth|front_tooth|front_teeth|incisor|incisors|molar|canine|adult_tooth|permanent_tooth',
   FACE_PART: 'face|mouth|jaw|jaws|teeth|tooth|chin|cheek|cheekbone|lip|lips|nose|head',
+  // What a patient names as the cause of a tooth or face injury: sports are where teeth are knocked out.
+  SPORT: 'soccer|football|hockey|basketball|baseball|softball|rugby|lacrosse|boxing|karate|wrestling|volleyball|futbol|beisbol|basquetbol|basquet|boxeo|patinando',
+  // What a patient reacts to: a medicine, an injection, latex.
+  ALLERGEN:
+    'shot|shots|injection|anesthetic|anaesthetic|numbing|novocaine|lidocaine|antibiotic*|amoxicillin|amoxicilin|amoxil|penicillin|clindamycin|medicine|medication|meds|pill|pills|tablet|tablets|ibuprofen|advil|tylenol|painkiller*|latex|gloves|prescription',
   STRUCK: 'hit|punched|kicked|elbowed|kneed|smacked|whacked|struck|headbutted|slapped|clocked|socked|got_hit|was_hit|been_hit|took_a_ball|took_a_bat|took_an_elbow',
   BLEED: 'bleed|bleeding|bleeds|bled|bledding|blood',
   NOT_STOP: 'wont|doesnt|isnt|hasnt|didnt|not|never|will_not|does_not|is_not|has_not|did_not|cant|cannot|still_wont|still_hasnt|still_isnt|keeps_on|just_wont|refuses_to',
   // Spanish
   NO_PUEDE: 'no_puedo|no_puede|no_podemos|no_pueden|no_podia|no_pudo|casi_no_puedo|casi_no_puede|apenas_puedo|apenas_puede|me_cuesta|le_cuesta|nos_cuesta|me_cuesta_mucho|le_cuesta_mucho',
   HINCH: 'hinch*|inchad*|inchaz*|inchan*|incho|inflam*|absceso|flemon|bola',
-  OJO_CUELLO: 'ojo|ojos|parpado|parpados|cuello|garganta|debajo_de_la_mandibula|bajo_la_mandibula|debajo_de_la_barbilla|bajo_la_barbilla',
+  OJO_CUELLO: 'ojo|ojos|ojito|ojitos|parpado|parpados|cuello|cuellito|garganta|oreja|orejas|oido|debajo_de_la_mandibula|bajo_la_mandibula|debajo_de_la_barbilla|bajo_la_barbilla',
   DIENTE: 'diente|dientes|muela|muelas|dientito|incisivo|colmillo|paleta|paletas|diente_permanente|diente_de_adulto',
-  CARA: 'cara|boca|mandibula|quijada|dientes|diente|barbilla|menton|labio|labios|nariz|cabeza|pomulo|mejila|cachete',
+  CARA: 'cara|boca|mandibula|quijada|dientes|diente|barbilla|menton|labio|labios|nariz|cabeza|pomulo|mejila|cachete|carita|boquita|cachetes|carrillo',
   GOLPE: 'golpe|golpeo|golpearon|golpee|golpeado|golpeada|pego|pegaron|pegue|me_pegue|se_pego|me_golpee|se_golpeo|punetazo|patada|patearon|balonazo|pelotazo|codazo|rodilazo|cabezazo|trancazo|madrazo',
 };
 
@@ -144,28 +152,30 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         '@HARD ~3 @BREATHE|@SWALLOW !pills|pill|tablets|tablet|capsules|capsule|medicine|meds|them',
         '@INABLE ~2 @BREATHE|@SWALLOW !pills|pill|tablets|tablet|capsules|capsule|medicine|meds|them',
         '@INABLE [get|getting] [enough|any] air',
+        '@HARD ~3 get|getting|take|taking|pull|pulling ~2 air|a_breath|breaths',
+        '@INABLE ~1 get|keep|force ~2 water|food|liquid|liquids|anything|drinks|saliva|spit|my_spit|fluids ~1 down',
+        'something|food ~3 stuck ~2 throat',
         '@INABLE ~1 catch ~2 breath',
         'short|shortnes ~1 of ~1 breath',
         'out_of_breath|breathless|gasping|choking_on|choked_on|wheezing|wheezy|wheeze|stridor|suffocating|cant_breath|not_breathing|stopped_breathing|isnt_breathing',
         'throat|airway|airways|windpipe ~3 closing|closed|close_up|closes|shut|tight|tightening|tighter|blocked|swelling|swollen|swelled|narrowing|narrower|constricting|feels_thick|getting_smaller|smaller',
         '@SWOLLEN ~2 throat|airway|windpipe',
-        'tongue ~3 swell*|swollen|swolen|bigger|huge|thick|thicker|enlarged|puffy|getting_big|blowing_up',
+        'tongue ~3 swell*|swollen|swolen|big|bigger|large|huge|thick|thicker|fat|enlarged|puffy|getting_big|blowing_up|blew_up|too_big',
         '@SWOLLEN ~2 tongue',
         'lips|lip|turning|going ~2 blue',
         '@BREATHE ~3 difficult|hard|labored|laboured|noisy|raspy|wheezy',
         'breathing|breathes ~2 funny|weird|strange|oddly|fast|rapid|rapidly',
-        'im|is|hes|shes|was|am|are|keeps|kept|started|been|feel_like_im|feels_like_im|like_im ~1 choking',
+        'im|is|hes|shes|was|am|are|keep|keeps|kept|keeping|started|been|feel_like_im|feels_like_im|like_im ~1 choking|gagging',
         'drooling ~4 swallow',
       ],
       allergy: [
         'anaphyla*|anaphalaxis|anafilax*|allergic_reaction|allergy_attack|epipen|epi_pen|epinephrine_pen|adrenaline_pen',
         'allergic ~3 reaction|reacting',
+        'reaction|reacting|reacted ~3 @ALLERGEN',
       ],
-      hives: ['hives|welts|rash|itchy_bumps|red_bumps|itchy_rash|blotches|blotchy|itchy_all_over|itching_all_over|itchy_everywhere'],
-      'lip-swelling': ['lips|lip|eyelids ~3 swell*|swollen|swolen|puffy|puffing|puffed', '@SWOLLEN ~2 lips|lip'],
-      'allergy-trigger': [
-        'shot|shots|injection|anesthetic|anaesthetic|numbing|novocaine|lidocaine|antibiotic*|amoxicillin|amoxicilin|amoxil|penicillin|clindamycin|medicine|medication|meds|pill|pills|tablet|tablets|ibuprofen|advil|tylenol|painkiller*|latex|gloves|prescription',
-      ],
+      hives: ['hives|welts|rash|itchy_bumps|red_bumps|itchy_rash|blotches|blotchy|itchy_all_over|itching_all_over|itchy_everywhere', 'skin|body|face|arms|chest ~3 itchy|itching|itches'],
+      'lip-swelling': ['lips|lip|eyelids ~3 swell*|swollen|swolen|puffy|puffing|puffed|blew_up|blown_up|ballooned|huge', '@SWOLLEN ~2 lips|lip'],
+      'allergy-trigger': ['@ALLERGEN'],
       'swelling-spreading': [
         '@SWOLLEN ~4 spread*|spredding|spreding|growing|expanding|extending|travel*|moving|creeping|bigger|larger|grown|grew|bigger_and_bigger|more_and_more|worse_and_worse|getting_worse_and_worse',
         '@SWOLLEN ~2 went|moved|spread|gone|going|travelled|traveled|moving ~1 from',
@@ -176,24 +186,26 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         '@INABLE ~1 open ~2 eye|eyes',
         'whole|entire|half ~3 face|neck ~4 @SWOLLEN|blown_up|huge|ballooned|ballooning',
         '@SWOLLEN ~4 whole|entire|half_of ~2 face|neck',
-        'face|cheek|jaw ~3 ballooned|ballooning|blown_up|blowing_up',
+        'face|cheek|jaw ~3 ballooned|ballooning|blown_up|blowing_up|like_a_balloon|balloon',
       ],
       'spread-to-eye-or-neck': [
         'spread*|spreding|spredding|moving|going|travel*|creeping|extending|reaching|reached|getting_close|got_close|up_to|down_to|into|toward|towards ~3 @EYE_NECK',
         '@INABLE ~1 see ~4 eye|eyes',
+        // "it's spreading to my other cheek", "getting bigger by the hour": the swelling is named in another clause or message.
+        'spreading|spreads|spread_to|spread_into|spread_down|spread_up|getting_bigger|keeps_growing|is_growing|still_growing|bigger_and_bigger|worse_every_hour|worse_by_the_hour',
       ],
       swelling: ['@SWOLLEN', 'bump_on_my_gum|lump_on_my_gum|pus'],
       'swelling-topic': ['@SWOLLEN'],
       'bleeding-topic': ['@BLEED'],
       'it-wont-stop': ['it|this|that ~1 wont|doesnt|isnt|hasnt|still_wont|still_hasnt|just_wont ~1 stop|stopping|stopped|slow|slowing|slowed'],
       fever: [
-        'fever*|fevers|fevered|febrile|chills|shivering|shivers|night_sweats|high_temp|high_temperature|temperature_of|temp_of|running_a_temp*|running_a_fever|a_temperature|a_temp|have_a_temp|has_a_temp',
+        'fever*|fevers|fevered|febrile|burning_up|chills|shivering|shivers|night_sweats|high_temp|high_temperature|temperature_of|temp_of|running_a_temp*|running_a_fever|a_temperature|a_temp|have_a_temp|has_a_temp',
         '38|39|40|41|100|101|102|103|104|105 ~1 degrees|c|f|celsius|fahrenheit',
         'temp|temperature|thermometer ~4 38|39|40|41|100|101|102|103|104|105',
       ],
       'bleeding-uncontrolled': [
-        '@BLEED ~~4 @NOT_STOP ~1 stop|stopping|stopped|slow|slowing|slowed|clot|clotting|ease|easing|let_up|quit',
-        '@NOT_STOP ~2 stop|stopping|stopped ~2 @BLEED',
+        '@BLEED ~~4 @NOT_STOP ~1 stop|stopping|stopped|slow|slowing|slowed|clot|clotting|ease|easing|let_up|quit|quitting',
+        '@NOT_STOP ~2 stop|stopping|stopped|quit|quitting ~2 @BLEED',
         '@INABLE ~3 stop|control ~3 @BLEED|it',
         '@BLEED|socket|it ~3 wont|not|isnt|doesnt|never|cant ~1 clot|clotting|form_a_clot',
         'uncontrol*|excessive|excessively|nonstop|non_stop|constant|constantly|continuous|gushing|pouring|spurting|squirting|cup_of|mouthful_of|mouth_full_of ~1 @BLEED',
@@ -234,20 +246,28 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'knock*|knoked ~2 it|them|one|both ~1 out',
         '@TOOTH ~4 in|into ~3 milk|saliva|salt_water|a_cup',
         'avulsed|avulsion',
+        // A whole tooth with its root out: a shed baby tooth has none left.
+        '@TOOTH|it ~6 root_and_all|roots_and_all|with_the_root|with_its_root|whole_root',
         '@TOOTH ~4 jammed|rammed|driven|smashed|pushed_up ~2 up|into|inside|into_the_gum|out',
         '@TOOTH ~4 hanging|dangling|hanging_by',
         'holding|found|picked_up|keeping|put ~2 the|his|her|my ~1 tooth ~3 in|hand|bag|milk|napkin|tissue|ground|floor|back|pocket',
         'have|has|got ~1 the|his|her ~1 tooth ~3 in|hand|bag|milk|napkin|tissue|pocket',
       ],
-      'tooth-out': ['@TOOTH ~4 came_out|fell_out|popped_out|flew_out|came_right_out|out_completely|completely_out|ripped_out|missing_now', 'it|one ~1 came_out|fell_out|popped_out|flew_out'],
-      'tooth-loose': ['@TOOTH ~4 loose|wobbly|wiggly|moving|moves|wiggles|pushed|shoved|moved|shifted|bent|crooked|sideways|out_of_place'],
+      'tooth-out': [
+        '@TOOTH ~4 came_out|fell_out|popped_out|flew_out|came_right_out|out_completely|completely_out|ripped_out|missing_now|is_missing|are_missing|is_gone|are_gone|was_gone',
+        'it|one ~1 came_out|fell_out|popped_out|flew_out',
+        'lost|missing ~3 @TOOTH',
+      ],
+      'tooth-loose': ['@TOOTH ~4 loose|wobbly|wiggly|moving|moves|wiggles|pushed|shoved|moved|shifted|bent|crooked|sideways|out_of_place|sticking_out|angle|twisted|turned'],
       'injury-event': [
         '@STRUCK|smashed|slammed|banged|tripped|slipped|crash*|accident|collision|collided|fight|punch*|kick*|elbow|assault*|attacked|tackled|knock*|took_a_puck|took_a_ball',
         'fell|fall|fallen !out|asleep|apart|for|behind',
-        'trampoline|skateboard*|skating|bike|bicycle|scooter|swing|swings|monkey_bars|playground|diving|faceplant*|face_plant*|face_first|stairs|curb|pavement|dashboard|steering_wheel|puck|bat',
+        'trampoline|skateboard*|skating|bike|bicycle|scooter|swing|swings|monkey_bars|playground|diving|faceplant*|face_plant*|face_first|stairs|curb|pavement|dashboard|steering_wheel|puck|bat|@SPORT',
       ],
     },
     cancels: {
+      // A gland swollen by a cold, named as such ("a swollen gland under my ear from a cold").
+      'swelling-spreading': ['gland|glands|lymph_node|lymph_nodes ~6 from|with|because_of ~2 a|the|my ~1 cold|flu|virus|sore_throat'],
       'jaw-or-face-injury': ['with ~2 fork|spoon|toothbrush|floss|chopstick*|cup|glass|straw|bottle|pen|pencil'],
       'bleeding-heavy': ['when|while|after|during|if ~3 brush*|floss*|cleaning|cleanings|scaling|eat|eating|chew*|toothpick*', 'will|going_to|gonna|is_it_going_to ~3 @BLEED'],
     },
@@ -258,15 +278,15 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       'no ~1 se|sabe|sabemos|saben|entiendo|creo|quiero|quisiera|importa|exagero|miento|estoy_segura|estoy_seguro|tengo_idea|se_por_que|se_que|se_si|se_como',
       'ni_idea|no_se',
     ],
-    history: ['hace_anos|hace_muchos_anos|el_ano_pasado|hace_un_ano|de_nino|de_nina|de_pequeno|de_pequena|cuando_era_nino|cuando_era_nina|cuando_era_chico|cuando_era_chica|de_chico|de_chica'],
+    history: ['hace ~2 anos|ano|meses', 'hace_anos|hace_muchos_anos|el_ano_pasado|hace_un_ano|de_nino|de_nina|de_pequeno|de_pequena|cuando_era_nino|cuando_era_nina|cuando_era_chico|cuando_era_chica|de_chico|de_chica'],
     resolved: [
-      'ya ~1 bajo|bajó|paro|se_quito|se_fue|se_desinflamo|no_esta_hinchado|sano',
+      'ya ~1 bajo|bajó|paro|se_quito|se_fue|se_desinflamo|no_esta_hinchado|sano !al|hacia|hasta|a|por',
       'ha_bajado|ha_disminuido|disminuyo|se_desinflamo|desinflamando|desinflamo|mejoro|mejorando|esta_mejor|se_paro|se_detuvo|dejo_de_sangrar|paro_de_sangrar|se_quito|se_ha_quitado',
       'esta|va ~1 bajando|disminuyendo !hacia|al|a|hasta|por',
     ],
     clauseBreaks: ['pero|aunque|sin_embargo|excepto|salvo|porque|ya_que|y_ahora|pero_ahora|mientras_que|en_cambio'],
     negationBreaks: ['y|e'],
-    markers: ['el|la|los|las|de|del|que|y|mi|mis|me|se|le|lo|un|una|es|esta|estoy|tengo|tiene|muy|por|para|con|pero|hijo|hija|diente|dientes|muela|muelas|cara|hay|puedo|puede|hinchada|hinchado|sangre|ayuda|desde|cuando|como|usted|hola|ya|mucho|porque|nino|nina|ninos|aceptan|hacen|atienden|tienen|pueden|necesito|quiero|quisiera|cuanto|cuesta|donde|gracias|seguro|cita|limpieza|dentista|encia|encias|duele|dolor|blanqueamiento|pequenos'],
+    markers: ['el|la|los|las|de|del|que|y|mi|mis|me|se|le|lo|un|una|es|esta|estoy|tengo|tiene|muy|por|para|con|pero|hijo|hija|diente|dientes|muela|muelas|cara|hay|puedo|puede|hinchada|hinchado|sangre|ayuda|desde|cuando|como|usted|hola|ya|mucho|porque|nino|nina|ninos|aceptan|hacen|atienden|tienen|pueden|necesito|quiero|quisiera|cuanto|cuesta|donde|gracias|seguro|cita|limpieza|dentista|encia|encias|duele|dolor|blanqueamiento|pequenos|sigue|sigo|siguen|saliendo|sangrando|sangra|ahora|ayer|hoy|tambien|casi|su|sus|estan'],
     features: {
       airway: [
         '@NO_PUEDE ~2 respirar|tragar|pasar_saliva|pasar_la_saliva|tragar_saliva|respiro|trago !pastillas|pastilla|tabletas|capsulas',
@@ -279,14 +299,14 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'lengua ~3 hinchada|hinchando|hincho|hinchado|inflamada|grande|gorda|enorme',
         'hinch*|inflam* ~3 lengua',
         'labios|se_esta_poniendo|poniendose|se_puso|se_pone ~2 morado|morados|morada|moradas|azul|azules',
-        'respira ~2 mal|raro|con_dificultad|con_ruido',
+        'respira|respiro|respiramos|respirando ~2 mal|raro|con_dificultad|con_ruido|con_trabajo|muy_rapido|rapido',
         'silbido ~2 pecho|al_respirar',
       ],
       allergy: [
         'reaccion_alergica|reaccion_alergia|alergia_grave|anafila*|choque_anafilactico|shock_anafilactico|epipen|adrenalina_autoinyectable',
         'reaccion ~3 anestesia|inyeccion|antibiotico|medicamento|medicina|pastilla|amoxicilina|penicilina|latex',
       ],
-      hives: ['ronchas|urticaria|habones|sarpullido|erupcion|manchas_rojas|comezon_en_todo'],
+      hives: ['ronchas|urticaria|habones|sarpullido|erupcion|manchas_rojas|comezon_en_todo|picazon|comezon|picor|me_pica_todo|le_pica_todo|me_pica_el_cuerpo'],
       'lip-swelling': ['labios|labio|parpados ~3 hinch*|inflam*', 'hinch*|inflam* ~2 labios|labio'],
       'allergy-trigger': [
         'anestesia|inyeccion|piquete|antibiotico|antibioticos|amoxicilina|penicilina|clindamicina|medicamento|medicina|pastilla|pastillas|ibuprofeno|latex|guantes|receta',
@@ -299,14 +319,16 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'no ~1 puedo|puede ~1 abrir ~2 ojo',
         'toda|media|todo_un_lado_de|la_mitad_de|medio_lado_de ~2 cara|cuello ~3 @HINCH|deformada|enorme',
         '@HINCH ~4 toda_la_cara|media_cara|la_mitad_de_la_cara|todo_el_cuello',
+        'cara|cachete|cachetes|mejila|carrillo|boca|labio|labios ~3 como_un_globo|como_una_pelota|como_un_balon|como_una_bola|deforme|deformada',
       ],
       'spread-to-eye-or-neck': [
-        'extend*|expand*|propag*|llega|llego|sube|subio|subiendo|baja_hacia|bajando_hacia|pasa|paso|pasando|avanza|avanzo|hasta|hacia|corre ~3 @OJO_CUELLO',
+        'extend*|expand*|propag*|llega|llego|sube|subio|subiendo|baja|bajo|bajando|baja_hacia|bajando_hacia|pasa|paso|pasando|avanza|avanzo|hasta|hacia|corre ~3 @OJO_CUELLO',
+        'cada_vez_mas_grande|esta_mas_grande|sigue_creciendo|esta_creciendo|no_para_de_crecer|no_deja_de_crecer|mas_y_mas_grande|se_esta_extendiendo|se_riega',
       ],
       swelling: ['@HINCH', 'cachete|mejila ~2 grande|gordo|enorme', 'pus'],
       'swelling-topic': ['@HINCH'],
       'bleeding-topic': ['sangr*|sangre|sangrado'],
-      'it-wont-stop': ['no ~1 para|paro|se_detiene|se_para|se_corta|deja|se_quita|disminuye'],
+      'it-wont-stop': ['no ~1 para|paro|se_detiene|se_para|se_corta|deja|se_quita|disminuye', 'ya_van|van|lleva|llevo|llevamos ~1 2|3|4|5|6|dos|tres|cuatro|cinco|seis|varias ~1 horas'],
       fever: [
         'fiebre|fiebres|calentura|febril|escalofrio*|temperatura_alta|mucha_temperatura|temperatura_de|tiene_temperatura|tengo_temperatura|con_temperatura',
         '38|39|40|41 ~1 grados|c',
@@ -320,6 +342,8 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'hemorragia*',
         'no ~2 coagula|coagulo|cuaja|hace_coagulo|forma_coagulo',
         'empap* ~3 gasa|gasas|almohada|toalla|camisa',
+        'gasa|gasas|almohada|toalla|toallas ~3 empap*|llena|llenas|manchada ~2 sangre',
+        'sangra_y_sangra|sangrando_y_sangrando|sangre_y_sangre',
         'horas ~3 sangrando',
         'sigue|sigo|siguen ~1 sangrando ~~4 horas|hora|toda_la_noche|todo_el_dia',
         'boca ~3 llena ~2 sangre',
@@ -342,7 +366,9 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'labio ~2 partido|abierto|cortado_profundo',
       ],
       'tooth-knocked-out': [
-        'tumbo|tumbaron|tumbe|volo|volaron|saco|sacaron|arranco_de_un_golpe|botaron|boto ~3 @DIENTE',
+        'tumbo|tumbaron|tumbe|volo|volaron|arranco_de_un_golpe|botaron|boto ~3 @DIENTE',
+        'zafo|salio|se_salio|cayo|se_cayo|desprendio ~4 @DIENTE ~3 completo|completa|entero|entera|de_raiz|con_raiz|con_todo_y_raiz|con_raiz_y_todo',
+        '@DIENTE ~6 con_raiz_y_todo|con_todo_y_raiz|raiz_y_todo',
         '@DIENTE ~3 salio|salieron|sali|se_salio|se_le_salio|se_me_salio ~2 completo|completa|entero|entera|de_raiz|con_raiz|con_todo_y_raiz|volando|de_golpe',
         '@DIENTE ~4 en ~2 leche|saliva|suero',
         '@DIENTE ~4 metio|metido|hundio|hundido|colgando|hacia_adentro',
@@ -350,11 +376,13 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       ],
       'tooth-out': [
         'se_le|se_me|se_nos|le|me ~1 cayo|salio|cayeron|salieron|zafo|desprendio|cae|sale|caen|salen ~3 @DIENTE',
+        // The dentist takes a tooth out ("me sacaron una muela"), and so does a blow ("me lo sacaron de un golpe"): only with the blow.
+        'saco|sacaron ~3 @DIENTE',
         '@DIENTE ~3 cayo|salio|se_salio|se_cayo|cayeron|desprendio|se_sale|se_cae',
       ],
-      'tooth-loose': ['se_le|se_me|le|me ~1 movio|aflojo|torcio|metio ~2 @DIENTE', '@DIENTE ~4 flojo|floja|flojos|suelto|suelta|se_mueve|moviendo|bailando|movio|movido|torcio|torcido|chueco|desplazado|fuera_de_lugar|fuera_de_su_lugar|para_atras|hacia_atras'],
+      'tooth-loose': ['se_le|se_me|le|me ~1 movio|aflojo|torcio|metio ~2 @DIENTE', 'se_le_ha|se_me_ha|le_ha|me_ha ~1 movido|aflojado|torcido|metido ~2 @DIENTE', '@DIENTE ~4 flojo|floja|flojos|suelto|suelta|se_mueve|moviendo|bailando|movio|movido|torcio|torcido|chueco|desplazado|fuera_de_lugar|fuera_de_su_lugar|para_atras|hacia_atras'],
       'injury-event': [
-        '@GOLPE|caerse|caerme|al_caer|cayendose|se_cayo|se_callo|me_cai|nos_caimos|se_cayeron|caida|cayo_de|cayo_en|cayo_contra|se_tropezo|me_tropece|tropezo|choque|choco|chocamos|accidente|pelea|pelearon|patineta|bici|bicicleta|moto|columpio|trampolin|escaleras|resbalo|me_resbale|se_resbalo|se_pego|me_pegue',
+        '@GOLPE|caerse|caerme|al_caer|cayendose|se_cayo|se_callo|me_cai|nos_caimos|se_cayeron|caida|cayo_de|cayo_en|cayo_contra|se_tropezo|me_tropece|tropezo|choque|choco|chocamos|accidente|pelea|pelearon|patineta|bici|bicicleta|moto|columpio|trampolin|escaleras|@SPORT|resbalo|me_resbale|se_resbalo|se_pego|me_pegue',
       ],
     },
     cancels: {
@@ -405,7 +433,7 @@ export const MISSPELLINGS: Record<string, string> = {
   // Spanish
   nopuedo: 'no puedo', nopuede: 'no puede', q: 'que', xq: 'porque', pq: 'porque', porq: 'porque', tb: 'tambien', tmb: 'tambien',
   respiar: 'respirar', resprar: 'respirar', respirrar: 'respirar', respirra: 'respira',
-  trgar: 'tragar', tragarr: 'tragar',
+  trgar: 'tragar', tragarr: 'tragar', tragr: 'tragar', tragal: 'tragar', respirr: 'respirar', tngo: 'tengo', bn: 'bien',
   fievre: 'fiebre', fibre: 'fiebre', fiebr: 'fiebre', fiebe: 'fiebre',
   sangando: 'sangrando', sangrnado: 'sangrando', sangrano: 'sangrando',
   inchado: 'hinchado', inchada: 'hinchada', inchazon: 'hinchazon', inchando: 'hinchando', incho: 'hincho', hinchao: 'hinchado',

@@ -1,10 +1,13 @@
 /**
- * The escalation classifier against the labelled corpus (test/fixtures/escalation-corpus.json):
+ * The escalation classifier against the labelled corpus (test/fixtures/escalation-corpus.json,
+ * and the third blind batch test/fixtures/escalation-blind-3.json, kept apart so its blind figure
+ * stays traceable):
  * every emergency must escalate (recall 100 %), at most 3 % of the other messages may, and the
  * figures, with the classifier's time per message, are printed for `npm test` to show.
  */
 import { performance } from 'node:perf_hooks';
 import corpus from '../../fixtures/escalation-corpus.json';
+import blind3 from '../../fixtures/escalation-blind-3.json';
 import { detectEmergency } from '../../../functions/chat/escalation';
 
 interface CorpusMessage {
@@ -17,7 +20,7 @@ interface CorpusMessage {
   tags?: string[];
 }
 
-const messages = corpus.messages as CorpusMessage[];
+const messages = [...corpus.messages, ...blind3.messages] as CorpusMessage[];
 const emergencies = messages.filter((m) => m.escalate);
 const others = messages.filter((m) => !m.escalate);
 const conversation = (m: CorpusMessage) => [...(m.earlier ?? []), { role: 'user' as const, content: m.message }];
@@ -26,12 +29,13 @@ const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(1)} %`;
 
 const figures: string[] = [];
 afterAll(() => {
-  process.stdout.write(`\nEscalation corpus (${messages.length} messages: ${emergencies.length} emergencies, ${others.length} others, ${messages.filter((m) => m.language === 'es').length} in Spanish)\n${figures.map((f) => `  ${f}\n`).join('')}`);
+  process.stdout.write(`\nEscalation corpus (${messages.length} messages, ${blind3.messages.length} of them the third blind batch: ${emergencies.length} emergencies, ${others.length} others, ${messages.filter((m) => m.language === 'es').length} in Spanish)\n${figures.map((f) => `  ${f}\n`).join('')}`);
 });
 
 describe('escalation corpus', () => {
   it('is large and varied enough to mean something', () => {
-    expect(messages.length).toBeGreaterThanOrEqual(300);
+    expect(messages.length).toBeGreaterThanOrEqual(900);
+    expect(blind3.messages.length).toBeGreaterThanOrEqual(200);
     expect(emergencies.length * 3).toBeGreaterThanOrEqual(messages.length);
     expect(new Set(messages.map((m) => m.id)).size).toBe(messages.length);
     expect(new Set(emergencies.map((m) => m.category))).toEqual(new Set(corpus.categories));

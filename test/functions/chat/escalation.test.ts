@@ -85,6 +85,25 @@ describe('category assignment', () => {
     expect(categoryOf('What should I do if a tooth gets knocked out?')).toBe('knocked-out-tooth');
     expect(detectEmergency(user('What counts as a dental emergency?')).escalate).toBe(false);
   });
+
+  it('does not let "gone" stand down a tooth that is out or the fall that knocked it out', () => {
+    expect(categoryOf('her tooth is gone after she fell')).toBe('knocked-out-tooth');
+    expect(detectEmergency([...user('my son fell at the park'), ...user("his front tooth is gone, it's an adult one")]).category).toBe('knocked-out-tooth');
+    expect(detectEmergency(user('the pain in my tooth is gone, thanks')).escalate).toBe(false);
+  });
+
+  it('reads a dentist taking a tooth out, or a count of years, as no emergency', () => {
+    expect(detectEmergency(user('me sacaron una muela ayer, ¿cuándo puedo comer?')).escalate).toBe(false);
+    expect(detectEmergency(user('hace dos años me sacaron una muela y se me hinchó la cara, ahora solo quiero una limpieza')).escalate).toBe(false);
+    expect(categoryOf('me sacaron un diente de un golpe')).toBe('knocked-out-tooth');
+  });
+
+  it('reads swelling named in one clause as spreading when the next says so', () => {
+    expect(categoryOf("the swelling isn't going down, it's actually spreading to my other cheek")).toBe('spreading-swelling');
+    expect(categoryOf('se me hinchó la cara y no para de crecer')).toBe('spreading-swelling');
+    expect(detectEmergency(user('the swelling is not spreading, it is the same as yesterday')).escalate).toBe(false);
+    expect(detectEmergency(user('I have a swollen gland under my ear from a cold')).escalate).toBe(false);
+  });
 });
 
 describe('earlier turns are context only', () => {
