@@ -74,6 +74,8 @@ export class FunctionTimeoutError extends Error {
 export interface ResponseStreamSink {
   head(statusCode: number, headers: Record<string, string>, cookies?: string[]): void;
   chunk(chunk: Uint8Array): void;
+  /** Called with a function that tells the handler its client hung up (its response stream closes). */
+  onHangUp?(hangUp: () => void): void;
 }
 
 export type InvocationOutcome = { kind: 'result'; result: unknown } | { kind: 'stream' };
@@ -258,6 +260,9 @@ export class LocalLambdaFunction extends EventEmitter {
       this.pending.set(id, { resolve, reject, sink: options.sink, streamed: false, timer });
       const request: HostRequest = { type: 'invoke', id, event, context };
       worker.postMessage(request);
+      options.sink?.onHangUp?.(() => {
+        if (this.pending.has(id)) worker.postMessage({ type: 'hang-up', id } satisfies HostRequest);
+      });
     });
   }
 
