@@ -14,7 +14,8 @@ with embedded DynamoDB, queue, object store, Secrets Manager and a provider simu
 
 Options:
   --port <n>          HTTP port on 127.0.0.1 (default: $PORT or 3000; 0 picks a free port)
-  --data-dir <dir>    keep DynamoDB data and images in <dir> (default: in memory)
+  --data-dir <dir>    keep DynamoDB data, images and queued jobs in <dir> (default: in memory);
+                      a restart after a kill finishes every job and frees its reservations
   -h, --help          show this help
 
 Environment:
@@ -62,6 +63,12 @@ async function main(): Promise<void> {
   const { startLocalRuntime } = await import('../local/runtime');
   const { formatBanner } = await import('../local/runtime/banner');
   const runtime = await startLocalRuntime({ port, dataDir, warmUp: 'background', onProgress: (line) => process.stdout.write(`  ${line}\n`) });
+  const { releasedTokens, requeuedJobs, deletedImages } = runtime.recovery;
+  if (releasedTokens + requeuedJobs.length + deletedImages.length > 0) {
+    process.stdout.write(
+      `Recovered ${dataDir}: ${releasedTokens} reserved tokens given back, ${requeuedJobs.length} imaging jobs queued again, ${deletedImages.length} orphan images deleted.\n`,
+    );
+  }
   process.stdout.write(formatBanner(runtime.describe()));
   // `npm run usage` finds the running gateway's ledger through this file.
   const stateFile = resolve('.smartdental', 'local.json');

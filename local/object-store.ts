@@ -48,6 +48,7 @@ export interface LocalObjectStore {
   endpoint: string;
   getObject(bucket: string, key: string): Promise<StoredObject | undefined>;
   listKeys(bucket: string): Promise<string[]>;
+  deleteObject(bucket: string, key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -264,6 +265,7 @@ export async function startObjectStore(options: ObjectStoreOptions = {}): Promis
     endpoint,
     getObject: (bucket, key) => backend.get(bucket, key),
     listKeys: (bucket) => backend.list(bucket),
+    deleteObject: (bucket, key) => backend.delete(bucket, key),
     close: () => closeServer(server),
   };
 }

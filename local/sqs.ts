@@ -7,9 +7,20 @@
  * receive, redelivery when a message is not deleted in time (a thrown batch or an entry in
  * `batchItemFailures`), an approximate receive count, and a redrive policy that moves a message
  * to the dead-letter queue on the receive attempt after `maxReceiveCount` deliveries.
+ *
+ * Durability (`journalFile`, set by `npm start --data-dir`): SQS stores a message redundantly
+ * before SendMessage answers, and a message received but not deleted reappears once its
+ * visibility timeout ends, whatever became of the consumer
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html).
+ * So every change (send, receive with its new visibility and receive count, delete, move to the
+ * dead-letter queue) is appended to the journal synchronously before the call returns, i.e.
+ * before the SendMessage reply and so before the API's 202; a restart replays it, and a message
+ * that was in flight when the process was killed is received again after its visibility timeout.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { closeServer, listenOnLoopback } from './loopback-server';
@@ -26,6 +37,8 @@ export interface LocalQueueOptions {
   redrive?: { deadLetterQueue: LocalQueue; maxReceiveCount: number };
   /** Clock, replaceable in tests. @default Date.now */
   now?: () => number;
+  /** Keep the messages in this file (a journal, one JSON change per line); in memory when absent. */
+  journalFile?: string;
 }
 
 export interface LocalMessage {
@@ -66,6 +79,7 @@ export class LocalQueue extends EventEmitter {
   private readonly now: () => number;
   /** Insertion order approximates SQS's best-effort ordering. */
   private readonly messages = new Map<string, LocalMessage>();
+  private readonly journal?: string;
 
   constructor(options: LocalQueueOptions) {
     super();
@@ -77,6 +91,40 @@ export class LocalQueue extends EventEmitter {
     if (this.redrive && (!Number.isInteger(this.redrive.maxReceiveCount) || this.redrive.maxReceiveCount < 1)) {
       throw new Error(`queue ${this.name}: maxReceiveCount must be a positive integer, got ${this.redrive.maxReceiveCount}`);
     }
+    if (options.journalFile) {
+      this.journal = options.journalFile;
+      this.replayJournal();
+    }
+  }
+
+  /** Loads what the journal holds, then rewrites it as one line per message (so it cannot grow for ever). */
+  private replayJournal(): void {
+    const file = this.journal!;
+    mkdirSync(dirname(file), { recursive: true });
+    if (existsSync(file)) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        let change: JournalChange;
+        try {
+          change = JSON.parse(line) as JournalChange;
+        } catch {
+          // Only the last line can be torn (the process was killed while appending it); what it
+          // described had not been acknowledged to anyone yet.
+          continue;
+        }
+        if ('put' in change) this.messages.set(change.put.messageId, change.put);
+        else this.messages.delete(change.del);
+      }
+    }
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, [...this.messages.values()].map((m) => `${JSON.stringify({ put: m })}\n`).join(''));
+    renameSync(temporary, file);
+  }
+
+  /** Appends changes before the operation returns: an acknowledged send survives a kill -9. */
+  private record(changes: JournalChange[]): void {
+    if (!this.journal || changes.length === 0) return;
+    appendFileSync(this.journal, changes.map((c) => `${JSON.stringify(c)}\n`).join(''));
   }
 
   send(body: string, options: { delaySeconds?: number } = {}): { messageId: string; md5OfBody: string } {
@@ -93,6 +141,7 @@ export class LocalQueue extends EventEmitter {
       visibleAt: now + delaySeconds * 1000,
       receiveCount: 0,
     };
+    this.record([{ put: message }]);
     this.messages.set(message.messageId, message);
     this.emit('available');
     return { messageId: message.messageId, md5OfBody: message.md5OfBody };
@@ -101,6 +150,7 @@ export class LocalQueue extends EventEmitter {
   /** Adds a message as it was (used by the redrive policy to keep id, body and counts). */
   private accept(message: LocalMessage): void {
     const moved: LocalMessage = { ...message, visibleAt: this.now(), receiptHandle: undefined };
+    this.record([{ put: moved }]);
     this.messages.set(moved.messageId, moved);
     this.emit('available');
   }
@@ -116,8 +166,10 @@ export class LocalQueue extends EventEmitter {
       if (received.length >= max) break;
       if (message.visibleAt > now) continue;
       if (this.redrive && message.receiveCount >= this.redrive.maxReceiveCount) {
-        this.messages.delete(message.messageId);
+        // Into the dead-letter queue first: a kill in between leaves a copy in both, never none.
         this.redrive.deadLetterQueue.accept(message);
+        this.record([{ del: message.messageId }]);
+        this.messages.delete(message.messageId);
         continue;
       }
       message.receiveCount += 1;
@@ -126,6 +178,7 @@ export class LocalQueue extends EventEmitter {
       message.visibleAt = now + this.visibilityTimeoutMs;
       received.push({ ...message });
     }
+    this.record(received.map((m) => ({ put: m })));
     return received;
   }
 
@@ -133,6 +186,7 @@ export class LocalQueue extends EventEmitter {
   delete(receiptHandle: string): boolean {
     for (const message of this.messages.values()) {
       if (message.receiptHandle === receiptHandle) {
+        this.record([{ del: message.messageId }]);
         this.messages.delete(message.messageId);
         return true;
       }
@@ -145,6 +199,7 @@ export class LocalQueue extends EventEmitter {
     for (const message of this.messages.values()) {
       if (message.receiptHandle === receiptHandle) {
         message.visibleAt = this.now() + visibilityTimeoutMs;
+        this.record([{ put: message }]);
         this.emit('available');
         return true;
       }
@@ -181,9 +236,13 @@ export class LocalQueue extends EventEmitter {
 
   /** Drops every message (SQS PurgeQueue). */
   purge(): void {
+    this.record([...this.messages.keys()].map((id) => ({ del: id })));
     this.messages.clear();
   }
 }
+
+/** One line of a queue journal: a message as it now is, or the id of one that is gone. */
+type JournalChange = { put: LocalMessage } | { del: string };
 
 /** Builds the SQS event a Lambda event source mapping would deliver for these messages. */
 export function toSqsEvent(queue: LocalQueue, messages: LocalMessage[]): SQSEvent {

@@ -169,22 +169,40 @@ export class TaskRuntime {
   /**
    * Streams a text answer (chat). Yields deltas, then `done` with the usage; the reservation is
    * settled when the stream ends, released when it fails before any usage is known.
+   *
+   * A consumer that stops early (the patient closed the chat: the handler returns this generator)
+   * ends the model stream, which aborts the provider request, and is charged what was produced:
+   * the prompt (the provider has read it once the stream started) and the text received so far,
+   * both estimated as for admission, since providers report usage only in their last event. Not
+   * the full reservation (most of it was never generated) and not zero (it was).
    */
   async *stream(input: Omit<GenerateInput<unknown>, 'schema' | 'cacheInput'>): AsyncGenerator<ModelStreamEvent> {
     const request = this.modelRequest(input, 'text');
     const reservation = await this.admit(request);
     const started = this.now();
     let settled = false;
+    let failed = false;
+    let producedChars = 0;
+    let stream: Awaited<ReturnType<ModelChain['stream']>> | undefined;
     try {
-      const stream = await this.deps.chain.stream(request, { deadline: input.deadline, onEvent: (event) => this.onChainEvent(event) });
+      stream = await this.deps.chain.stream(request, { deadline: input.deadline, onEvent: (event) => this.onChainEvent(event) });
       for await (const event of stream.events) {
         if (event.type === 'done') {
           settled = true;
           await this.settle(reservation, { text: '', usage: event.usage, provider: event.provider, model: event.model }, stream.keyFingerprint, this.now() - started, stream.fallbackUsed);
-        }
+        } else producedChars += event.text.length;
         yield event;
       }
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
+      if (!settled && !failed && stream) {
+        settled = true;
+        const usage = { inputTokens: reservation.tokens - request.maxOutputTokens, outputTokens: Math.ceil(producedChars / CHARS_PER_TOKEN), cachedTokens: 0 };
+        this.deps.observability.logger.info('stream ended by the client; charging what was produced', usage);
+        await this.settle(reservation, { text: '', usage, provider: stream.target.provider, model: stream.target.model }, stream.keyFingerprint, this.now() - started, stream.fallbackUsed);
+      }
       if (!settled) {
         await this.deps.ledger.release(reservation).catch(() => undefined);
         await this.recordQuietly({ errors: 1 });

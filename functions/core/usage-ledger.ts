@@ -16,11 +16,21 @@
  * DynamoDB and two Lambdas can never both take the last room. Settling swaps the reservation for
  * the provider's reported usage; releasing gives it back.
  *
+ * Reservations that are never settled (the Lambda was killed at its timeout or crashed between
+ * admission and settlement) must not stay counted for ever. Each one also sits on the task's
+ * MIN item of the minute it was made in (`reservedTokens`), so that item is its record: once a
+ * minute is older than any call could still run (Lambda's maximum timeout, 900 s, plus a
+ * margin), what it still holds is stale and {@link DynamoUsageLedger.releaseStaleReservations}
+ * gives it back to the day item. The hot path does not grow: the sweep runs only when the daily
+ * budget refuses a request (at most once a minute per function instance, then admission is tried
+ * once more) and when the local runtime starts, where no call of the killed process can survive.
+ *
  * Latency goes into a histogram (`lat_<upper bound ms>` counters, `lat_inf` above the last bound)
  * so the usage report can compute p50/p95 from the ledger alone.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError, OverBudgetError, PayloadTooLargeError } from './errors';
 import type { ActualUsage, Reservation, UsageEvent, UsageLedger } from './ports';
 import type { ModelPrice, TaskName } from './task-config';
@@ -31,6 +41,15 @@ export const LATENCY_OVERFLOW_ATTRIBUTE = 'lat_inf';
 
 export const MINUTE_ITEM_RETENTION_SECONDS = 24 * 3600;
 export const DAY_ITEM_RETENTION_SECONDS = 400 * 24 * 3600;
+
+/**
+ * A reservation older than this belongs to a call that cannot still be running: Lambda stops every
+ * function at 900 s at most (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html),
+ * and a minute more covers the settlement write in flight at that moment.
+ */
+export const RESERVATION_MAX_AGE_MS = (900 + 60) * 1000;
+/** A refused admission sweeps a task's stale reservations at most this often per function instance. */
+const REFUSAL_SWEEP_INTERVAL_MS = 60_000;
 
 /** The counters an item may hold; absent ones read as 0. */
 export const LEDGER_COUNTERS = [
@@ -108,6 +127,7 @@ export class DynamoUsageLedger implements UsageLedger {
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly keyRefsWritten = new Set<string>();
+  private readonly lastRefusalSweep = new Map<string, number>();
 
   constructor(options: DynamoUsageLedgerOptions) {
     this.doc = options.doc;
@@ -133,7 +153,9 @@ export class DynamoUsageLedger implements UsageLedger {
     // The two limits are checked one after the other, not at once: in parallel, a request the
     // day refuses would still hold minute room for a moment (and the other way round), and a
     // burst near both limits would be admitted well below them.
-    const dayCommittedTokens = await this.admit(day, tokens, dailyTokenBudget);
+    let dayCommittedTokens = await this.admit(day, tokens, dailyTokenBudget);
+    // Off the hot path: only a refusal looks for reservations of killed calls, and tries once more.
+    if (dayCommittedTokens === undefined && (await this.sweepOnRefusal(task, at)) > 0) dayCommittedTokens = await this.admit(day, tokens, dailyTokenBudget);
     if (dayCommittedTokens === undefined) {
       throw new OverBudgetError(`The ${task} task has used its daily token budget of ${fmt(dailyTokenBudget)} tokens; it resets at 00:00 UTC`, {
         retryAfterSeconds: secondsToUtcMidnight(at),
@@ -199,6 +221,138 @@ export class DynamoUsageLedger implements UsageLedger {
       ...items.map((item) => this.add(item, counters)),
       ...(keyFingerprint === undefined ? [] : [this.addKeyRef(task, keyFingerprint, at)]),
     ]);
+  }
+
+  /**
+   * Gives back reservations that no live call can settle any more: those on the task's MIN items
+   * of the last 24 hours (their TTL) that ended more than {@link RESERVATION_MAX_AGE_MS} ago, or
+   * every one when `noCallInFlight` (a process start: nothing of the killed process survives).
+   * With `noCallInFlight`, a day reservation whose minute half was never written (killed between
+   * the two admissions, or an undo that failed) is given back too; while calls run, such a
+   * remainder cannot be told from an admission in progress and stays (erring on the safe side).
+   *
+   * Each stale minute moves in three conditional writes, so a sweep killed half-way is finished
+   * by the next one and nothing is given back twice: the MIN item drops its reservation and
+   * records a pending release (id, tokens); the DAY item drops the same tokens unless it already
+   * lists that id; the MIN item forgets the pending release. Returns the tokens given back.
+   */
+  async releaseStaleReservations(input: { task: TaskName; now?: number; noCallInFlight?: boolean }): Promise<number> {
+    const now = input.now ?? Date.now();
+    const task = ledgerKey.task(input.task);
+    const staleBefore = input.noCallInFlight ? Number.POSITIVE_INFINITY : now - RESERVATION_MAX_AGE_MS;
+    const from = ledgerKey.minute(utcMinute(now - MINUTE_ITEM_RETENTION_SECONDS * 1000));
+    const to = ledgerKey.minute(utcMinute(input.noCallInFlight ? now : now - RESERVATION_MAX_AGE_MS));
+    const minutes: Array<Record<string, unknown>> = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.guard(() =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':pk': task, ':from': from, ':to': to },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      minutes.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+
+    let released = 0;
+    const settledMinutes = new Set<string>();
+    const days = new Set<string>([utcDay(now), utcDay(now - MINUTE_ITEM_RETENTION_SECONDS * 1000)]);
+    for (const item of minutes) {
+      const sk = String(item.sk);
+      const minuteEnd = Date.parse(`${sk.slice(4)}:00Z`) + 60_000;
+      const minuteKey = { pk: task, sk };
+      const dayKey = { pk: task, sk: ledgerKey.day(sk.slice(4, 14)) };
+      let pending = item.pendingRelease as { id: string; tokens: number } | undefined;
+      const reserved = Number(item.reservedTokens ?? 0);
+      if (!pending && reserved > 0 && minuteEnd <= staleBefore) {
+        pending = { id: randomUUID(), tokens: reserved };
+        const taken = await this.conditional(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: minuteKey,
+            UpdateExpression: 'ADD reservedTokens :minus, committedTokens :minus, staleReleasedTokens :tokens SET pendingRelease = :pending',
+            ConditionExpression: 'reservedTokens = :tokens AND attribute_not_exists(pendingRelease)',
+            ExpressionAttributeValues: { ':minus': -reserved, ':tokens': reserved, ':pending': pending },
+          }),
+        );
+        if (!taken) continue; // another sweep (or a late settlement) changed it: the next sweep decides
+      }
+      if (!pending) continue;
+      if (await this.releaseToDay(dayKey, pending.id, pending.tokens)) released += pending.tokens;
+      settledMinutes.add(sk);
+      await this.conditional(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: minuteKey,
+          UpdateExpression: 'REMOVE pendingRelease',
+          ConditionExpression: 'pendingRelease.id = :id',
+          ExpressionAttributeValues: { ':id': pending.id },
+        }),
+      );
+      days.add(sk.slice(4, 14));
+    }
+
+    if (input.noCallInFlight) {
+      for (const day of days) {
+        const dayItem = await this.read({ pk: task, sk: ledgerKey.day(day) });
+        // The minutes swept above hold nothing any more; one whose sweep lost a race still counts.
+        const onMinutes = minutes
+          .filter((m) => String(m.sk).startsWith(`MIN#${day}`) && !settledMinutes.has(String(m.sk)))
+          .reduce((sum, m) => sum + Math.max(0, Number(m.reservedTokens ?? 0)), 0);
+        const unrecorded = dayItem.reservedTokens - onMinutes;
+        if (unrecorded <= 0) continue;
+        const given = await this.conditional(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: task, sk: ledgerKey.day(day) },
+            UpdateExpression: 'ADD reservedTokens :minus, committedTokens :minus, staleReleasedTokens :tokens',
+            ConditionExpression: 'reservedTokens = :reserved',
+            ExpressionAttributeValues: { ':minus': -unrecorded, ':tokens': unrecorded, ':reserved': dayItem.reservedTokens },
+          }),
+        );
+        if (given) released += unrecorded;
+      }
+    }
+    return released;
+  }
+
+  /** Takes a stale minute's tokens off its day item once: the release id is remembered there. */
+  private releaseToDay(dayKey: ItemKey, id: string, tokens: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: dayKey,
+        UpdateExpression: 'ADD reservedTokens :minus, committedTokens :minus, staleReleasedTokens :tokens, staleReleaseIds :ids',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(staleReleaseIds) OR NOT contains(staleReleaseIds, :id))',
+        ExpressionAttributeValues: { ':minus': -tokens, ':tokens': tokens, ':ids': new Set([id]), ':id': id },
+      }),
+    );
+  }
+
+  /** At most one sweep per task and interval per instance, so a budget that is simply spent costs one query a minute. */
+  private async sweepOnRefusal(task: TaskName, at: number): Promise<number> {
+    const last = this.lastRefusalSweep.get(task);
+    if (last !== undefined && Math.abs(at - last) < REFUSAL_SWEEP_INTERVAL_MS) return 0;
+    this.lastRefusalSweep.set(task, at);
+    // The refusal stands if the sweep cannot run.
+    return this.releaseStaleReservations({ task, now: at }).catch(() => 0);
+  }
+
+  /** true when the write happened, false when its condition did not hold. */
+  private async conditional(command: UpdateCommand): Promise<boolean> {
+    try {
+      await this.guard(() => this.doc.send(command));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /** The task's counters for one UTC day (`2026-11-26`); zeros when nothing was recorded. */

@@ -355,6 +355,12 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       chunk(chunk) {
         res.write(chunk);
       },
+      // A client that goes away mid-stream closes the response before it ended.
+      onHangUp(hangUp) {
+        res.once('close', () => {
+          if (!res.writableFinished) hangUp();
+        });
+      },
     };
 
     try {

@@ -96,11 +96,24 @@ function lambdaContext(context: InvocationContext): Context {
   };
 }
 
-async function invoke(handler: StreamingHandler, request: HostRequest): Promise<void> {
+/** Response streams of invocations still running, so a hang-up can reach them. */
+const openStreams = new Map<number, RelayResponseStream>();
+
+async function invoke(handler: StreamingHandler, request: Extract<HostRequest, { type: 'invoke' }>): Promise<void> {
   const context = lambdaContext(request.context);
   if (handler[STREAMING_HANDLER] === 'response') {
     const stream = new RelayResponseStream(request.id);
-    await handler(request.event, stream, context);
+    openStreams.set(request.id, stream);
+    try {
+      await handler(request.event, stream, context);
+    } catch (error) {
+      // A stream destroyed by the hang-up fails the handler's pipeline; nobody is left to answer.
+      if (stream.destroyed) return void post({ type: 'stream-end', id: request.id });
+      throw error;
+    } finally {
+      openStreams.delete(request.id);
+    }
+    if (stream.destroyed) return void post({ type: 'stream-end', id: request.id });
     // A handler may resolve without ending the stream; Lambda ends it then.
     if (!stream.writableEnded) await new Promise<void>((resolve) => stream.end(resolve));
     return;
@@ -120,7 +133,7 @@ try {
   const handler = module[data.handlerName ?? 'handler'] as StreamingHandler | undefined;
   if (typeof handler !== 'function') throw new Error(`${data.handlerFile} does not export a function named '${data.handlerName ?? 'handler'}'`);
   port.on('message', (request: HostRequest) => {
-    if (request.type !== 'invoke') return;
+    if (request.type === 'hang-up') return void openStreams.get(request.id)?.destroy();
     invoke(handler, request).catch((error: unknown) => post({ type: 'error', id: request.id, ...describeError(error) }));
   });
   post({ type: 'ready' });

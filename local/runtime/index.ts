@@ -22,6 +22,7 @@ import { LocalQueue, QueuePoller, startSqsEndpoint, type LocalMessage } from '..
 import { startApiGateway, type ApiGatewayOptions, type ApiRoute, type LocalRoute } from './api-gateway';
 import { devIdentities, type DevIdentity } from './dev-tokens';
 import { LocalLambdaFunction, type LocalFunctionSpec } from './lambda-function';
+import { recoverAfterRestart, type RecoveryReport } from './recovery';
 import type { RuntimeStats } from './stats';
 import { planTaskKeys, readLocalSecretsFile, type TaskKeyPlan } from './task-keys';
 
@@ -42,7 +43,10 @@ export const LOCAL_DEAD_LETTER_QUEUE = 'smartdental-local-imaging-dlq';
 export interface LocalRuntimeOptions {
   /** HTTP port of the local API; 0 picks a free one. @default 3000 */
   port?: number;
-  /** Keep DynamoDB data and images in this folder; in memory when absent. */
+  /**
+   * Keep DynamoDB data, images and the queues' messages in this folder; in memory when absent.
+   * A start with a folder that a killed process left behind recovers it first (see recovery.ts).
+   */
   dataDir?: string;
   /** Where to read `SMARTDENTAL_*` settings and keys. @default process.env */
   env?: NodeJS.ProcessEnv;
@@ -92,6 +96,8 @@ export interface LocalRuntime {
   /** Endpoints of the stand-ins (for the usage report and tests). */
   endpoints: { dynamodb: string; secretsManager: string; sqs: string; s3: string };
   tables: typeof LOCAL_TABLES;
+  /** What the start-up recovery did (with a data dir; all empty otherwise). */
+  recovery: RecoveryReport;
   close(): Promise<void>;
 }
 
@@ -157,11 +163,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     closers.push(() => secrets.close());
 
     const visibilityTimeoutSeconds = options.imagingVisibilityTimeoutSeconds ?? 6 * worker.timeoutSeconds;
-    const deadLetterQueue = new LocalQueue({ name: LOCAL_DEAD_LETTER_QUEUE, visibilityTimeoutMs: visibilityTimeoutSeconds * 1000 });
+    // SQS is durable; with a data dir, so are the local queues.
+    const journalOf = (name: string) => (options.dataDir ? join(options.dataDir, 'queues', `${name}.jsonl`) : undefined);
+    const deadLetterQueue = new LocalQueue({ name: LOCAL_DEAD_LETTER_QUEUE, visibilityTimeoutMs: visibilityTimeoutSeconds * 1000, journalFile: journalOf(LOCAL_DEAD_LETTER_QUEUE) });
     const imagingQueue = new LocalQueue({
       name: LOCAL_QUEUE,
       visibilityTimeoutMs: visibilityTimeoutSeconds * 1000,
       redrive: { deadLetterQueue, maxReceiveCount: worker.maxReceiveCount },
+      journalFile: journalOf(LOCAL_QUEUE),
     });
     const sqs = await startSqsEndpoint({ queues: [imagingQueue, deadLetterQueue] });
     closers.push(() => sqs.close());
@@ -172,6 +181,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const ledgerDoc = createDocumentClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     closers.push(async () => ledgerDoc.destroy());
     const ledger = new DynamoUsageLedger({ doc: ledgerDoc, tableName: LOCAL_TABLES.usage });
+    // Before any function runs: whatever the folder holds from a killed process is dead now.
+    const recovery: RecoveryReport = options.dataDir
+      ? await recoverAfterRestart({
+          doc: ledgerDoc,
+          jobsTable: LOCAL_TABLES.jobs,
+          ledger,
+          tasks: catalog.tasks.map((t) => t.name),
+          queue: imagingQueue,
+          deadLetterQueue,
+          objects: objectStore,
+          bucket: LOCAL_BUCKET,
+        })
+      : { releasedTokens: 0, requeuedJobs: [], deletedImages: [] };
 
     // ---- functions
     const identities = devIdentities(env);
@@ -355,6 +377,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       describe: () => description,
       endpoints: { dynamodb: dynamo.endpoint, secretsManager: secrets.endpoint, sqs: sqs.endpoint, s3: objectStore.endpoint },
       tables: LOCAL_TABLES,
+      recovery,
       close: () => (closing ??= closeAll()),
     };
   } catch (error) {

@@ -16,7 +16,10 @@ export interface InvocationContext {
   deadline: number;
 }
 
-export type HostRequest = { type: 'invoke'; id: number; event: unknown; context: InvocationContext };
+export type HostRequest =
+  | { type: 'invoke'; id: number; event: unknown; context: InvocationContext }
+  /** The client of a streamed response hung up: the response stream is destroyed, as the connection is. */
+  | { type: 'hang-up'; id: number };
 
 export type HostReply =
   | { type: 'ready' }

@@ -82,6 +82,8 @@ export class FunctionTimeoutError extends Error {
 export interface ResponseStreamSink {
   head(statusCode: number, headers: Record<string, string>, cookies?: string[]): void;
   chunk(chunk: Uint8Array): void;
+  /** Called with a function that tells the handler its client hung up (its response stream closes). */
+  onHangUp?(hangUp: () => void): void;
 }
 
 export type InvocationOutcome = { kind: 'result'; result: unknown } | { kind: 'stream' };
@@ -203,6 +205,11 @@ class ExecutionEnvironment {
       this.pending = { id, invocation: { resolve, reject, sink: options.sink, timer } };
       const request: HostRequest = { type: 'invoke', id, event, context };
       this.worker.postMessage(request);
+      // The client went away mid-stream: the handler's response stream is torn down (AWS documents no
+      // hang-up signal for a streaming function; this models the stream's end, not a documented event).
+      options.sink?.onHangUp?.(() => {
+        if (this.pending?.id === id) this.worker.postMessage({ type: 'hang-up', id } satisfies HostRequest);
+      });
     });
   }
 

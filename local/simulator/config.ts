@@ -56,6 +56,8 @@ export interface SimulatorConfig {
    * compresses it so a run can cross several windows in seconds (limits then count per window).
    */
   rateLimitWindowMs: number;
+  /** Pause between the frames of a streamed answer, so a client can hang up half-way. @default 0 */
+  streamFrameDelayMs: number;
 }
 
 /** What `configure` and `POST /_sim/config` accept: any top-level field, replaced as a whole. */
@@ -73,6 +75,7 @@ export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
   modelFaults: {},
   throttleRetryAfterSeconds: 1,
   disabledModels: {},
+  streamFrameDelayMs: 0,
   rateLimitWindow: 'fixed',
   rateLimitWindowMs: 60_000,
 };
@@ -95,6 +98,10 @@ export function applyConfigPatch(current: SimulatorConfig, patch: SimulatorConfi
   }
   if (patch.rateLimitWindow !== undefined) next.rateLimitWindow = patch.rateLimitWindow;
   if (patch.rateLimitWindowMs !== undefined) next.rateLimitWindowMs = patch.rateLimitWindowMs;
+  if (patch.streamFrameDelayMs !== undefined) {
+    if (!Number.isInteger(patch.streamFrameDelayMs) || patch.streamFrameDelayMs < 0) throw new Error('streamFrameDelayMs must be a non-negative integer');
+    next.streamFrameDelayMs = patch.streamFrameDelayMs;
+  }
   validateConfig(next);
   return next;
 }

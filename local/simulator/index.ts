@@ -45,7 +45,8 @@ export interface SimulatorCounters {
 }
 
 export interface SimulatorStats {
-  totals: SimulatorCounters & { unauthorized: number };
+  /** `streamsCutOff`: streamed answers whose client hung up before the last frame. */
+  totals: SimulatorCounters & { unauthorized: number; streamsCutOff: number };
   /** Per simulated API key, with the fingerprint the gateway's ledger uses for it. */
   keys: Record<string, SimulatorCounters & { fingerprint: string }>;
   models: Record<string, SimulatorCounters>;
@@ -184,7 +185,13 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
       return void res.end(JSON.stringify(dialect.completion(call, text, usage, id)));
     }
     res.writeHead(200, { ...headers, 'content-type': streamType, 'cache-control': 'no-cache', connection: 'keep-alive' });
-    for (const frame of dialect.streamFrames(call, text, usage, id)) res.write(frame);
+    const frames = dialect.streamFrames(call, text, usage, id);
+    for (const [index, frame] of frames.entries()) {
+      if (config.streamFrameDelayMs > 0 && index > 0) await delay(config.streamFrameDelayMs);
+      // The client went away (a gateway that aborted its call): count it, as a provider's logs would show it.
+      if (res.destroyed) return void (stats.totals.streamsCutOff += 1);
+      res.write(frame);
+    }
     res.end();
   }
 
@@ -321,7 +328,7 @@ function zeroCounters(): SimulatorCounters {
 }
 
 function emptyStats(): SimulatorStats {
-  return { totals: { ...zeroCounters(), unauthorized: 0 }, keys: {}, models: {} };
+  return { totals: { ...zeroCounters(), unauthorized: 0, streamsCutOff: 0 }, keys: {}, models: {} };
 }
 
 /** The same fingerprint the gateway uses (`k_` + 12 hex of SHA-256), so stats line up with the ledger. */

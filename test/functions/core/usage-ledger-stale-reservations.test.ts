@@ -1,0 +1,88 @@
+/**
+ * Reservations whose call was killed (Lambda timeout, crash, kill -9 of `npm start`) are given
+ * back: lazily when the daily budget refuses a request, and all at once when the local runtime
+ * starts. Live reservations are never touched, and nothing is given back twice.
+ */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { OverBudgetError } from '../../../functions/core/errors';
+import { keyFingerprint } from '../../../functions/core/key-fingerprint';
+import { DynamoUsageLedger, RESERVATION_MAX_AGE_MS } from '../../../functions/core/usage-ledger';
+import { startDynamoHarness, type DynamoHarness } from '../../support/dynamo';
+
+const T0 = Date.parse('2026-11-26T09:00:10.000Z');
+const DAY = '2026-11-26';
+const KEY = keyFingerprint('sk-stale-reservation-key');
+
+let harness: DynamoHarness;
+let ledger: DynamoUsageLedger;
+
+beforeAll(async () => {
+  harness = await startDynamoHarness();
+  ledger = new DynamoUsageLedger({ doc: harness.doc, tableName: harness.tables.usage });
+});
+afterAll(() => harness.close());
+
+const limits = { dailyTokenBudget: 10_000, tokensPerMinute: 10_000 };
+
+it('a refused admission gives back a reservation older than any call can run, and then admits', async () => {
+  // A call that was killed: reserved, never settled nor released.
+  await ledger.reserve({ task: 'clinical', tokens: 8_000, ...limits, now: T0 });
+  const later = T0 + RESERVATION_MAX_AGE_MS + 60_000;
+  const admitted = await ledger.reserve({ task: 'clinical', tokens: 5_000, ...limits, now: later });
+  expect(admitted.dayCommittedTokens).toBe(5_000);
+  const day = await ledger.readTaskDay('clinical', DAY);
+  expect(day.reservedTokens).toBe(5_000);
+  expect(day.committedTokens).toBe(5_000);
+  await ledger.settle(admitted, { keyFingerprint: KEY, model: 'm', inputTokens: 1_000, outputTokens: 500, cachedTokens: 0, costMicroUsd: 0, latencyMs: 10 });
+  expect(await ledger.readTaskDay('clinical', DAY)).toMatchObject({ reservedTokens: 0, committedTokens: 1_500 });
+});
+
+it('a reservation a live call may still settle is not given back: the refusal stands', async () => {
+  await ledger.reserve({ task: 'billing', tokens: 8_000, ...limits, now: T0 });
+  const refusal = await ledger.reserve({ task: 'billing', tokens: 5_000, ...limits, now: T0 + RESERVATION_MAX_AGE_MS - 120_000 }).catch((e: unknown) => e);
+  expect(refusal).toBeInstanceOf(OverBudgetError);
+  expect((await ledger.readTaskDay('billing', DAY)).reservedTokens).toBe(8_000);
+});
+
+it('at a process start every reservation is given back exactly once, including a day half without its minute', async () => {
+  const now = T0 + 30 * 60_000;
+  await ledger.reserve({ task: 'scheduling', tokens: 700, ...limits, now: T0 });
+  await ledger.reserve({ task: 'scheduling', tokens: 300, ...limits, now: now - 5_000 });
+  // Killed between the day admission and the minute admission: only the day holds it.
+  await harness.doc.send(
+    new UpdateCommand({
+      TableName: harness.tables.usage,
+      Key: { pk: 'TASK#scheduling', sk: `DAY#${DAY}` },
+      UpdateExpression: 'ADD reservedTokens :t, committedTokens :t',
+      ExpressionAttributeValues: { ':t': 50 },
+    }),
+  );
+  expect((await ledger.readTaskDay('scheduling', DAY)).reservedTokens).toBe(1_050);
+
+  expect(await ledger.releaseStaleReservations({ task: 'scheduling', now, noCallInFlight: true })).toBe(1_050);
+  expect(await ledger.readTaskDay('scheduling', DAY)).toMatchObject({ reservedTokens: 0, committedTokens: 0 });
+  expect(await ledger.readTaskMinute('scheduling', '2026-11-26T09:00')).toMatchObject({ reservedTokens: 0, committedTokens: 0 });
+  // Nothing more to give back.
+  expect(await ledger.releaseStaleReservations({ task: 'scheduling', now, noCallInFlight: true })).toBe(0);
+  expect((await ledger.readTaskDay('scheduling', DAY)).committedTokens).toBe(0);
+});
+
+it('a sweep killed after its first write is finished by the next one, and the day is not given the tokens twice', async () => {
+  await ledger.reserve({ task: 'chat', tokens: 400, ...limits, now: T0 });
+  const minuteKey = { pk: 'TASK#chat', sk: 'MIN#2026-11-26T09:00' };
+  // The first of the three writes, as a killed sweep would have left it.
+  await harness.doc.send(
+    new UpdateCommand({
+      TableName: harness.tables.usage,
+      Key: minuteKey,
+      UpdateExpression: 'ADD reservedTokens :minus, committedTokens :minus SET pendingRelease = :pending',
+      ExpressionAttributeValues: { ':minus': -400, ':pending': { id: 'killed-sweep', tokens: 400 } },
+    }),
+  );
+  const later = T0 + RESERVATION_MAX_AGE_MS + 60_000;
+  expect(await ledger.releaseStaleReservations({ task: 'chat', now: later })).toBe(400);
+  expect(await ledger.releaseStaleReservations({ task: 'chat', now: later })).toBe(0);
+  expect(await ledger.readTaskDay('chat', DAY)).toMatchObject({ reservedTokens: 0, committedTokens: 0 });
+  const minute = await harness.doc.send(new GetCommand({ TableName: harness.tables.usage, Key: minuteKey, ConsistentRead: true }));
+  expect(minute.Item?.pendingRelease).toBeUndefined();
+});
