@@ -16,9 +16,9 @@ import { createHttpHandler, route } from '#core/http';
 import { ProviderCallError, type ModelStreamEvent } from '#core/model-call';
 import { redactForLog } from '#core/observability';
 import { taskFunctionFromEnv } from '#core/task-function';
-import { outcomeHeaders } from '#core/task-runtime';
+import { outcomeHeaders, streamOutcomeHeaders, type StreamOpened } from '#core/task-runtime';
 import { detectEmergency } from './escalation';
-import { buildChatSystemPrompt, buildChatTurns } from './prompts';
+import { CHAT_OUTPUT_KIND, buildChatSystemPrompt, buildChatTurns } from './prompts';
 import { chatRequestSchema, type ChatResponse } from './schemas';
 
 const { runtime, observability } = taskFunctionFromEnv();
@@ -32,7 +32,7 @@ export const handler = createHttpHandler({
       path: '/v1/chat/messages',
       body: chatRequestSchema,
       maxBodyBytes: 512 * 1024,
-      handle: async ({ body, headers, deadline, annotate }) => {
+      handle: async ({ body, headers, identity, deadline, annotate }) => {
         const wantsStream = (headers.accept ?? '').includes('text/event-stream');
         const emergency = detectEmergency(body.messages);
         if (emergency.escalate) {
@@ -41,20 +41,21 @@ export const handler = createHttpHandler({
           return wantsStream ? { body: Readable.from([sse('delta', { text: response.reply }), sse('done', { escalate: true, escalationReason: emergency.reason, advice: emergency.advice })]) } : { body: response };
         }
 
-        const prompt = { practiceId: 'chat', outputKind: 'chat.reply', system: buildChatSystemPrompt(body.practiceName), messages: buildChatTurns(body), deadline };
+        const prompt = { practiceId: identity.practiceId, outputKind: CHAT_OUTPUT_KIND, system: buildChatSystemPrompt(body.practiceName), messages: buildChatTurns(body), deadline };
         if (!wantsStream) {
           const answer = await runtime.complete(prompt);
           annotate({ escalate: false });
           const response: ChatResponse = { reply: answer.text.trim(), escalate: false, usage: { inputTokens: answer.usage.inputTokens, outputTokens: answer.usage.outputTokens } };
-          return { body: response, headers: outcomeHeaders({ ...answer, cached: false, fallbackUsed: false }) };
+          return { body: response, headers: outcomeHeaders({ ...answer, cached: false }) };
         }
 
         // Admission and the provider's first event happen before the 200 is sent, so a budget
         // or provider failure is still an ordinary 429/503 with Retry-After.
-        const events = runtime.stream(prompt);
+        let opened: StreamOpened | undefined;
+        const events = runtime.stream(prompt, (which) => (opened = which));
         const first = await events.next();
         annotate({ escalate: false, streamed: true });
-        return { body: Readable.from(sseFrames(first, events)) };
+        return { body: Readable.from(sseFrames(first, events)), headers: opened ? streamOutcomeHeaders(opened) : {} };
       },
     }),
   ],

@@ -176,7 +176,7 @@ export class TaskRuntime {
    * both estimated as for admission, since providers report usage only in their last event. Not
    * the full reservation (most of it was never generated) and not zero (it was).
    */
-  async *stream(input: Omit<GenerateInput<unknown>, 'schema' | 'cacheInput'>): AsyncGenerator<ModelStreamEvent> {
+  async *stream(input: Omit<GenerateInput<unknown>, 'schema' | 'cacheInput'>, onOpen?: (opened: StreamOpened) => void): AsyncGenerator<ModelStreamEvent> {
     const request = this.modelRequest(input, 'text');
     const reservation = await this.admit(request);
     const started = this.now();
@@ -186,6 +186,7 @@ export class TaskRuntime {
     let stream: Awaited<ReturnType<ModelChain['stream']>> | undefined;
     try {
       stream = await this.deps.chain.stream(request, { deadline: input.deadline, onEvent: (event) => this.onChainEvent(event) });
+      onOpen?.({ provider: stream.target.provider, model: stream.target.model, fallbackUsed: stream.fallbackUsed });
       for await (const event of stream.events) {
         if (event.type === 'done') {
           settled = true;
@@ -211,10 +212,19 @@ export class TaskRuntime {
   }
 
   /** Text answer without streaming (chat's JSON mode). */
-  async complete(input: Omit<GenerateInput<unknown>, 'schema' | 'cacheInput'>): Promise<{ text: string; usage: ModelUsage; provider: string; model: string; keyFingerprint: string }> {
+  async complete(
+    input: Omit<GenerateInput<unknown>, 'schema' | 'cacheInput'>,
+  ): Promise<{ text: string; usage: ModelUsage; provider: string; model: string; keyFingerprint: string; fallbackUsed: boolean }> {
     const request = this.modelRequest(input, 'text');
     const outcome = await this.callOnce(request, input.deadline);
-    return { text: outcome.response.text, usage: outcome.response.usage, provider: outcome.response.provider, model: outcome.response.model, keyFingerprint: outcome.keyFingerprint };
+    return {
+      text: outcome.response.text,
+      usage: outcome.response.usage,
+      provider: outcome.response.provider,
+      model: outcome.response.model,
+      keyFingerprint: outcome.keyFingerprint,
+      fallbackUsed: outcome.fallbackUsed,
+    };
   }
 
   private async admit(request: ModelRequest): Promise<Reservation> {
@@ -322,6 +332,19 @@ export function parseModelJson<T>(text: string, schema: z.ZodType<T>, domainProb
     return problems.length === 0 ? { ok: true, value: parsed.data } : { ok: false, problems, parsed: parsed.data };
   }
   return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
+}
+
+/** Which target a stream is answered by, known once it has opened (before the 200 is sent). */
+export interface StreamOpened {
+  provider: string;
+  model: string;
+  fallbackUsed: boolean;
+}
+
+/** The answer headers a stream can carry: all but the token count, which only its `done` event knows. */
+export function streamOutcomeHeaders(opened: StreamOpened): Record<string, string> {
+  const { 'x-smartdental-tokens': _tokens, ...headers } = outcomeHeaders({ ...opened, cached: false, usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0 } });
+  return headers;
 }
 
 /**

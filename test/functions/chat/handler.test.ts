@@ -2,6 +2,7 @@
  * The patient chat end to end in-process: JSON answers, server-sent events parsed as a client
  * would, escalation before any model call, and a stream cut by the provider ending in an error event.
  */
+import { resolveCatalog } from '../../../lib/catalog';
 import { DynamoUsageLedger, utcDay } from '../../../functions/core/usage-ledger';
 import { apiEvent, lambdaContext } from '../../support/api-event';
 import { invokeStreaming, type StreamedResponse } from '../../support/awslambda';
@@ -164,5 +165,32 @@ describe('observability of a streamed answer', () => {
     const request = records.filter((r) => r.message === 'request');
     expect(request).toHaveLength(1);
     expect(request[0]).toMatchObject({ status: 200, streamed: true });
+  });
+});
+
+describe('how an answer was produced', () => {
+  const chatModels = () => resolveCatalog({ stage: 'local' }).byName.chat.providers;
+
+  it('a JSON answer from the fallback says so (x-smartdental-fallback) and names its provider and model', async () => {
+    const [primary, fallback] = chatModels();
+    standIns.simulator.configure({ modelFaults: { [primary!.model]: { throttle: 1 } }, throttleRetryAfterSeconds: 1 });
+    try {
+      const res = await chat('Do you have parking?');
+      expect(res.statusCode).toBe(200);
+      expect(res.headers).toMatchObject({ 'x-smartdental-fallback': 'true', 'x-smartdental-provider': fallback!.provider, 'x-smartdental-model': fallback!.model });
+    } finally {
+      standIns.simulator.configure({ modelFaults: {} });
+    }
+    const direct = await chat('Do you open on Sundays?');
+    expect(direct.headers['x-smartdental-fallback']).toBeUndefined();
+    expect(direct.headers['x-smartdental-provider']).toBe(primary!.provider);
+  });
+
+  it('a streamed answer carries the provider and model headers too (no token count: only its done event knows it)', async () => {
+    const [primary] = chatModels();
+    const res = await chat('Can I eat before a cleaning?', 'text/event-stream');
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    expect(res.headers).toMatchObject({ 'x-smartdental-provider': primary!.provider, 'x-smartdental-model': primary!.model, 'x-smartdental-cache': 'miss' });
+    expect(res.headers['x-smartdental-tokens']).toBeUndefined();
   });
 });
