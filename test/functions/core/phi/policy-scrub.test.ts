@@ -6,7 +6,7 @@
  */
 import { apiEvent, lambdaContext } from '../../../support/api-event';
 import { invokeStreaming, type StreamedResponse } from '../../../support/awslambda';
-import { PATIENT, PATIENT_TEXT, plantedIn } from '../../../support/phi-patient';
+import { PATIENT, PATIENT_TEXT, PLANTED, plantedIn } from '../../../support/phi-patient';
 import { startStandIns, type StandIns } from '../../../support/stand-ins';
 import { DEFAULT_MODELS } from '../../../../lib/catalog';
 
@@ -23,7 +23,7 @@ beforeAll(async () => {
       taskOverrides: { clinical: { providers: [{ provider: 'anthropic', model: DEFAULT_MODELS.anthropicLarge }, { provider: 'openai-compatible', model: DEFAULT_MODELS.local, baseUrl: 'http://10.0.0.5:8000/v1' }] } },
     },
   });
-  chatHandler = standIns.loadHandler('chat');
+  chatHandler = standIns.loadHandler('chat', 'handler', { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_DEV: 'false' });
   clinicalHandler = standIns.loadHandler<Handler>('clinical');
 });
 afterAll(() => standIns.close());
@@ -39,6 +39,31 @@ async function diagnose(chiefComplaint: string) {
   return { ...res, json: JSON.parse(res.body) };
 }
 
+/** Every line written to stdout and stderr while `work` runs (the function's logs and EMF metrics). */
+async function outputOf<T>(work: () => Promise<T>): Promise<{ result: T; output: string }> {
+  const { stdout, stderr } = process;
+  const writes = { out: stdout.write, err: stderr.write };
+  let output = '';
+  const sink = (chunk: unknown, ...rest: unknown[]) => {
+    output += String(chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : chunk);
+    const done = rest.find((r) => typeof r === 'function');
+    if (typeof done === 'function') (done as () => void)();
+    return true;
+  };
+  stdout.write = sink as typeof stdout.write;
+  stderr.write = sink as typeof stderr.write;
+  const methods = ['log', 'info', 'warn', 'error', 'debug'] as const;
+  const saved = methods.map((m) => console[m]);
+  for (const m of methods) console[m] = (...args: unknown[]) => void sink(`${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}\n`);
+  try {
+    return { result: await work(), output };
+  } finally {
+    stdout.write = writes.out;
+    stderr.write = writes.err;
+    methods.forEach((m, i) => (console[m] = saved[i]!));
+  }
+}
+
 const deltasOf = (body: string) =>
   body
     .split('\n\n')
@@ -47,9 +72,11 @@ const deltasOf = (body: string) =>
     .join('');
 
 describe('scrub: an outside provider never sees the identifiers, the caller gets them back', () => {
-  it('chat as JSON', async () => {
-    const res = await chat(PATIENT_TEXT);
+  it('chat as JSON, with kinds and counts only in the logs', async () => {
+    const { result: res, output } = await outputOf(() => chat(PATIENT_TEXT));
     expect(res.statusCode).toBe(200);
+    expect(output).toMatch(/"phiCounts":\{[^}]*"phone":1/);
+    expect(PLANTED.filter((planted) => output.includes(planted))).toEqual([]);
     const received = standIns.simulator.received();
     expect(received).toHaveLength(1);
     expect(plantedIn(received)).toEqual([]);
