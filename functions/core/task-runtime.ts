@@ -9,9 +9,9 @@ import { InvalidModelOutputError, PhiNotAllowedError, ProviderUnavailableError }
 import { METRIC } from './metric-names';
 import type { ChatTurn, ImageInput, ModelRequest, ModelResponse, ModelStreamEvent, ModelUsage } from './model-call';
 import type { Observability } from './observability';
+import { redactForLog } from './observability';
 import { insideBaaBoundary } from './phi/boundary';
 import { detectPhiInRequest } from './phi/model-request';
-import { redactForLog } from './observability';
 import type { Reservation, UsageLedger } from './ports';
 import type { ResponseCache } from './response-cache';
 import type { ChainCallOptions, ChainEvent, ProviderChain } from './provider-chain';
@@ -86,7 +86,7 @@ export class TaskRuntime {
   async generate<T>(input: GenerateInput<T>): Promise<GenerateResult<T>> {
     const { cache, config } = this.deps;
     // Before the cache too: a request this task refuses gets no answer, cached or not, and no counter.
-    this.phiSkip(this.modelRequest(input, 'json'));
+    this.phiSkip(this.modelRequest(input, 'json'), { refuseOnly: true });
     if (!cache || !config.cache.enabled || input.cacheInput === undefined) return this.generateFresh(input);
 
     const scope = { practiceId: input.practiceId, task: config.name, model: config.providers.map((p) => `${p.provider}:${p.model}`).join('>') };
@@ -215,21 +215,24 @@ export class TaskRuntime {
    * inside targets (the returned `skip`). Scrubbing (`scrub`) happens per attempt in the client
    * (functions/core/phi/guarded-client.ts). Only the kinds found are logged.
    */
-  private phiSkip(request: ModelRequest): ChainCallOptions['skip'] {
+  private phiSkip(request: ModelRequest, { refuseOnly = false } = {}): ChainCallOptions['skip'] {
     const { config, observability } = this.deps;
     if (config.phi !== 'block') return undefined;
     const outside = config.providers.filter((target) => !insideBaaBoundary(target));
     if (outside.length === 0) return undefined;
     const kinds = detectPhiInRequest(request);
     if (kinds.length === 0) return undefined;
-    this.count(METRIC.phiBlocked);
     if (outside.length === config.providers.length) {
+      this.count(METRIC.phiBlocked);
       observability.logger.warn('request refused: patient identifiers and no provider inside the BAA boundary', { phiKinds: kinds });
       throw new PhiNotAllowedError(
         `The ${config.name} task may not send patient identifiers to its providers, which are outside the BAA boundary, and this request contains: ${kinds.join(', ')}. Remove them and send it again.`,
         { details: { phiKinds: kinds } },
       );
     }
+    // The pre-check in front of the cache counts and logs nothing: the call itself does, once.
+    if (refuseOnly) return undefined;
+    this.count(METRIC.phiBlocked);
     observability.logger.info('patient identifiers found: only providers inside the BAA boundary are asked', { phiKinds: kinds });
     return (target) => !insideBaaBoundary(target);
   }
