@@ -173,6 +173,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 400_000,
     maxOutputTokens: 1_500,
     cache: { enabled: false, ttlSeconds: 3600 },
+    phi: 'scrub',
     worker: {
       reservedConcurrency: 4,
       timeoutSeconds: 120,
@@ -202,6 +203,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 200_000,
     maxOutputTokens: 2_000,
     cache: { enabled: true, ttlSeconds: 900 },
+    phi: 'scrub',
   },
   billing: {
     name: 'billing',
@@ -222,6 +224,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 100_000,
     maxOutputTokens: 1_200,
     cache: { enabled: true, ttlSeconds: 3600 },
+    phi: 'scrub',
   },
   scheduling: {
     name: 'scheduling',
@@ -242,6 +245,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 50_000,
     maxOutputTokens: 300,
     cache: { enabled: true, ttlSeconds: 86_400 },
+    phi: 'scrub',
   },
   chat: {
     name: 'chat',
@@ -261,6 +265,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 150_000,
     maxOutputTokens: 600,
     cache: { enabled: false, ttlSeconds: 300 },
+    phi: 'scrub',
   },
 };
 

@@ -68,6 +68,14 @@ export class IdempotencyInProgressError extends GatewayError {
   readonly statusCode = 409;
   readonly code = 'IdempotencyRequestInProgress';
 }
+/**
+ * The task's PHI policy is `block`, the request holds patient identifiers, and every provider of
+ * the task is outside the BAA boundary. The message names the kinds found, never an identifier.
+ */
+export class PhiNotAllowedError extends GatewayError {
+  readonly statusCode = 422;
+  readonly code = 'PhiNotAllowed';
+}
 /** The task's daily token budget or tokens-per-minute ceiling would be exceeded. */
 export class OverBudgetError extends GatewayError {
   readonly statusCode = 429;

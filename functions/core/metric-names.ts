@@ -33,4 +33,8 @@ export const METRIC = {
   invalidModelOutput: 'InvalidModelOutput',
   /** A paid answer whose usage could not be written to the ledger (returned to the caller anyway). */
   ledgerSettleFailures: 'LedgerSettleFailures',
+  /** Identifiers replaced by placeholders before a call to a provider outside the BAA boundary. */
+  phiScrubbed: 'PhiScrubbed',
+  /** Requests refused (422 PhiNotAllowed) or kept to inside providers by a `block` PHI policy. */
+  phiBlocked: 'PhiBlocked',
 } as const;

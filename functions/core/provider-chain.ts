@@ -44,6 +44,8 @@ export interface ChainCallOptions {
   onEvent?: (event: ChainEvent) => void;
   /** Aborts the attempt in flight (for example when the caller went away). */
   signal?: AbortSignal;
+  /** Targets this call must not use (a `block` PHI policy keeps a request to inside providers). */
+  skip?: (target: ProviderTarget) => boolean;
 }
 
 /** What the ledger, metrics and logs subscribe to. Keys appear as fingerprints only. */
@@ -57,7 +59,7 @@ export type ChainEvent =
   | { type: 'success'; target: ProviderTarget; keyFingerprint: string; attempts: number; fallbackUsed: boolean }
   | { type: 'stream-failed'; target: ProviderTarget; keyFingerprint: string; kind: ProviderFailureKind };
 
-export type FailureReason = ProviderFailureKind | 'circuit-open' | 'no-time-left';
+export type FailureReason = ProviderFailureKind | 'circuit-open' | 'no-time-left' | 'skipped';
 
 export interface ChainCallMetadata {
   /** Fingerprint of the key that answered. */
@@ -156,13 +158,17 @@ export class ProviderChain {
   }
 
   private async run<T>(request: ModelRequest, options: ChainCallOptions, attemptCall: Attempt<T>): Promise<ChainCallMetadata & { value: T }> {
-    const { deadline, onEvent, signal } = options;
+    const { deadline, onEvent, signal, skip } = options;
     const failures: TargetFailure[] = [];
     let attempts = 0;
 
     for (const [index, target] of this.targets.entries()) {
+      if (skip?.(target)) {
+        failures.push({ target, reason: 'skipped' });
+        continue;
+      }
       const previous = failures.at(-1);
-      if (index > 0 && previous) emit(onEvent, { type: 'fallback', from: previous.target, to: target, reason: previous.reason });
+      if (index > 0 && previous && previous.reason !== 'skipped') emit(onEvent, { type: 'fallback', from: previous.target, to: target, reason: previous.reason });
       const client = this.clientFor(target);
       let failure: TargetFailure | undefined;
 
@@ -296,6 +302,8 @@ function describe(reason: FailureReason): string {
       return 'skipped after repeated failures (circuit open)';
     case 'no-time-left':
       return 'no time left for an attempt';
+    case 'skipped':
+      return 'not asked (the task may not send this request to it)';
   }
 }
 

@@ -44,6 +44,14 @@ export const providerTargetSchema = z
   });
 export type ProviderTarget = z.infer<typeof providerTargetSchema>;
 
+/**
+ * What a task does with patient identifiers bound for a provider outside the BAA boundary
+ * (functions/core/phi/boundary.ts): `scrub` them into placeholders and restore them in the answer,
+ * `block` the request (422 `PhiNotAllowed`, or only the inside targets are tried), or `allow` them.
+ */
+export const PHI_POLICIES = ['scrub', 'block', 'allow'] as const;
+export type PhiPolicy = (typeof PHI_POLICIES)[number];
+
 export const HTTP_METHODS = ['GET', 'POST'] as const;
 
 export const routeSchema = z
@@ -97,6 +105,7 @@ export const taskConfigSchema = z
     /** Ceiling on completion tokens per model call; also the reservation made before a call. */
     maxOutputTokens: positiveInt,
     cache: cachePolicySchema,
+    phi: z.enum(PHI_POLICIES).default('scrub'),
     worker: workerSchema.optional(),
   })
   .strict();

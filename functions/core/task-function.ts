@@ -5,15 +5,19 @@
  *
  * Handlers call {@link taskFunctionFromEnv} at module scope; tests call it with an explicit env.
  */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { functionBasicsFromEnv, type FunctionBasics } from './function-basics';
 import { circuitBreaker } from './circuit-breaker';
 import { ENV, requireEnv } from './env';
 import { KeyPool } from './key-pool';
+import { METRIC } from './metric-names';
+import { phiGuardedClient, type PhiScrubListener } from './phi/guarded-client';
 import { ProviderChain, type ProviderChainOptions } from './provider-chain';
 import { providerBaseUrlsFromEnv, providerClientFor } from './providers/index';
 import { ResponseCache } from './response-cache';
 import { PowertoolsSecretStore } from './secret-store';
+import type { ProviderTarget } from './task-config';
 import { TaskRuntime } from './task-runtime';
 import { DynamoUsageLedger } from './usage-ledger';
 
@@ -35,7 +39,14 @@ export function taskFunctionFromEnv(options: TaskFunctionOptions = {}): TaskFunc
 
   const secrets = PowertoolsSecretStore.fromEnvironment(env);
   const baseUrls = providerBaseUrlsFromEnv(env);
-  const chain = new ProviderChain(config.providers, new KeyPool(secrets), (target) => providerClientFor(target, baseUrls), circuitBreaker, options.chainOptions);
+  // Kinds and counts only: the identifiers themselves never leave the scrubber's closure.
+  const onScrub: PhiScrubListener = ({ target, counts }) => {
+    const total = Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0);
+    observability.metrics.addMetric(METRIC.phiScrubbed, MetricUnit.Count, total);
+    observability.logger.info('patient identifiers scrubbed before an outside provider', { provider: target.provider, model: target.model, phiCounts: counts });
+  };
+  const clientFor = (target: ProviderTarget) => phiGuardedClient(providerClientFor(target, baseUrls), target, config.phi, onScrub);
+  const chain = new ProviderChain(config.providers, new KeyPool(secrets), clientFor, circuitBreaker, options.chainOptions);
   const cacheTable = env[ENV.cacheTable];
   const cache = config.cache.enabled && cacheTable ? new ResponseCache({ doc, tableName: cacheTable }) : undefined;
 

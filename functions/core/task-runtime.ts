@@ -5,14 +5,16 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
-import { InvalidModelOutputError, ProviderUnavailableError } from './errors';
+import { InvalidModelOutputError, PhiNotAllowedError, ProviderUnavailableError } from './errors';
 import { METRIC } from './metric-names';
 import type { ChatTurn, ImageInput, ModelRequest, ModelResponse, ModelStreamEvent, ModelUsage } from './model-call';
 import type { Observability } from './observability';
 import { redactForLog } from './observability';
+import { insideBaaBoundary } from './phi/boundary';
+import { detectPhiInRequest } from './phi/model-request';
 import type { Reservation, UsageLedger } from './ports';
 import type { ResponseCache } from './response-cache';
-import type { ChainEvent, ProviderChain } from './provider-chain';
+import type { ChainCallOptions, ChainEvent, ProviderChain } from './provider-chain';
 import type { FunctionTaskConfig } from './task-config';
 
 /** Rough prompt size before the provider counts it: ~4 characters per token, a flat cost per image. */
@@ -79,6 +81,8 @@ export class TaskRuntime {
    */
   async generate<T>(input: GenerateInput<T>): Promise<GenerateResult<T>> {
     const { cache, config } = this.deps;
+    // Before the cache too: a request this task refuses gets no answer, cached or not, and no counter.
+    this.phiSkip(this.modelRequest(input, 'json'), { refuseOnly: true });
     if (!cache || !config.cache.enabled || input.cacheInput === undefined) return this.generateFresh(input);
 
     const scope = { practiceId: input.practiceId, task: config.name, model: config.providers.map((p) => `${p.provider}:${p.model}`).join('>') };
@@ -151,11 +155,12 @@ export class TaskRuntime {
 
   /** One admitted, settled call through the chain. */
   private async callOnce(request: ModelRequest, deadline: number): Promise<ChainOutcome> {
+    const skip = this.phiSkip(request);
     const reservation = await this.admit(request);
     const started = this.now();
     let outcome: ChainOutcome;
     try {
-      outcome = await this.deps.chain.complete(request, { deadline, onEvent: (event) => this.onChainEvent(event) });
+      outcome = await this.deps.chain.complete(request, { deadline, skip, onEvent: (event) => this.onChainEvent(event) });
     } catch (error) {
       await this.deps.ledger.release(reservation).catch(() => undefined);
       await this.recordQuietly({ errors: 1 });
@@ -178,6 +183,7 @@ export class TaskRuntime {
    */
   async *stream(input: Omit<GenerateInput<unknown>, 'schema' | 'cacheInput'>, onOpen?: (opened: StreamOpened) => void): AsyncGenerator<ModelStreamEvent> {
     const request = this.modelRequest(input, 'text');
+    const skip = this.phiSkip(request);
     const reservation = await this.admit(request);
     const started = this.now();
     let settled = false;
@@ -185,7 +191,7 @@ export class TaskRuntime {
     let producedChars = 0;
     let stream: Awaited<ReturnType<ModelChain['stream']>> | undefined;
     try {
-      stream = await this.deps.chain.stream(request, { deadline: input.deadline, onEvent: (event) => this.onChainEvent(event) });
+      stream = await this.deps.chain.stream(request, { deadline: input.deadline, skip, onEvent: (event) => this.onChainEvent(event) });
       onOpen?.({ provider: stream.target.provider, model: stream.target.model, fallbackUsed: stream.fallbackUsed });
       for await (const event of stream.events) {
         if (event.type === 'done') {
@@ -225,6 +231,34 @@ export class TaskRuntime {
       keyFingerprint: outcome.keyFingerprint,
       fallbackUsed: outcome.fallbackUsed,
     };
+  }
+
+  /**
+   * The `block` PHI policy, before any charge or model call: a request with patient identifiers
+   * is refused (422) when every target is outside the BAA boundary, and otherwise kept to the
+   * inside targets (the returned `skip`). Scrubbing (`scrub`) happens per attempt in the client
+   * (functions/core/phi/guarded-client.ts). Only the kinds found are logged.
+   */
+  private phiSkip(request: ModelRequest, { refuseOnly = false } = {}): ChainCallOptions['skip'] {
+    const { config, observability } = this.deps;
+    if (config.phi !== 'block') return undefined;
+    const outside = config.providers.filter((target) => !insideBaaBoundary(target));
+    if (outside.length === 0) return undefined;
+    const kinds = detectPhiInRequest(request);
+    if (kinds.length === 0) return undefined;
+    if (outside.length === config.providers.length) {
+      this.count(METRIC.phiBlocked);
+      observability.logger.warn('request refused: patient identifiers and no provider inside the BAA boundary', { phiKinds: kinds });
+      throw new PhiNotAllowedError(
+        `The ${config.name} task may not send patient identifiers to its providers, which are outside the BAA boundary, and this request contains: ${kinds.join(', ')}. Remove them and send it again.`,
+        { details: { phiKinds: kinds } },
+      );
+    }
+    // The pre-check in front of the cache counts and logs nothing: the call itself does, once.
+    if (refuseOnly) return undefined;
+    this.count(METRIC.phiBlocked);
+    observability.logger.info('patient identifiers found: only providers inside the BAA boundary are asked', { phiKinds: kinds });
+    return (target) => !insideBaaBoundary(target);
   }
 
   private async admit(request: ModelRequest): Promise<Reservation> {

@@ -24,6 +24,14 @@ function toothNumbersIn(text: string): string[] {
   return [...new Set(valid)];
 }
 
+/**
+ * Placeholders a scrubbing gateway put in the prompt (`[NAME_1]`, `[PHONE_2]`): a real model
+ * repeats them in its answer, so the simulated answers do too, and a test can see them restored.
+ */
+function placeholdersIn(text: string): string[] {
+  return [...new Set(text.match(/\[[A-Z][A-Z_]*_\d+\]/g) ?? [])];
+}
+
 function pick<T>(items: readonly T[], seed: number): T {
   return items[seed % items.length]!;
 }
@@ -45,12 +53,17 @@ const imagingFindings: SimulatedAnswer = ({ userText, imageCount }) => {
   };
 };
 
+const noted = (userText: string): string => {
+  const placeholders = placeholdersIn(userText);
+  return placeholders.length === 0 ? '' : ` Noted: ${placeholders.join(', ')}.`;
+};
+
 const clinicalDiagnoses: SimulatedAnswer = ({ userText }) => {
   const seed = hashOf(userText);
   const teeth = toothNumbersIn(userText).slice(0, 3);
   return {
     differentialDiagnoses: [
-      { condition: 'Symptomatic irreversible pulpitis (simulated)', confidence: confidence(seed, 0.55), rationale: 'Simulated rationale from the provider simulator.', toothNumbers: teeth },
+      { condition: 'Symptomatic irreversible pulpitis (simulated)', confidence: confidence(seed, 0.55), rationale: `Simulated rationale from the provider simulator.${noted(userText)}`, toothNumbers: teeth },
       { condition: 'Reversible pulpitis (simulated)', confidence: confidence(seed >> 4, 0.2), rationale: 'Simulated alternative.', toothNumbers: teeth.slice(0, 1) },
     ],
     recommendedTests: ['Cold test (simulated)', 'Periapical radiograph (simulated)'],
@@ -133,7 +146,7 @@ const schedulingReminder: SimulatedAnswer = ({ userText }) => {
 
 const chatReply: SimulatedAnswer = ({ userText }) => {
   const opener = pick(['Thanks for your message.', 'Thank you for reaching out.', 'Happy to help.'], hashOf(userText));
-  return `${opener} This is a simulated reply from the SmartDental provider simulator. I can't say what is causing any symptoms; a dentist needs to examine you for that. Would you like help booking a visit?`;
+  return `${opener} This is a simulated reply from the SmartDental provider simulator. I can't say what is causing any symptoms; a dentist needs to examine you for that. Would you like help booking a visit?${noted(userText)}`;
 };
 
 export const SIMULATED_ANSWERS: Record<string, SimulatedAnswer> = {

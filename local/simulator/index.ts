@@ -8,7 +8,8 @@
  * provider, and faults can be injected by rate. Every response says it is simulated.
  *
  * Admin API for out-of-process users: `GET /_sim/stats`, `POST /_sim/reset-stats`,
- * `GET /_sim/config`, `POST /_sim/config` (a {@link SimulatorConfigPatch}).
+ * `GET /_sim/config`, `POST /_sim/config` (a {@link SimulatorConfigPatch}), and
+ * `GET /_sim/received` (the last request bodies, so a test can prove what a provider was sent).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -32,7 +33,19 @@ export interface ProviderSimulatorOptions extends SimulatorConfigPatch {
   random?: () => number;
   /** Clock for the rate-limit windows. */
   now?: () => number;
+  /** How many of the last request bodies {@link ProviderSimulator.received} keeps. @default 32 */
+  receivedLimit?: number;
 }
+
+/** One request body as the simulator received it (cut at {@link MAX_RECEIVED_BODY_CHARS}). */
+export interface ReceivedRequest {
+  dialect: Dialect['name'];
+  path: string;
+  body: string;
+  truncated: boolean;
+}
+
+const MAX_RECEIVED_BODY_CHARS = 256 * 1024;
 
 export interface SimulatorCounters {
   requests: number;
@@ -65,6 +78,8 @@ export interface ProviderSimulator {
   configure(patch: SimulatorConfigPatch): SimulatorConfig;
   config(): SimulatorConfig;
   stats(): SimulatorStats;
+  /** The last request bodies received, oldest first (a bounded ring; reset with the stats). */
+  received(): ReceivedRequest[];
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -78,13 +93,18 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 export const WRONG_SHAPE_ANSWER = { simulated: true, unexpected: 'this answer does not have the shape the task asked for' };
 
 export async function startProviderSimulator(options: ProviderSimulatorOptions = {}): Promise<ProviderSimulator> {
-  const { port = 0, random = Math.random, now = Date.now, ...patch } = options;
+  const { port = 0, random = Math.random, now = Date.now, receivedLimit = 32, ...patch } = options;
   let config = applyConfigPatch(DEFAULT_SIMULATOR_CONFIG, patch);
   const limiter = new KeyRateLimiter(
     () => config.rateLimitWindow,
     () => config.rateLimitWindowMs,
   );
   let stats = emptyStats();
+  let received: ReceivedRequest[] = [];
+  const remember = (dialect: Dialect, path: string, raw: string) => {
+    received.push({ dialect: dialect.name, path, body: raw.slice(0, MAX_RECEIVED_BODY_CHARS), truncated: raw.length > MAX_RECEIVED_BODY_CHARS });
+    if (received.length > receivedLimit) received.shift();
+  };
 
   const counters = (apiKey: string, model: string): SimulatorCounters[] => {
     stats.keys[apiKey] ??= { fingerprint: fingerprintOf(apiKey), ...zeroCounters() };
@@ -95,8 +115,8 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
     for (const t of targets) t[field] += by;
   };
 
-  async function handleCall(dialect: Dialect, req: IncomingMessage, res: ServerResponse, route?: SimulatedRoute): Promise<void> {
-    const body = await readJson(req);
+  async function handleCall(dialect: Dialect, req: IncomingMessage, res: ServerResponse, path: string, route?: SimulatedRoute): Promise<void> {
+    const body = await readJson(req, (raw) => remember(dialect, path, raw));
     if (body === INVALID_JSON) return sendError(res, dialect, 'invalid_request', 'the request body is not valid JSON');
 
     const apiKey = apiKeyOf(req);
@@ -197,8 +217,10 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
 
   async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (req.method === 'GET' && path === '/_sim/stats') return sendJson(res, 200, stats);
+    if (req.method === 'GET' && path === '/_sim/received') return sendJson(res, 200, received);
     if (req.method === 'POST' && path === '/_sim/reset-stats') {
       stats = emptyStats();
+      received = [];
       limiter.reset();
       return sendJson(res, 200, stats);
     }
@@ -220,10 +242,10 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = (): Promise<void> => {
       if (path.startsWith('/_sim/')) return handleAdmin(req, res, path);
-      if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return handleCall(openAiDialect, req, res);
-      if (req.method === 'POST' && path === '/v1/messages') return handleCall(anthropicDialect, req, res);
+      if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) return handleCall(openAiDialect, req, res, path);
+      if (req.method === 'POST' && path === '/v1/messages') return handleCall(anthropicDialect, req, res, path);
       const bedrockRoute = bedrockRouteOf(path);
-      if (req.method === 'POST' && bedrockRoute) return handleCall(bedrockDialect, req, res, bedrockRoute);
+      if (req.method === 'POST' && bedrockRoute) return handleCall(bedrockDialect, req, res, path, bedrockRoute);
       const dialect = path.startsWith('/v1/messages') ? anthropicDialect : path.startsWith('/model/') ? bedrockDialect : openAiDialect;
       sendError(res, dialect, 'not_found', `no simulated route ${req.method} ${path}`);
       return Promise.resolve();
@@ -249,8 +271,10 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
     },
     config: () => config,
     stats: () => structuredClone(stats),
+    received: () => structuredClone(received),
     resetStats() {
       stats = emptyStats();
+      received = [];
       limiter.reset();
     },
     close: () => closeServer(server),
@@ -303,7 +327,7 @@ function apiKeyOf(req: IncomingMessage): string | undefined {
 
 const INVALID_JSON = Symbol('invalid JSON');
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage, onBody?: (raw: string) => void): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -312,8 +336,10 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return undefined;
+  const raw = Buffer.concat(chunks).toString('utf8');
+  onBody?.(raw);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(raw);
   } catch {
     return INVALID_JSON;
   }

@@ -232,3 +232,23 @@ describe('stream', () => {
     expect(simulator.stats().models[PRIMARY.model]!.requests).toBe(1);
   });
 });
+
+describe('skip (a block PHI policy keeping a request to inside targets)', () => {
+  it('never calls a skipped target, counts no fallback and charges its circuit nothing', async () => {
+    const h = harness();
+    const result = await h.chain.complete(request, { deadline: h.clock.now + 30_000, onEvent: (e) => h.events.push(e), skip: (t) => t === PRIMARY });
+    expect(result.target).toBe(FALLBACK);
+    expect(result.attempts).toBe(1);
+    expect(Object.keys(simulator.stats().models)).toEqual([FALLBACK.model]);
+    expect(h.events.map((e) => e.type)).toEqual(['attempt', 'success']);
+    expect(h.breaker.tryAcquire(PRIMARY.provider, PRIMARY.model)).toBe(true);
+  });
+
+  it('answers 503 saying why when every target is skipped, without a provider call', async () => {
+    const h = harness();
+    const failure = await h.chain.complete(request, { deadline: h.clock.now + 30_000, skip: () => true }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ProviderUnavailableError);
+    expect((failure as Error).message).toMatch(/gpt-5\.4: not asked/);
+    expect(simulator.stats().totals.requests).toBe(0);
+  });
+});

@@ -276,4 +276,28 @@ describe('limits, kill switch and the admin API', () => {
     expect(response.status).toBe(400);
     expect(simulator.config().faults).toEqual({});
   });
+
+  it('keeps the last request bodies it received in a bounded ring, through received() and GET /_sim/received', async () => {
+    const small = await startProviderSimulator({ keys: { [KEY]: {} }, receivedLimit: 2 });
+    try {
+      const client = new OpenAI({ apiKey: KEY, baseURL: small.openaiBaseUrl, maxRetries: 0, timeout: 10_000 });
+      for (const text of ['first question', 'second question', 'third question']) {
+        await client.chat.completions.create({ model: 'gpt-sim', messages: [{ role: 'system', content: chatSystem }, { role: 'user', content: text }] });
+      }
+      const received = small.received();
+      expect(received.map((r) => JSON.parse(r.body).messages[1].content)).toEqual(['second question', 'third question']);
+      expect(received[0]).toMatchObject({ dialect: 'openai', path: '/v1/chat/completions', truncated: false });
+      const overHttp = (await (await fetch(`${small.url}/_sim/received`)).json()) as unknown[];
+      expect(overHttp).toEqual(received);
+      small.resetStats();
+      expect(small.received()).toEqual([]);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('repeats placeholders a scrubbing gateway sent, as a model would', () => {
+    expect(expectedText('Hi, I am [NAME_1], call [PHONE_1].')).toMatch(/Noted: \[NAME_1\], \[PHONE_1\]\.$/);
+    expect(expectedText('Hi, I am Ana.')).not.toMatch(/Noted/);
+  });
 });
