@@ -80,9 +80,13 @@ it('finishes every accepted job, frees every reservation and deletes orphan imag
       expect({ n, status: response.status }).toEqual({ n, status: 202 });
       accepted.set(n, ((await response.json()) as JobView).jobId);
     }
-    // A model call is in flight (so a reservation is outstanding) and a job reads running.
-    await until(async () => ((await (await fetch(`${simulatorUrl}/_sim/stats`)).json()) as { totals: { requests: number } }).totals.requests, (n) => n >= 1);
+    // A job reads running, and then a model call has just reached the provider, which answers
+    // only after 1.5 s: so at the kill a reservation is surely outstanding, however slow the
+    // machine was while the test looked (a call seen earlier may have settled meanwhile).
+    const requests = async () => ((await (await fetch(`${simulatorUrl}/_sim/stats`)).json()) as { totals: { requests: number } }).totals.requests;
     await until(() => Promise.all([...accepted.values()].map((id) => job(url, id))), (jobs) => jobs.some((j) => j.status === 'running'));
+    const seen = await requests();
+    await until(requests, (n) => n > seen);
 
     // More of the burst, still arriving when the process dies: those answered 202 count as accepted.
     const late = Array.from({ length: 4 }, (_, i) =>
