@@ -7,6 +7,19 @@ import { startSecretsManager, type SecretsManagerStandIn } from '../../../local/
 
 const SECRET = 'smartdental/test/clinical';
 
+/** A SecretsReader whose first read answers at once and whose later reads wait until released. */
+function secondReadWaits() {
+  let count = 0;
+  let resolveRead!: (value: string) => void;
+  const provider = {
+    get: async () => {
+      count += 1;
+      return count === 1 ? '{"anthropic": "sk-ant-first"}' : new Promise<string>((resolve) => (resolveRead = resolve));
+    },
+  };
+  return { provider, reads: () => count, release: (value: string) => resolveRead(value) };
+}
+
 /** Waits for a condition the code under test makes true (a read reaching the stand-in). */
 async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
@@ -97,40 +110,26 @@ describe('PowertoolsSecretStore against the Secrets Manager stand-in', () => {
 
   it('a refresh beside requests never blocks one: a black-holed read leaves every request answered at once', async () => {
     let now = 1_000_000;
-    let release!: (value: string) => void;
-    let reads = 0;
-    const provider = {
-      get: async () => {
-        reads += 1;
-        return reads === 1 ? '{"anthropic": "sk-ant-first"}' : new Promise<string>((resolve) => (release = resolve));
-      },
-    };
+    const { provider, reads, release } = secondReadWaits();
     const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 300, graceSeconds: 60, provider: provider as never, now: () => now });
     await store.getKeys();
     now += 301_000;
     // The read hangs; ten requests within the grace period are all answered from the keys in hand, and share one read.
     for (let i = 0; i < 10; i++) expect((await store.getKeys()).anthropic?.[0]?.apiKey).toBe('sk-ant-first');
-    expect(reads).toBe(2);
+    expect(reads()).toBe(2);
     release('{"anthropic": "sk-ant-rotated"}');
     expect((await waitForKeys(store, (keys) => keys.anthropic?.[0]?.apiKey === 'sk-ant-rotated')).anthropic?.[0]?.apiKey).toBe('sk-ant-rotated');
   });
 
   it('past the grace period a request waits for the read (bounded), rather than serve keys of unknown age for ever', async () => {
     let now = 1_000_000;
-    let release!: (value: string) => void;
-    let reads = 0;
-    const provider = {
-      get: async () => {
-        reads += 1;
-        return reads === 1 ? '{"anthropic": "sk-ant-first"}' : new Promise<string>((resolve) => (release = resolve));
-      },
-    };
+    const { provider, reads, release } = secondReadWaits();
     const store = new PowertoolsSecretStore({ secretId: SECRET, maxAgeSeconds: 300, graceSeconds: 60, provider: provider as never, now: () => now });
     await store.getKeys();
     now += 361_000;
     let answered = false;
     const waiting = store.getKeys().then((keys) => ((answered = true), keys));
-    await waitFor(() => reads === 2);
+    await waitFor(() => reads() === 2);
     expect(answered).toBe(false);
     release('{"anthropic": "sk-ant-fresh"}');
     expect((await waiting).anthropic?.[0]?.apiKey).toBe('sk-ant-fresh');
