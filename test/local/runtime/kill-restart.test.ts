@@ -4,6 +4,7 @@
  * `failed` with a reason, no token reservation stays counted, no orphan image stays stored, and a
  * retry with the same Idempotency-Key gets the first job back, whose status is its real one.
  */
+import { waitFor } from '../../support/wait-for';
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,12 +36,12 @@ async function job(url: string, jobId: string): Promise<JobView> {
 }
 
 /** Polls until `done` holds; the wait is for the event, bounded only by jest's timeout. */
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (;;) {
+/** Re-reads `probe` (an HTTP poll of the runtime) until `done` holds: the shared waitFor, at a gentler pace. */
+function until<T>(probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  return waitFor('the runtime to reach the awaited state', async () => {
     const value = await probe();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return done(value) ? { value } : undefined;
+  }, { intervalMs: 100, limitMs: 150_000 }).then((hit) => hit.value);
 }
 
 const isFinal = (j: JobView) => j.status === 'succeeded' || j.status === 'failed';
