@@ -47,7 +47,8 @@ export type Feature =
   | 'tooth-knocked-out'
   | 'tooth-out'
   | 'tooth-loose'
-  | 'injury-event';
+  | 'injury-event'
+  | 'jaw-sign';
 
 /**
  * Categories in the order they are reported when several apply (the most dangerous first).
@@ -56,12 +57,13 @@ export type Feature =
  */
 export const CATEGORIES: ReadonlyArray<{ category: EscalationCategory; when: ReadonlyArray<ReadonlyArray<Feature>> }> = [
   { category: 'airway', when: [['airway']] },
-  { category: 'severe-allergic-reaction', when: [['allergy'], ['hives', 'swelling'], ['hives', 'allergy-trigger'], ['lip-swelling', 'allergy-trigger']] },
+  { category: 'severe-allergic-reaction', when: [['allergy'], ['hives', 'swelling'], ['hives', 'allergy-trigger'], ['hives', 'lip-swelling'], ['lip-swelling', 'allergy-trigger']] },
   { category: 'spreading-swelling', when: [['swelling-spreading'], ['spread-to-eye-or-neck', 'swelling-topic']] },
   { category: 'uncontrolled-bleeding', when: [['bleeding-uncontrolled'], ['bleeding-heavy'], ['it-wont-stop', 'bleeding-topic']] },
   // Before trauma: a knocked-out tooth has an hour, and its advice covers the blow too.
   { category: 'knocked-out-tooth', when: [['tooth-knocked-out'], ['tooth-out', 'injury-event'], ['tooth-loose', 'injury-event']] },
-  { category: 'jaw-or-facial-trauma', when: [['jaw-or-face-injury']] },
+  // A jaw that will not open or close, a bite that is off or a numb chin: a fracture sign after a blow.
+  { category: 'jaw-or-facial-trauma', when: [['jaw-or-face-injury'], ['jaw-sign', 'injury-event']] },
   { category: 'fever-with-swelling', when: [['fever', 'swelling']] },
 ];
 
@@ -85,25 +87,40 @@ export const MACROS: Record<string, string> = {
   HARD: 'trouble|difficulty|difficulties|difficult|hard|harder|struggling|struggle|struggles|problem|problems|hard_time',
   BREATHE: 'breathe|breathing|breathin|breath|inhale',
   SWALLOW: 'swallow|swallowing|swallowed',
-  SWOLLEN: 'swell*|swollen|swolen|swole|puffy|puffed|puffing|inflamed|inflamation|inflammation|absces*|bloated|enlarged',
+  SWOLLEN: 'swell*|swollen|swolen|swole|puffy|puffed|puffing|puffiness|inflamed|inflamation|inflammation|absces*|bloated|enlarged',
+  // A swelling named by its shape rather than the word ("the lump on my gum").
+  LUMP: 'lump|lumps|bump|bulge|knot',
   EYE_NECK:
     'eye|eyes|eyelid|eyelids|eye_socket|neck|throat|temple|ear|ears|earlobe|under_my_jaw|under_his_jaw|under_her_jaw|under_the_jaw|under_my_chin|under_his_chin|under_her_chin|under_the_chin|below_my_jaw|jawline_to_my_neck',
+  // Where a spreading swelling is said to be heading, beyond the eye and neck: only after a verb of movement.
+  SPREAD_TARGET: '@EYE_NECK|cheekbone|cheekbones|chin|jawline|collarbone|other_cheek|other_side|whole_face',
+  // What a patient cannot swallow that is no airway sign: a large pill is hard to swallow for many.
+  MEDS: 'pills|pill|tablets|tablet|capsules|capsule|medicine|meds|them|the_pills|the_pill|the_tablets|my_pills|my_meds|my_medicine|big_pills|large_pills|big_tablets|the_antibiotic|the_antibiotics',
+  FEVER_NUM: '38|39|40|41|100|101|102|103|104|105',
+  HOURS: '2|3|4|5|6|7|8|9|10|11|12|two|three|four|five|six|seven|eight|nine|ten|several|many|a_few|few',
   TOOTH: 'tooth|teeth|front_tooth|front_teeth|incisor|incisors|molar|canine|adult_tooth|permanent_tooth',
-  FACE_PART: 'face|mouth|jaw|jaws|teeth|tooth|chin|cheek|cheekbone|lip|lips|nose|head',
+  // Lips are left out: a bump to the lip alone is a soft-tissue knock (a split lip, a lip that won't stop bleeding or
+  // loosened teeth are caught by their own phrases).
+  FACE_PART: 'face|mouth|jaw|jaws|teeth|tooth|chin|cheek|cheekbone|nose|head',
   // What a patient names as the cause of a tooth or face injury: sports are where teeth are knocked out.
   SPORT: 'soccer|football|hockey|basketball|baseball|softball|rugby|lacrosse|boxing|karate|wrestling|volleyball|futbol|beisbol|basquetbol|basquet|boxeo|patinando',
   // What a patient reacts to: a medicine, an injection, latex.
   ALLERGEN:
-    'shot|shots|injection|anesthetic|anaesthetic|numbing|novocaine|lidocaine|antibiotic*|amoxicillin|amoxicilin|amoxil|penicillin|clindamycin|medicine|medication|meds|pill|pills|tablet|tablets|ibuprofen|advil|tylenol|painkiller*|latex|gloves|prescription',
+    'mouthwash|mouth_wash|toothpaste|shot|shots|injection|anesthetic|anaesthetic|numbing|novocaine|lidocaine|antibiotic*|amoxicillin|amoxicilin|amoxil|penicillin|clindamycin|medicine|medication|meds|pill|pills|tablet|tablets|ibuprofen|advil|tylenol|painkiller*|latex|gloves|prescription',
   STRUCK: 'hit|punched|kicked|elbowed|kneed|smacked|whacked|struck|headbutted|slapped|clocked|socked|got_hit|was_hit|been_hit|took_a_ball|took_a_bat|took_an_elbow',
   BLEED: 'bleed|bleeding|bleeds|bled|bledding|blood',
   NOT_STOP: 'wont|doesnt|isnt|hasnt|didnt|not|never|will_not|does_not|is_not|has_not|did_not|cant|cannot|still_wont|still_hasnt|still_isnt|keeps_on|just_wont|refuses_to',
   // Spanish
   NO_PUEDE: 'no_puedo|no_puede|no_podemos|no_pueden|no_podia|no_pudo|casi_no_puedo|casi_no_puede|apenas_puedo|apenas_puede|me_cuesta|le_cuesta|nos_cuesta|me_cuesta_mucho|le_cuesta_mucho',
-  HINCH: 'hinch*|inchad*|inchaz*|inchan*|incho|inflam*|absceso|flemon|bola',
+  HINCH: 'hinch*|inchad*|inchaz*|inchan*|incho|inflam*|inflo|infla|inflad*|inflando*|absceso|flemon|bola|bulto|bultito',
   OJO_CUELLO: 'ojo|ojos|ojito|ojitos|parpado|parpados|cuello|cuellito|garganta|oreja|orejas|oido|debajo_de_la_mandibula|bajo_la_mandibula|debajo_de_la_barbilla|bajo_la_barbilla',
   DIENTE: 'diente|dientes|muela|muelas|dientito|incisivo|colmillo|paleta|paletas|diente_permanente|diente_de_adulto',
-  CARA: 'cara|boca|mandibula|quijada|dientes|diente|barbilla|menton|labio|labios|nariz|cabeza|pomulo|mejila|cachete|carita|boquita|cachetes|carrillo',
+  // Labios left out, as lips in FACE_PART.
+  CARA: 'cara|boca|mandibula|quijada|dientes|diente|barbilla|menton|nariz|cabeza|pomulo|mejila|cachete|carita|boquita|cachetes|carrillo',
+  OBJETIVO: '@OJO_CUELLO|pomulo|pomulos|barbilla|menton|sien|el_otro_lado|el_otro_cachete|la_otra_mejila|toda_la_cara',
+  PASTILLAS: 'pastillas|pastilla|tabletas|capsulas|las_pastillas|la_pastilla|las_tabletas|las_capsulas|el_antibiotico|los_antibioticos|medicinas|las_medicinas',
+  ALERGENO: 'anestesia|inyeccion|piquete|antibiotico|antibioticos|amoxicilina|penicilina|clindamicina|medicamento|medicina|pastilla|pastillas|ibuprofeno|latex|guantes|receta|enjuague|enjuague_bucal|pasta_dental',
+  HORAS: '2|3|4|5|6|7|8|9|10|11|12|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|varias|muchas',
   GOLPE: 'golpe|golpeo|golpearon|golpee|golpeado|golpeada|pego|pegaron|pegue|me_pegue|se_pego|me_golpee|se_golpeo|punetazo|patada|patearon|balonazo|pelotazo|codazo|rodilazo|cabezazo|trancazo|madrazo',
 };
 
@@ -125,6 +142,11 @@ export interface LanguageTables {
   features: Partial<Record<Feature, string[]>>;
   /** Phrases that, in the same clause, take back one feature ("bleeds a lot when I floss"). */
   cancels: Partial<Record<Feature, string[]>>;
+  /**
+   * Phrases that take back only the feature matches they overlap, not the whole clause: "big pills
+   * are hard to swallow" is no airway sign, "the pills are hard to swallow and I can't breathe" is.
+   */
+  excepts?: Partial<Record<Feature, string[]>>;
 }
 
 export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
@@ -146,11 +168,13 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
     ],
     clauseBreaks: ['but|although|though|however|except|yet|because|cause|cuz|since_then|so_now|and_now|but_now|anyway|apart_from_that|other_than_that|besides_that|whereas'],
     negationBreaks: ['and|so|which'],
-    markers: ['the|my|i|im|is|and|to|of|it|its|have|has|can|cant|with|but|tooth|teeth|face|what|how|this|he|she|his|her|son|daughter|since|very|after|when|a|an|in|on|was|just|please|help|swollen|bleeding'],
+    markers: ['the|my|i|im|is|and|to|of|it|its|have|has|can|cant|with|but|tooth|teeth|face|what|how|this|he|she|his|her|son|daughter|since|very|after|when|a|an|in|on|was|just|please|help|swollen|bleeding|wont|dont|stop|throat|breathe|breathing|swallow|mouth|jaw|gum|gums'],
     features: {
       airway: [
-        '@HARD ~3 @BREATHE|@SWALLOW !pills|pill|tablets|tablet|capsules|capsule|medicine|meds|them',
-        '@INABLE ~2 @BREATHE|@SWALLOW !pills|pill|tablets|tablet|capsules|capsule|medicine|meds|them',
+        '@HARD ~3 @BREATHE|@SWALLOW !@MEDS',
+        '@INABLE ~2 @BREATHE|@SWALLOW !@MEDS',
+        // "I can barely open my mouth or swallow"
+        '@INABLE ~4 or|nor|and ~1 @BREATHE|@SWALLOW !@MEDS',
         '@INABLE [get|getting] [enough|any] air',
         '@HARD ~3 get|getting|take|taking|pull|pulling ~2 air|a_breath|breaths',
         '@INABLE ~1 get|keep|force ~2 water|food|liquid|liquids|anything|drinks|saliva|spit|my_spit|fluids ~1 down',
@@ -158,30 +182,59 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         '@INABLE ~1 catch ~2 breath',
         'short|shortnes ~1 of ~1 breath',
         'out_of_breath|breathless|gasping|choking_on|choked_on|wheezing|wheezy|wheeze|stridor|suffocating|cant_breath|not_breathing|stopped_breathing|isnt_breathing',
-        'throat|airway|airways|windpipe ~3 closing|closed|close_up|closes|shut|tight|tightening|tighter|blocked|swelling|swollen|swelled|narrowing|narrower|constricting|feels_thick|getting_smaller|smaller',
+        'throat|airway|airways|windpipe ~3 closing|closed|close_up|closes|shut|tight|tightening|tighter|blocked|swelling|swollen|swelled|narrowing|narrower|constricting|feels_thick|getting_smaller|smaller|squeezed|squeezing',
         '@SWOLLEN ~2 throat|airway|windpipe',
         'tongue ~3 swell*|swollen|swolen|big|bigger|large|huge|thick|thicker|fat|enlarged|puffy|getting_big|blowing_up|blew_up|too_big',
         '@SWOLLEN ~2 tongue',
+        // "my tongue went numb and is swelling": the tongue is the subject of the second verb too.
+        'tongue ~3 and ~1 [it|is|its|keeps|now] [is|getting|started] swell*|swollen|getting_big*',
         'lips|lip|turning|going ~2 blue',
         '@BREATHE ~3 difficult|hard|labored|laboured|noisy|raspy|wheezy',
         'breathing|breathes ~2 funny|weird|strange|oddly|fast|rapid|rapidly',
         'im|is|hes|shes|was|am|are|keep|keeps|kept|keeping|started|been|feel_like_im|feels_like_im|like_im ~1 choking|gagging',
         'drooling ~4 swallow',
+        // A muffled, "hot potato" voice: swelling at the back of the mouth.
+        'hot_potato|potato ~2 voice|in_my_mouth|in_his_mouth|in_her_mouth|in_the_mouth|in_their_mouth',
+        'voice|talking|talk|talks|speaking|speech|sound|sounds ~5 muffled|hot_potato|through_a_pillow|like_a_potato|underwater',
+        'muffled ~1 voice|speech|talking',
+        // The floor of the mouth raised, the tongue pushed up: swelling under the tongue.
+        'floor_of ~2 mouth ~~4 @SWOLLEN|raised|rising|lifted|hard|firm|bulging|pushed_up|puffed_up',
+        'under ~1 my|his|her|the ~1 tongue ~3 @SWOLLEN|raised|hard|bulging',
+        'tongue ~4 pushed|pushing|lifted|forced|raised ~3 up|back|against|roof',
+        // Saliva that will not go down.
+        'saliva|spit|drool ~3 wont|doesnt|isnt|cant|not ~2 go|going ~1 down',
+        // Noisy or tiny breaths, breathing only sitting up.
+        '@BREATHE ~4 whistl*|wheez*|noise|noisy|rattl*|gurgl*|squeak*|high_pitched',
+        'whistling|wheezing|rattling|gurgling ~3 @BREATHE',
+        'sips|gulps|gasps|bits ~1 of ~1 air',
+        'tiny|little|small|short|shallow ~1 breaths',
+        'sit|sitting|lean|leaning ~2 up|forward ~6 air|@BREATHE',
+        'get|getting|pull|pulling|suck|sucking ~1 air ~1 in|into',
+        'lying|lie|laying|lay ~1 down ~3 choke|choking|chokes|gag|gagging',
+        'squeez*|constrict*|pressing_on|crushing|closing ~3 throat|windpipe|airway',
       ],
       allergy: [
         'anaphyla*|anaphalaxis|anafilax*|allergic_reaction|allergy_attack|epipen|epi_pen|epinephrine_pen|adrenaline_pen',
         'allergic ~3 reaction|reacting',
+        'used|use|gave|give|given|inject*|took|needed ~3 epipen|epi_pen|epinephrine|adrenaline',
         'reaction|reacting|reacted ~3 @ALLERGEN',
       ],
       hives: ['hives|welts|rash|itchy_bumps|red_bumps|itchy_rash|blotches|blotchy|itchy_all_over|itching_all_over|itchy_everywhere', 'skin|body|face|arms|chest ~3 itchy|itching|itches'],
-      'lip-swelling': ['lips|lip|eyelids ~3 swell*|swollen|swolen|puffy|puffing|puffed|blew_up|blown_up|ballooned|huge', '@SWOLLEN ~2 lips|lip'],
+      'lip-swelling': [
+        'lips|lip|eyelids ~3 swell*|swollen|swolen|puffy|puffing|puffed|blew_up|blown_up|ballooned|huge',
+        '@SWOLLEN ~2 lips|lip',
+        'lips|lip ~3 like ~1 sausages|sausage|balloons|balloon|a_balloon|a_duck|hot_dogs',
+      ],
       'allergy-trigger': ['@ALLERGEN'],
       'swelling-spreading': [
-        '@SWOLLEN ~4 spread*|spredding|spreding|growing|expanding|extending|travel*|moving|creeping|bigger|larger|grown|grew|bigger_and_bigger|more_and_more|worse_and_worse|getting_worse_and_worse',
+        // "bigger" only as a change ("has gotten bigger"): "the abscess lump is bigger" names the size, with a fever beside it.
+        '@SWOLLEN ~4 spread*|spredding|spreding|growing|expanding|extending|travel*|moving|creeping|getting_bigger|gotten_bigger|got_bigger|grown|grew|bigger_and_bigger|getting_larger|gotten_larger|more_and_more|worse_and_worse|getting_worse_and_worse|fast|quickly|rapidly|by_the_minute|by_the_hour',
+        '@SWOLLEN|@LUMP ~6 moved|moving|spread*|travel*|heading|headed|went|gone|going|reached|reaching|reaches|creeping|climbing|extend*|crept ~2 up|down|into|toward|towards|to|over|across ~3 @SPREAD_TARGET',
+        '@SWOLLEN|@LUMP ~4 size_of|big_as ~1 a|an ~2 golf_ball|egg|ball|walnut|grape|orange|lemon|plum|tennis_ball',
         '@SWOLLEN ~2 went|moved|spread|gone|going|travelled|traveled|moving ~1 from',
         'keeps|keep|kept ~1 swelling|swelling_up|puffing_up',
         '@SWOLLEN ~5 up|into|toward|towards|near|around|under|below|reaching|reached|closing|to|down|in|over|at|by|on ~3 @EYE_NECK',
-        '@EYE_NECK ~3 @SWOLLEN|swelled_shut|swollen_shut|shut|closing|puffed_up',
+        '@EYE_NECK ~3 @SWOLLEN|swelled_shut|swollen_shut|shut|closing|puffed_up|half_closed|half_shut|is_closed|almost_closed|nearly_closed',
         '@SWOLLEN ~1 eye|eyes|eyelid|eyelids|neck',
         '@INABLE ~1 open ~2 eye|eyes',
         'whole|entire|half ~3 face|neck ~4 @SWOLLEN|blown_up|huge|ballooned|ballooning',
@@ -190,31 +243,42 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       ],
       'spread-to-eye-or-neck': [
         'spread*|spreding|spredding|moving|going|travel*|creeping|extending|reaching|reached|getting_close|got_close|up_to|down_to|into|toward|towards ~3 @EYE_NECK',
+        'moved|moving|spread*|travel*|heading|headed|reached|reaching|reaches|creeping|climbing|extend*|crept ~2 up|down|into|toward|towards|to|over|across ~3 @SPREAD_TARGET',
         '@INABLE ~1 see ~4 eye|eyes',
         // "it's spreading to my other cheek", "getting bigger by the hour": the swelling is named in another clause or message.
         'spreading|spreads|spread_to|spread_into|spread_down|spread_up|getting_bigger|keeps_growing|is_growing|still_growing|bigger_and_bigger|worse_every_hour|worse_by_the_hour',
       ],
-      swelling: ['@SWOLLEN', 'bump_on_my_gum|lump_on_my_gum|pus'],
-      'swelling-topic': ['@SWOLLEN'],
+      swelling: ['@SWOLLEN', '@LUMP ~2 on|in ~2 gum|gums|jaw|cheek', 'pus'],
+      'swelling-topic': ['@SWOLLEN|@LUMP'],
       'bleeding-topic': ['@BLEED'],
-      'it-wont-stop': ['it|this|that ~1 wont|doesnt|isnt|hasnt|still_wont|still_hasnt|just_wont ~1 stop|stopping|stopped|slow|slowing|slowed'],
+      'it-wont-stop': [
+        'it|this|that ~1 wont|doesnt|isnt|hasnt|still_wont|still_hasnt|just_wont ~1 stop|stopping|stopped|slow|slowing|slowed',
+        // How long it has gone on, beside the bleeding ("it's been 5 hours"); "5 hours ago" says when, not how long.
+        'its_been|it_has_been|has_been|have_been|been_going_on_for|going_on_for|for_over|for_more_than|over ~1 @HOURS ~1 hours|hrs|hour !ago|since',
+        'for_over|for_more_than|more_than|over ~1 an ~1 hour !ago',
+      ],
       fever: [
         'fever*|fevers|fevered|febrile|burning_up|chills|shivering|shivers|night_sweats|high_temp|high_temperature|temperature_of|temp_of|running_a_temp*|running_a_fever|a_temperature|a_temp|have_a_temp|has_a_temp',
         '38|39|40|41|100|101|102|103|104|105 ~1 degrees|c|f|celsius|fahrenheit',
-        'temp|temperature|thermometer ~4 38|39|40|41|100|101|102|103|104|105',
+        'temp|temperature|thermometer ~4 @FEVER_NUM',
+        'running|spiking|spiked|hit|hitting|reached|reaching ~1 [a|an] @FEVER_NUM',
       ],
       'bleeding-uncontrolled': [
         '@BLEED ~~4 @NOT_STOP ~1 stop|stopping|stopped|slow|slowing|slowed|clot|clotting|ease|easing|let_up|quit|quitting',
         '@NOT_STOP ~2 stop|stopping|stopped|quit|quitting ~2 @BLEED',
         '@INABLE ~3 stop|control ~3 @BLEED|it',
+        '@INABLE ~2 make|get ~1 it|this|the_bleeding|the_blood ~1 stop',
+        'keep|keeps|kept|still ~1 spitting|coughing ~3 blood|clots',
         '@BLEED|socket|it ~3 wont|not|isnt|doesnt|never|cant ~1 clot|clotting|form_a_clot',
         'uncontrol*|excessive|excessively|nonstop|non_stop|constant|constantly|continuous|gushing|pouring|spurting|squirting|cup_of|mouthful_of|mouth_full_of ~1 @BLEED',
         '@BLEED ~2 profusely|everywhere|nonstop|non_stop|constantly|all_night|all_day|for_hours|for_over|gushing|pouring|spurting|keeps_coming',
         '@BLEED ~3 for ~2 hours|hour',
         'hours|hour ~~6 still ~1 @BLEED',
         'still ~1 @BLEED ~~4 hours|hour|all_night|all_day',
-        'soak*|soaked|soaking|through|filled|filling ~3 gauze|gauzes|towel|towels|pillow|tissues|napkins|shirt',
+        'soak*|soaked|soaking|filled|filling|bled_through|bleeding_through|bleeds_through ~3 gauze|gauzes|towel|towels|pillow|tissues|napkins|shirt',
+        'through ~3 gauze|gauzes|towel|towels|tissues|napkins',
         'mouth ~3 full|filling|fills ~3 blood',
+        '@BLEED ~2 fills|filling|filled ~3 mouth',
         'gauze|gauzes|towel|pillow ~3 soaked|soaking|drenched|full|filled|red',
         'hemorrhag*|haemorrhag*',
         'spitting|coughing|vomiting|throwing_up ~2 blood ~3 nonstop|constantly|all_the_time|every_few_minutes|lots|clots',
@@ -223,6 +287,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'heavy|heavily|severe|severely|profuse|lots_of|a_lot_of|so_much|too_much|tons_of|really_bad ~1 @BLEED',
         '@BLEED ~2 heavily|a_lot|alot|like_crazy|badly|so_much|really_bad',
         'keeps|keep|kept ~1 bleeding|filling_with_blood|filling_up_with_blood',
+        '@BLEED ~3 dripping|running|pouring|streaming|trickling ~3 down|off|onto ~2 chin|face|neck|shirt|floor|arm',
       ],
       'jaw-or-face-injury': [
         'broke*|broken|break|fractur*|dislocat*|cracked|shattered|smashed ~3 jaw|jaws|jawbone|cheekbone|cheek_bone|eye_socket|face|skull|nose',
@@ -249,6 +314,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         // A whole tooth with its root out: a shed baby tooth has none left.
         '@TOOTH|it ~6 root_and_all|roots_and_all|with_the_root|with_its_root|whole_root',
         '@TOOTH ~4 jammed|rammed|driven|smashed|pushed_up ~2 up|into|inside|into_the_gum|out',
+        '@TOOTH ~4 shoved|forced|pushed|sunk|sank ~1 [up|back|right] into|inside|in ~2 gum|gums|jaw|bone',
         '@TOOTH ~4 hanging|dangling|hanging_by',
         'holding|found|picked_up|keeping|put ~2 the|his|her|my ~1 tooth ~3 in|hand|bag|milk|napkin|tissue|ground|floor|back|pocket',
         'have|has|got ~1 the|his|her ~1 tooth ~3 in|hand|bag|milk|napkin|tissue|pocket',
@@ -257,6 +323,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         '@TOOTH ~4 came_out|fell_out|popped_out|flew_out|came_right_out|out_completely|completely_out|ripped_out|missing_now|is_missing|are_missing|is_gone|are_gone|was_gone',
         'it|one ~1 came_out|fell_out|popped_out|flew_out',
         'lost|missing ~3 @TOOTH',
+        '@TOOTH ~4 lying|laying|sitting|is_on|was_on|ended_up_on ~3 floor|ground|table|grass|pavement|counter|sidewalk|field|court',
       ],
       'tooth-loose': ['@TOOTH ~4 loose|wobbly|wiggly|moving|moves|wiggles|pushed|shoved|moved|shifted|bent|crooked|sideways|out_of_place|sticking_out|angle|twisted|turned'],
       'injury-event': [
@@ -264,12 +331,22 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'fell|fall|fallen !out|asleep|apart|for|behind',
         'trampoline|skateboard*|skating|bike|bicycle|scooter|swing|swings|monkey_bars|playground|diving|faceplant*|face_plant*|face_first|stairs|curb|pavement|dashboard|steering_wheel|puck|bat|@SPORT',
       ],
+      'jaw-sign': [
+        '@INABLE ~2 open|close ~2 mouth|jaw|it',
+        'bite ~3 feels|is|seems|looks|feel ~1 off|wrong|different|weird|strange|uneven|crooked|shifted',
+        'teeth ~3 dont|doesnt|wont|arent|not ~1 fit|meet|line_up|come_together|close ~1 [together|right|properly]',
+        'chin|lower_lip|jaw ~3 numb|tingling|tingly|dead|no_feeling',
+      ],
     },
     cancels: {
       // A gland swollen by a cold, named as such ("a swollen gland under my ear from a cold").
       'swelling-spreading': ['gland|glands|lymph_node|lymph_nodes ~6 from|with|because_of ~2 a|the|my ~1 cold|flu|virus|sore_throat'],
       'jaw-or-face-injury': ['with ~2 fork|spoon|toothbrush|floss|chopstick*|cup|glass|straw|bottle|pen|pencil'],
       'bleeding-heavy': ['when|while|after|during|if ~3 brush*|floss*|cleaning|cleanings|scaling|eat|eating|chew*|toothpick*', 'will|going_to|gonna|is_it_going_to ~3 @BLEED'],
+    },
+    excepts: {
+      // "big pills are hard to swallow": the medicine, not the throat.
+      airway: ['@MEDS ~4 hard|difficult|tough|trouble|impossible ~2 to ~1 swallow|get_down'],
     },
   },
   es: {
@@ -289,8 +366,21 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
     markers: ['el|la|los|las|de|del|que|y|mi|mis|me|se|le|lo|un|una|es|esta|estoy|tengo|tiene|muy|por|para|con|pero|hijo|hija|diente|dientes|muela|muelas|cara|hay|puedo|puede|hinchada|hinchado|sangre|ayuda|desde|cuando|como|usted|hola|ya|mucho|porque|nino|nina|ninos|aceptan|hacen|atienden|tienen|pueden|necesito|quiero|quisiera|cuanto|cuesta|donde|gracias|seguro|cita|limpieza|dentista|encia|encias|duele|dolor|blanqueamiento|pequenos|sigue|sigo|siguen|saliendo|sangrando|sangra|ahora|ayer|hoy|tambien|casi|su|sus|estan'],
     features: {
       airway: [
-        '@NO_PUEDE ~2 respirar|tragar|pasar_saliva|pasar_la_saliva|tragar_saliva|respiro|trago !pastillas|pastilla|tabletas|capsulas',
-        'no ~1 puedo|puede|podemos|pueden ~2 respirar|tragar !pastillas|pastilla|tabletas|capsulas',
+        '@NO_PUEDE ~2 respirar|tragar|pasar_saliva|pasar_la_saliva|tragar_saliva|respiro|trago !@PASTILLAS',
+        'no ~1 puedo|puede|podemos|pueden ~2 respirar|tragar !@PASTILLAS',
+        '@NO_PUEDE ~4 ni|o|y ~1 respirar|tragar !@PASTILLAS',
+        // La saliva que no baja, la voz "de papa", el piso de la boca levantado.
+        'no ~1 me|le|nos|se ~1 baja|pasa|bajaba|pasaba ~2 saliva|baba',
+        'saliva|baba ~3 no ~1 [me|le|se] baja|pasa|bajaba|pasaba',
+        'papa|papa_caliente ~1 en ~1 la ~1 boca',
+        'voz ~3 de ~1 papa|papa_caliente',
+        'voz ~3 apagada|ahogada|de_papa|como_tapada',
+        'piso|suelo ~3 boca ~~4 @HINCH|duro|dura|levantado|levantada|abultado',
+        'debajo_de_la_lengua ~3 @HINCH|duro|abultado',
+        'lengua ~4 levantada|empujada|sube|subiendo|hacia_arriba|contra_el_paladar',
+        'lengua ~3 y [se|me|le] [esta] hincha|hinchando|hincho|inflama|inflamando|inflando',
+        'silb*|chiflid* ~3 respir*|respiro|aire',
+        'respir*|respiro ~3 silb*|chifl*|ruido|ronquido',
         'dificultad|dificultades|problema|problemas|trabajo ~2 respirar|tragar|respiro|respiracion',
         'me|le|nos|se_me|se_le ~1 falta|faltaba ~1 aire|el_aire|la_respiracion',
         'falta_de_aire|sin_aire|ahogo|ahoga|ahogando|ahogandome|ahogandose|asfixi*|sofocando|sofocandome|atragant*',
@@ -302,17 +392,28 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'respira|respiro|respiramos|respirando ~2 mal|raro|con_dificultad|con_ruido|con_trabajo|muy_rapido|rapido',
         'silbido ~2 pecho|al_respirar',
       ],
+      'jaw-sign': [
+        '@NO_PUEDE ~2 abrir|cerrar ~2 boca|mandibula|quijada',
+        'no ~1 me|le|nos ~1 cierra|cierran|abre ~2 boca|dientes|mandibula|quijada',
+        'mordida ~3 chueca|rara|diferente|desviada|mal|no_cierra|no_coincide|cambio',
+        'muerdo|muerde ~1 raro|chueco|diferente|mal|distinto',
+        'barbilla|menton|labio_de_abajo|labio_inferior ~3 dormida|dormido|adormecida|adormecido|entumida|entumido|sin_sensibilidad',
+      ],
       allergy: [
         'reaccion_alergica|reaccion_alergia|alergia_grave|anafila*|choque_anafilactico|shock_anafilactico|epipen|adrenalina_autoinyectable',
-        'reaccion ~3 anestesia|inyeccion|antibiotico|medicamento|medicina|pastilla|amoxicilina|penicilina|latex',
+        'reaccion ~3 @ALERGENO',
+        // "me dio alergia la anestesia" is a reaction now; "tengo alergia a la penicilina" only says what to avoid.
+        'me|le|nos|les ~1 dio|dieron|da|dan|esta_dando|causo|provoco|hizo ~2 alergia|reaccion',
+        'puse|puso|pusieron|pusimos|inyecte|inyecto|inyectaron|use|uso ~2 epinefrina|adrenalina|epipen',
       ],
-      hives: ['ronchas|urticaria|habones|sarpullido|erupcion|manchas_rojas|comezon_en_todo|picazon|comezon|picor|me_pica_todo|le_pica_todo|me_pica_el_cuerpo'],
-      'lip-swelling': ['labios|labio|parpados ~3 hinch*|inflam*', 'hinch*|inflam* ~2 labios|labio'],
-      'allergy-trigger': [
-        'anestesia|inyeccion|piquete|antibiotico|antibioticos|amoxicilina|penicilina|clindamicina|medicamento|medicina|pastilla|pastillas|ibuprofeno|latex|guantes|receta',
+      hives: [
+        'ronchas|urticaria|habones|sarpullido|erupcion|manchas_rojas|comezon_en_todo|picazon|comezon|picor|me_pica_todo|le_pica_todo|me_pica_el_cuerpo',
+        'cara|piel|cuerpo|brazos|pecho ~3 roja|rojo|colorada|colorado ~2 de|con ~1 granos|granitos|manchas|ronchas|puntitos|bolitas',
       ],
+      'lip-swelling': ['labios|labio|parpados ~3 hinch*|inflam*', 'hinch*|inflam* ~2 labios|labio', 'labios|labio ~3 como ~1 salchicha*|globo*|chorizo*|de_pato|morcilla*'],
+      'allergy-trigger': ['@ALERGENO'],
       'swelling-spreading': [
-        '@HINCH ~5 extend*|expand*|propag*|avanza|avanzando|creciendo|crece|agranda|agrandando|corriendo|se_riega|riega|mas_y_mas_grande|cada_vez_mas_grande|cada_vez_mas',
+        '@HINCH ~5 extend*|extiend*|expand*|propag*|avanza|avanzando|creciendo|crece|agranda|agrandando|corriendo|se_riega|riega|mas_y_mas_grande|cada_vez_mas_grande|cada_vez_mas|rapidisimo|muy_rapido|rapido|rapidamente|de_prisa',
         '@HINCH ~5 llega|llego|sube|subio|subiendo|baja_hacia|bajando_hacia|pasa|paso|pasando|va|hasta|hacia|al|cerca_del|alrededor_del|debajo_del ~3 @OJO_CUELLO',
         '@OJO_CUELLO ~3 @HINCH|cerrado|cerrando|cerro|cerrandose',
         'hinch*|inflam*|cerro|cerrando|cerrado ~2 @OJO_CUELLO',
@@ -322,21 +423,29 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'cara|cachete|cachetes|mejila|carrillo|boca|labio|labios ~3 como_un_globo|como_una_pelota|como_un_balon|como_una_bola|deforme|deformada',
       ],
       'spread-to-eye-or-neck': [
-        'extend*|expand*|propag*|llega|llego|sube|subio|subiendo|baja|bajo|bajando|baja_hacia|bajando_hacia|pasa|paso|pasando|avanza|avanzo|hasta|hacia|corre ~3 @OJO_CUELLO',
+        'extend*|extiend*|expand*|propag*|llega|llego|sube|subio|subiendo|baja|bajo|bajando|baja_hacia|bajando_hacia|pasa|paso|pasando|avanza|avanzo|hasta|hacia|corre ~3 @OJO_CUELLO',
+        'extend*|extiend*|expand*|propag*|llega|llego|llegando|sube|subio|subiendo|bajando|pasa|paso|pasando|avanza|avanzo|corre|se_riega ~3 @OBJETIVO',
         'cada_vez_mas_grande|esta_mas_grande|sigue_creciendo|esta_creciendo|no_para_de_crecer|no_deja_de_crecer|mas_y_mas_grande|se_esta_extendiendo|se_riega',
       ],
       swelling: ['@HINCH', 'cachete|mejila ~2 grande|gordo|enorme', 'pus'],
       'swelling-topic': ['@HINCH'],
       'bleeding-topic': ['sangr*|sangre|sangrado'],
-      'it-wont-stop': ['no ~1 para|paro|se_detiene|se_para|se_corta|deja|se_quita|disminuye', 'ya_van|van|lleva|llevo|llevamos ~1 2|3|4|5|6|dos|tres|cuatro|cinco|seis|varias ~1 horas'],
+      'it-wont-stop': [
+        'no ~1 para|paro|se_detiene|se_para|se_corta|deja|se_quita|disminuye',
+        // Cuánto dura, junto al sangrado ("desde hace cuatro horas"); "hace 3 horas" solo dice cuándo.
+        'ya_van|van|lleva|llevo|llevamos|desde_hace|ya_son|son ~1 @HORAS ~1 horas',
+        'mas_de|desde_hace_mas_de ~1 una ~1 hora',
+      ],
       fever: [
-        'fiebre|fiebres|calentura|febril|escalofrio*|temperatura_alta|mucha_temperatura|temperatura_de|tiene_temperatura|tengo_temperatura|con_temperatura',
+        'fiebre|fiebres|calentur*|febril|afiebra*|escalofrio*|temperatura_alta|mucha_temperatura|temperatura_de|tiene_temperatura|tengo_temperatura|con_temperatura',
         '38|39|40|41 ~1 grados|c',
+        '38|39|40|41 ~2 de ~1 temperatura|fiebre',
+        'temperatura|fiebre|termometro ~4 38|39|40|41',
       ],
       'bleeding-uncontrolled': [
         'no ~1 para|paro|paran|deja|dejan|dejo ~1 de ~1 sangrar|salir_sangre|salirle_sangre|botar_sangre|echar_sangre',
         'sangr*|sangre|sangrado ~~4 no ~2 para|paro|paran|detiene|detuvo|corta|corto|coagula|coagulo|cesa|deja|quita|se_detiene|se_para|se_corta|se_quita|disminuye',
-        'sangr*|sangre|sangrado ~3 sin_parar|sin_detenerse|a_chorros|horas|toda_la_noche|todo_el_dia|sin_control',
+        'sangr*|sangre|sangrado ~3 sin_parar|sin_detenerse|a_chorros|horas|toda_la_noche|todo_el_dia|sin_control|a_cada_rato|cada_rato|a_cada_momento|todo_el_tiempo',
         'chorros_de|un_chorro_de ~1 sangre',
         'sangrado ~2 abundante|excesivo|profuso|incontrolable|que_no_para',
         'hemorragia*',
@@ -348,6 +457,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'sigue|sigo|siguen ~1 sangrando ~~4 horas|hora|toda_la_noche|todo_el_dia',
         'boca ~3 llena ~2 sangre',
         'llena ~2 sangre ~2 boca',
+        'llena|llenando|lleno|llenan ~3 boca ~2 de ~1 sangre',
       ],
       'bleeding-heavy': [
         'sangr*|sangre|sangrado ~3 mucho|muchisimo|demasiado|bastante|horrible',
@@ -387,6 +497,9 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
     },
     cancels: {
       'bleeding-heavy': ['cuando|al|despues_de|con|si ~3 cepill*|lavo|lavarme|hilo|limpieza|como|comer|mastico', 'sangrare|sangrara|sangraria|va_a_sangrar|voy_a_sangrar|van_a_sangrar'],
+    },
+    excepts: {
+      airway: ['@PASTILLAS ~4 dificil|dificiles|cuesta|cuestan ~2 de ~1 tragar'],
     },
   },
 };

@@ -156,9 +156,11 @@ const RESOLVED = merged('resolved');
 const CLAUSE_BREAKS = merged('clauseBreaks');
 const FEATURES = new Map<Feature, RegExp[]>();
 const CANCELS = new Map<Feature, RegExp[]>();
+const EXCEPTS = new Map<Feature, RegExp[]>();
 for (const language of LANGUAGE_LIST) {
   for (const [feature, phrases] of Object.entries(language.features) as Array<[Feature, string[]]>) FEATURES.set(feature, [...(FEATURES.get(feature) ?? []), ...compileAll(phrases)]);
   for (const [feature, phrases] of Object.entries(language.cancels) as Array<[Feature, string[]]>) CANCELS.set(feature, [...(CANCELS.get(feature) ?? []), ...compileAll(phrases)]);
+  for (const [feature, phrases] of Object.entries(language.excepts ?? {}) as Array<[Feature, string[]]>) EXCEPTS.set(feature, [...(EXCEPTS.get(feature) ?? []), ...compileAll(phrases)]);
 }
 /** One regex per feature that says whether any of its phrases occurs: most clauses show no feature, and one test rules that out. */
 const FEATURE_ANYWHERE = new Map([...FEATURES].map(([feature, res]) => [feature, new RegExp(`(?<= )(?:${res.map((re) => re.source.slice('(?<= )'.length)).join('|')})`)]));
@@ -277,7 +279,10 @@ function affirmedFeatures(text: string): Set<Feature> {
         found.add(feature);
         continue;
       }
-      if (past || (resolved && !NEVER_RESOLVED.has(feature)) || !spans(clause, FEATURES.get(feature)!, index).some((m) => !negatedAt(m.start, words, negationsOnce()))) continue;
+      if (past || (resolved && !NEVER_RESOLVED.has(feature))) continue;
+      const excepted = EXCEPTS.has(feature) ? spans(clause, EXCEPTS.get(feature)!, index) : [];
+      const affirmed = spans(clause, FEATURES.get(feature)!, index).filter((m) => !excepted.some((e) => m.start < e.end && e.start < m.end));
+      if (!affirmed.some((m) => !negatedAt(m.start, words, negationsOnce()))) continue;
       if ((CANCELS.get(feature) ?? []).some((re) => clause.search(re) >= 0)) continue;
       found.add(feature);
     }
@@ -288,7 +293,7 @@ function affirmedFeatures(text: string): Set<Feature> {
 /** English unless the message reads as more Spanish than English. */
 export function detectLanguage(text: string): PatientLanguage {
   const words = tokens(text);
-  let es = /[ñ¿¡áéíóú]/i.test(text) ? 2 : 0;
+  let es = /[ñ¿¡áéíóú]/i.test(text) ? 1 : 0;
   let en = 0;
   for (const word of words) {
     if (MARKERS.es.has(word)) es++;
