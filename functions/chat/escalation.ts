@@ -9,7 +9,9 @@
  * doubled letters written once, known misspellings and one-letter typos of table words
  * corrected), cut into clauses at punctuation and words such as "but"/"pero"/"and now", and
  * searched for the phrases of each feature. A negation governs only its own clause, and only
- * forward up to an "and"/"y": "no fever, but the swelling reaches my eye" escalates.
+ * forward up to an "and"/"y": "no fever, but the swelling reaches my eye" escalates. A clause's
+ * cancel phrase takes a feature back for the whole clause; an except phrase only for the matches it
+ * overlaps ("big pills are hard to swallow" is no airway sign, "…and I can't breathe" still is).
  *
  * Policy, safety first:
  * - whoever the patient writes about ("my son knocked out his tooth") is treated as the patient;
@@ -290,7 +292,11 @@ function affirmedFeatures(text: string): Set<Feature> {
   return found;
 }
 
-/** English unless the message reads as more Spanish than English. */
+/**
+ * English unless the message reads as more Spanish than English: everyday and symptom words of each
+ * language count one each, and an accent or ñ/¿/¡ one more for Spanish, so that in Spanglish the
+ * language carrying the sentence wins ("mi throat se está cerrando, I can't breathe bien" is English).
+ */
 export function detectLanguage(text: string): PatientLanguage {
   const words = tokens(text);
   let es = /[ñ¿¡áéíóú]/i.test(text) ? 1 : 0;
