@@ -104,6 +104,27 @@ describe('category assignment', () => {
     expect(detectEmergency(user('the swelling is not spreading, it is the same as yesterday')).escalate).toBe(false);
     expect(detectEmergency(user('I have a swollen gland under my ear from a cold')).escalate).toBe(false);
   });
+
+  it('takes back only the match an except phrase overlaps, not the rest of its clause', () => {
+    expect(detectEmergency(user('big pills are hard to swallow, is there a liquid one?')).escalate).toBe(false);
+    expect(detectEmergency(user('me cuesta tragar las pastillas grandes')).escalate).toBe(false);
+    expect(categoryOf("the pills are hard to swallow and I can't breathe")).toBe('airway');
+    expect(categoryOf('las pastillas son difíciles de tragar y no puedo respirar')).toBe('airway');
+  });
+
+  it('reads a jaw that will not open, a bite that is off or a numb chin as trauma only after a blow', () => {
+    expect(categoryOf("my kid fell and now he can't open his mouth")).toBe('jaw-or-facial-trauma');
+    expect(categoryOf('me caí y no puedo abrir la boca')).toBe('jaw-or-facial-trauma');
+    expect(detectEmergency(user('my bite feels off after the filling')).escalate).toBe(false);
+    expect(detectEmergency(user('my chin is numb after the wisdom tooth extraction')).escalate).toBe(false);
+  });
+
+  it('reads how long a bleeding has gone on, not when something happened', () => {
+    expect(categoryOf("there is blood in my mouth, it's been 5 hours")).toBe('uncontrolled-bleeding');
+    expect(categoryOf('sangra desde hace cinco horas')).toBe('uncontrolled-bleeding');
+    expect(detectEmergency(user('the extraction was 5 hours ago and it is bleeding a little')).escalate).toBe(false);
+    expect(detectEmergency(user('la extracción fue hace 5 horas y sangra un poquito')).escalate).toBe(false);
+  });
 });
 
 describe('earlier turns are context only', () => {
