@@ -12,7 +12,7 @@ import { createHttpHandler, route, type RouteContext, type RouteResult } from '#
 import { RouteIdempotency } from '#core/idempotency';
 import { taskFunctionFromEnv } from '#core/task-function';
 import { outcomeHeaders } from '#core/task-runtime';
-import { checkSuggestedCodes, repairInstructions, requiresClaimNarrative, warningsFor } from '../clinical/dental-codes';
+import { checkSuggestedCodes, repairInstructions, requiresClaimNarrative, warningsFor } from '../domain/dental-codes';
 import { categoryOf, estimateCoverage, resolveCategory, unpriceableReason } from './estimate';
 import { CLAIM_OUTPUT_KIND, CLAIM_SYSTEM_PROMPT, buildClaimUserPrompt } from './prompts';
 import { claimModelOutputSchema, claimRequestSchema, estimateRequestSchema, type ClaimModelOutput, type ClaimRequest, type ClaimResponse } from './schemas';

@@ -9,7 +9,7 @@ import { createHttpHandler, route, type RouteContext, type RouteResult } from '#
 import { taskFunctionFromEnv } from '#core/task-function';
 import { outcomeHeaders } from '#core/task-runtime';
 import type * as z from '#core/zod';
-import { checkDiagnoses, checkTreatmentPlan, repairInstructions, warningsFor, type CodeCheck } from './dental-codes';
+import { checkDiagnoses, checkTreatmentPlan, repairInstructions, warningsFor, type CodeCheck } from '../domain/dental-codes';
 import {
   DIAGNOSES_OUTPUT_KIND,
   DIAGNOSES_SYSTEM_PROMPT,
