@@ -96,6 +96,8 @@ import { startLocalRuntime } from './local/runtime';
   const ok = await post({ riskLevel: 'high', lastVisitMonthsAgo: 2 });
   const bad = await post({ riskLevel: 'extreme', lastVisitMonthsAgo: 2 });
   const served = { status: ok.status, body: await ok.json(), badStatus: bad.status, badCode: ((await bad.json()) as any).error?.code };
+  const live = (await (await fetch(runtime.url + '/openapi.json')).json()) as any;
+  const liveOperationId = live.paths['/v1/recalls/intervals']?.post?.operationId;
   await runtime.close();
   process.stdout.write(JSON.stringify({
     catalogRoutes: catalog.byName['recalls' as never]?.routes,
@@ -103,6 +105,7 @@ import { startLocalRuntime } from './local/runtime';
     requestSchema: document.components.schemas.RecallRequest,
     fuzz: fuzzed && { fn: fuzzed.fn, maxBodyBytes: fuzzed.maxBodyBytes, hasBody: fuzzed.body !== undefined, exampleAccepted: acceptedByGateway(fuzzed, valid!) },
     served,
+    liveOperationId,
   }));
 })().catch((error) => { process.stderr.write(String(error?.stack ?? error)); process.exit(1); });
 `;
@@ -173,5 +176,9 @@ describe('a sixth task', () => {
 
   it('is served by the local runtime, body validation included', () => {
     expect(seen.served).toEqual({ status: 200, body: { dueInMonths: 1 }, badStatus: 400, badCode: 'BadRequest' });
+  });
+
+  it("is in the ops function's own /openapi.json, which finds the folder's declarations at run time", () => {
+    expect(seen.liveOperationId).toBe('planRecall');
   });
 });
