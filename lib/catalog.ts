@@ -2,7 +2,8 @@
  * The task catalog: the single source of truth for the five AI tasks.
  *
  * The stack, the local runtime (`npm start`), the usage report and the benchmark all read it.
- * Adding a sixth task is one entry here plus one handler folder under `functions/`.
+ * Adding a sixth task is one entry here plus one handler folder under `functions/`, whose
+ * `routes.ts` declares its routes once (functions/core/route-declaration.ts); `routes` below derive from it.
  *
  * Values can be changed per stage through CDK context (see {@link resolveCatalog}):
  *   -c stage=prod                                  picks the `prod` preset below
@@ -23,6 +24,12 @@ import {
   type TaskName,
 } from '../functions/core/task-config';
 import { endpointReach } from '../functions/core/model-endpoint';
+import { catalogRoutesOf } from '../functions/core/route-declaration';
+import { ROUTES as BILLING_ROUTES } from '../functions/billing/routes';
+import { ROUTES as CHAT_ROUTES } from '../functions/chat/routes';
+import { ROUTES as CLINICAL_ROUTES } from '../functions/clinical/routes';
+import { ROUTES as IMAGING_ROUTES } from '../functions/imaging/routes';
+import { ROUTES as SCHEDULING_ROUTES } from '../functions/scheduling/routes';
 
 export { TASK_NAMES, type TaskConfig, type TaskName };
 
@@ -156,11 +163,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
   imaging: {
     name: 'imaging',
     description: 'Reads dental radiographs (bitewing, periapical, panoramic, cephalometric) with a vision model',
-    routes: [
-      { method: 'POST', path: '/v1/imaging/analyses', ai: true },
-      { method: 'GET', path: '/v1/imaging/analyses/{jobId}', ai: false },
-      { method: 'POST', path: '/v1/imaging/uploads', ai: false },
-    ],
+    routes: catalogRoutesOf(IMAGING_ROUTES),
     providers: [
       { provider: 'openai', model: DEFAULT_MODELS.openaiVision },
       { provider: 'anthropic', model: DEFAULT_MODELS.anthropicLarge },
@@ -186,10 +189,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
   clinical: {
     name: 'clinical',
     description: 'Differential diagnosis and sequenced treatment plans for the dentist',
-    routes: [
-      { method: 'POST', path: '/v1/clinical/diagnoses', ai: true },
-      { method: 'POST', path: '/v1/clinical/treatment-plans', ai: true },
-    ],
+    routes: catalogRoutesOf(CLINICAL_ROUTES),
     providers: [
       { provider: 'anthropic', model: DEFAULT_MODELS.anthropicLarge },
       { provider: 'openai', model: DEFAULT_MODELS.openaiVision },
@@ -208,10 +208,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
   billing: {
     name: 'billing',
     description: 'CDT code suggestions and claim narratives; estimates are plain arithmetic in cents',
-    routes: [
-      { method: 'POST', path: '/v1/billing/claims', ai: true },
-      { method: 'POST', path: '/v1/billing/estimates', ai: false },
-    ],
+    routes: catalogRoutesOf(BILLING_ROUTES),
     providers: [
       { provider: 'anthropic', model: DEFAULT_MODELS.anthropicSmall },
       { provider: 'openai', model: DEFAULT_MODELS.openaiSmall },
@@ -229,10 +226,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
   scheduling: {
     name: 'scheduling',
     description: 'Free-slot search (plain code) and appointment reminder wording from a small model',
-    routes: [
-      { method: 'POST', path: '/v1/scheduling/slots', ai: false },
-      { method: 'POST', path: '/v1/scheduling/reminders', ai: true },
-    ],
+    routes: catalogRoutesOf(SCHEDULING_ROUTES),
     providers: [
       { provider: 'openai', model: DEFAULT_MODELS.openaiNano },
       { provider: 'openai-compatible', model: DEFAULT_MODELS.local, baseUrl: DEFAULT_LOCAL_MODEL_URL },
@@ -250,7 +244,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
   chat: {
     name: 'chat',
     description: 'Patient-facing conversation with urgent-symptom escalation',
-    routes: [{ method: 'POST', path: '/v1/chat/messages', ai: true, streaming: true }],
+    routes: catalogRoutesOf(CHAT_ROUTES),
     providers: [
       { provider: 'openai', model: DEFAULT_MODELS.openaiSmall },
       { provider: 'anthropic', model: DEFAULT_MODELS.anthropicSmall },

@@ -10,14 +10,15 @@
  */
 import { DynamoJobStore } from '#core/job-store';
 import { ENV, requireEnv } from '#core/env';
-import { createHttpHandler, route } from '#core/http';
+import { createHttpHandler } from '#core/http';
 import { RouteIdempotency } from '#core/idempotency';
 import { SqsJobQueue } from '#core/job-queue';
 import { S3ObjectStore, s3ClientFromEnv } from '#core/object-store';
 import { functionBasicsFromEnv } from '#core/function-basics';
+import { routeKey, serveRoute } from '#core/route-declaration';
 import { readObjectBounded } from './image-objects';
 import { DEFAULT_INFLIGHT_BUDGET, ImagingJobIntake } from './job-intake';
-import { ANALYSIS_MAX_BODY_BYTES, analysisRequestSchema, uploadRequestSchema } from './schemas';
+import { ROUTES } from './routes';
 
 const { observability, doc } = functionBasicsFromEnv();
 const bucket = requireEnv(ENV.imagesBucket);
@@ -41,37 +42,22 @@ function inflightBudgetFromEnv() {
 const cacheTable = process.env[ENV.cacheTable];
 const idempotency = cacheTable ? new RouteIdempotency({ tableName: cacheTable, doc }) : undefined;
 
-const ANALYSES_ROUTE = 'POST /v1/imaging/analyses';
+const ANALYSES_ROUTE = routeKey(ROUTES.submitAnalysis);
 
 export const handler = createHttpHandler({
   observability,
   routes: [
-    route({
-      method: 'POST',
-      path: '/v1/imaging/analyses',
-      body: analysisRequestSchema,
-      maxBodyBytes: ANALYSIS_MAX_BODY_BYTES,
-      handle: async ({ body, identity, headers, deadline, annotate }) => {
-        const accept = async () => {
-          const accepted = await intake.submit(identity.practiceId, body);
-          annotate({ jobId: accepted.jobId, format: accepted.header.format, width: accepted.header.width, height: accepted.header.height });
-          return { statusCode: 202, body: { jobId: accepted.jobId, status: accepted.status } };
-        };
-        // A retried submit with the same Idempotency-Key gets the first job back, not a second job.
-        if (!idempotency) return accept();
-        return idempotency.run({ key: headers['idempotency-key'], practiceId: identity.practiceId, route: ANALYSES_ROUTE, body, deadline }, accept);
-      },
+    serveRoute(ROUTES.submitAnalysis, async ({ body, identity, headers, deadline, annotate }) => {
+      const accept = async () => {
+        const accepted = await intake.submit(identity.practiceId, body);
+        annotate({ jobId: accepted.jobId, format: accepted.header.format, width: accepted.header.width, height: accepted.header.height });
+        return { statusCode: 202, body: { jobId: accepted.jobId, status: accepted.status } };
+      };
+      // A retried submit with the same Idempotency-Key gets the first job back, not a second job.
+      if (!idempotency) return accept();
+      return idempotency.run({ key: headers['idempotency-key'], practiceId: identity.practiceId, route: ANALYSES_ROUTE, body, deadline }, accept);
     }),
-    route({
-      method: 'GET',
-      path: '/v1/imaging/analyses/{jobId}',
-      handle: async ({ pathParameters, identity }) => ({ body: await intake.status(pathParameters.jobId ?? '', identity.practiceId) }),
-    }),
-    route({
-      method: 'POST',
-      path: '/v1/imaging/uploads',
-      body: uploadRequestSchema,
-      handle: async ({ body, identity }) => ({ body: await intake.presignUpload(identity.practiceId, body) }),
-    }),
+    serveRoute(ROUTES.analysisStatus, async ({ pathParameters, identity }) => ({ body: await intake.status(pathParameters.jobId ?? '', identity.practiceId) })),
+    serveRoute(ROUTES.presignUpload, async ({ body, identity }) => ({ body: await intake.presignUpload(identity.practiceId, body) })),
   ],
 });
