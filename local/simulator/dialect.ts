@@ -16,8 +16,11 @@ export interface SimulatedCall {
 }
 
 export interface SimulatedUsage {
+  /** All of the prompt, cached or not. */
   inputTokens: number;
   outputTokens: number;
+  /** The part of `inputTokens` read from the prompt cache. @default 0 */
+  cachedTokens?: number;
 }
 
 export type SimulatedErrorKind = 'invalid_request' | 'authentication' | 'not_found' | 'rate_limit' | 'server' | 'unavailable' | 'overloaded';

@@ -184,7 +184,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
     }
 
     const text = fault === 'schema' ? JSON.stringify(WRONG_SHAPE_ANSWER) : answerFor(call, req);
-    const usage = { inputTokens, outputTokens: textTokens(text) };
+    const usage = { inputTokens, outputTokens: textTokens(text), cachedTokens: Math.min(config.cachedPromptTokens, inputTokens) };
     const id = randomUUID().replaceAll('-', '').slice(0, 24);
     const headers = { ...SIMULATED_HEADERS, ...limitHeaders, 'request-id': `req_sim_${id}`, 'x-request-id': `req_sim_${id}`, 'x-amzn-requestid': `req_sim_${id}` };
 
