@@ -184,6 +184,8 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
       batchSize: 1,
       maxConcurrency: 4,
       maxReceiveCount: 4,
+      // 20 jobs at a practice's pace are minutes of work; a burst past it waits at the practice, not in the shared queue.
+      practiceMaxJobs: 20,
     },
   },
   clinical: {

@@ -26,6 +26,8 @@ export const ENV = {
   imagesBucket: 'IMAGES_BUCKET',
   /** Decoded pixels one practice may have in queued or running imaging jobs (default in job-intake.ts). */
   imagingPracticeInflightPixels: 'IMAGING_PRACTICE_INFLIGHT_PIXELS',
+  /** Queued and running imaging jobs one practice may have (default: the catalog's worker.practiceMaxJobs). */
+  imagingPracticeInflightJobs: 'IMAGING_PRACTICE_INFLIGHT_JOBS',
   /** Front-end origin allowed by CORS. */
   allowedOrigin: 'ALLOWED_ORIGIN',
   /**

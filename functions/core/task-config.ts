@@ -86,6 +86,8 @@ export const workerSchema = z
     /** SQS event source maximum concurrency (2–1000); must not exceed reservedConcurrency. */
     maxConcurrency: z.number().int().min(2).max(1000),
     maxReceiveCount: z.number().int().min(3).max(5),
+    /** Imaging jobs one practice may have queued or running at once; the next is a 429 ImagingPracticeBusy. */
+    practiceMaxJobs: positiveInt.max(1000),
   })
   .strict();
 

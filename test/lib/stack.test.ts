@@ -191,6 +191,13 @@ describe('imaging queue pipeline', () => {
     expect(imagingWorker.maxConcurrency).toBeLessThanOrEqual(imagingWorker.reservedConcurrency!);
   });
 
+  it('the job queue is a standard queue (fair queues are a feature of standard queues) and the worker takes one job per invocation', () => {
+    const queue = gw.resources[logicalIdOf(gw.stack, gw.stack.imaging.queue)]!.Properties!;
+    expect(queue.FifoQueue).toBeUndefined();
+    // A practice's single job waits for one running job to end, not for a batch of another practice's.
+    expect(imagingWorker.batchSize).toBe(1);
+  });
+
   it('the images bucket expires objects and lets the front end POST presigned uploads', () => {
     const props = gw.resources[logicalIdOf(gw.stack, gw.stack.imaging.imagesBucket)]!.Properties!;
     expect(props.LifecycleConfiguration.Rules[0]).toMatchObject({ Status: 'Enabled', ExpirationInDays: 30 });

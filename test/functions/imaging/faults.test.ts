@@ -26,8 +26,11 @@ import { base64, pngBytes } from './radiographs';
 type ApiHandler = (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
 type Worker = (event: unknown, context: unknown) => Promise<SQSBatchResponse>;
 
-/** The lowest receive count the catalog allows, so a poison message reaches the DLQ in seconds. */
-const CATALOG = { taskOverrides: { imaging: { worker: { maxReceiveCount: 3 } } } };
+/**
+ * The lowest receive count the catalog allows, so a poison message reaches the DLQ in seconds; and
+ * room for the batch test's 22 jobs of one practice at once (the job count cap has its own test).
+ */
+const CATALOG = { taskOverrides: { imaging: { worker: { maxReceiveCount: 3, practiceMaxJobs: 50 } } } };
 const WORKER = resolveCatalog(CATALOG).byName.imaging.worker!;
 /**
  * Handler timeout given to the worker: a 17 s model deadline after the worker's 3 s margin, room
