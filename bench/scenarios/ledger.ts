@@ -41,14 +41,20 @@ class WatchedLedger implements UsageLedger {
     this.peakDayCommitted = Math.max(this.peakDayCommitted, reservation.dayCommittedTokens);
     return reservation;
   }
-  settle(reservation: Reservation, usage: ActualUsage): Promise<void> {
-    return this.inner.settle(reservation, usage);
+  hold(reservation: Reservation): void {
+    this.inner.hold(reservation);
   }
-  release(reservation: Reservation): Promise<void> {
-    return this.inner.release(reservation);
+  settle(reservation: Reservation, usage: ActualUsage, counters?: UsageEvent): Promise<void> {
+    return this.inner.settle(reservation, usage, counters);
   }
-  record(task: TaskName, event: UsageEvent, keyFingerprint?: string, now?: number): Promise<void> {
-    return this.inner.record(task, event, keyFingerprint, now);
+  release(reservation: Reservation, counters?: UsageEvent): Promise<void> {
+    return this.inner.release(reservation, counters);
+  }
+  record(task: TaskName, event: UsageEvent, keyFingerprint?: string, now?: number, practiceId?: string): Promise<void> {
+    return this.inner.record(task, event, keyFingerprint, now, practiceId);
+  }
+  recordRefusal(task: TaskName, practiceId: string, kind: 'share' | 'budget', now?: number): Promise<void> {
+    return this.inner.recordRefusal(task, practiceId, kind, now);
   }
 }
 
