@@ -38,8 +38,8 @@ type HttpHandlerOptions = NonNullable<Parameters<NodeHttpHandler['handle']>[1]>;
 
 let invocationDeadline: number | undefined;
 
-/** Bounds this instance's DynamoDB requests by an epoch-ms deadline (until the next call). */
-export function boundDynamoRequestsBy(deadlineEpochMs: number): void {
+/** Bounds this instance's DynamoDB requests by an epoch-ms deadline (until the next call); undefined lifts the bound. */
+export function boundDynamoRequestsBy(deadlineEpochMs: number | undefined): void {
   invocationDeadline = deadlineEpochMs;
 }
 

@@ -105,6 +105,15 @@ export class TaskRuntime {
    */
   async generate<T>(input: GenerateInput<T>): Promise<GenerateResult<T>> {
     boundDynamoRequestsBy(input.deadline + DYNAMO_GRACE_AFTER_DEADLINE_MS);
+    try {
+      return await this.generateBounded(input);
+    } finally {
+      // Other DynamoDB work of the invocation (and a test's own reads later) is not held to this call's deadline.
+      boundDynamoRequestsBy(undefined);
+    }
+  }
+
+  private async generateBounded<T>(input: GenerateInput<T>): Promise<GenerateResult<T>> {
     const { cache, config } = this.deps;
     // Before the cache too: a request this task refuses gets no answer, cached or not, and no counter.
     this.phiSkip(this.modelRequest(input, 'json'), { refuseOnly: true });
@@ -327,6 +336,7 @@ export class TaskRuntime {
         await this.settle(reservation, { text: '', usage, provider: stream.target.provider, model: stream.target.model }, stream.keyFingerprint, this.now() - started, stream.fallbackUsed);
       }
       if (!settled) await this.releaseQuietly(reservation, { errors: 1 });
+      boundDynamoRequestsBy(undefined);
     }
   }
 
@@ -336,8 +346,14 @@ export class TaskRuntime {
   ): Promise<{ text: string; usage: ModelUsage; provider: string; model: string; keyFingerprint: string; fallbackUsed: boolean }> {
     boundDynamoRequestsBy(input.deadline + DYNAMO_GRACE_AFTER_DEADLINE_MS);
     const request = this.modelRequest(input, 'text');
-    const { outcome, settlement } = await this.callOnce(request, input);
-    await settlement;
+    let called: Called;
+    try {
+      called = await this.callOnce(request, input);
+      await called.settlement;
+    } finally {
+      boundDynamoRequestsBy(undefined);
+    }
+    const { outcome } = called;
     return {
       text: outcome.response.text,
       usage: outcome.response.usage,
