@@ -305,8 +305,15 @@ export class TaskRuntime {
   async *stream(input: Omit<GenerateInput<unknown>, 'schema' | 'cacheInput'>, onOpen?: (opened: StreamOpened) => void): AsyncGenerator<ModelStreamEvent> {
     boundDynamoRequestsBy(input.deadline + DYNAMO_GRACE_AFTER_DEADLINE_MS);
     const request = this.modelRequest(input, 'text');
-    const skip = this.phiSkip(request);
-    const reservation = await this.admitOrRefuse(request, input.practiceId);
+    let reservation: Reservation;
+    let skip: ChainCallOptions['skip'];
+    try {
+      skip = this.phiSkip(request);
+      reservation = await this.admitOrRefuse(request, input.practiceId);
+    } catch (error) {
+      boundDynamoRequestsBy(undefined);
+      throw error;
+    }
     this.deps.ledger.hold(reservation);
     const started = this.now();
     let settled = false;

@@ -29,14 +29,16 @@
  * for each practice) finds it stale, the refusal says so, and it is sent once more as a rollover:
  * one extra conditional update for the first request(s) of each minute only.
  *
- * Size and cost: every practice with a finite share adds up to three attributes of ~10 bytes plus
- * its id to the day item, and every write is billed per started KB of the item
- * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html:
- * one write unit per 1 KB, at most 1,000 write units per second on one partition). 40 practices
- * keep the item near 2 KB (2 WCU per admission and per settlement); 500 would make it ~20 KB, i.e.
- * 20 WCU a write and at most ~25 admissions a second for the task: past a few hundred practices
- * per task, split the practice attributes onto their own items (one more round trip, in parallel).
- *
+ * Size and cost: every practice with a finite share adds up to three attributes to the day item
+ * (name `pd#`/`pm#`/`pf#` + its id, a number each: ~60 bytes for an id like `practice-042`), and
+ * the MIN item of each minute it was active two more (`pr#`, `pn#`, left at 0 once settled). Every
+ * write is billed per started KB of the item, and one partition takes at most 1,000 write units a
+ * second (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html).
+ * So 40 limited practices make the day item ~3 KB: 3 WCU per admission and per settlement; 500
+ * would make it ~30 KB: 30 WCU a write, capping the task near 15 admitted requests a second. Past
+ * a few hundred limited practices per task, move the practice attributes onto per-practice items
+ * (a second update in parallel, given up to a transaction-free two-step undo on refusal).
+
  * Reservations that are never settled (the Lambda was killed at its timeout or crashed between
  * admission and settlement) must not stay counted for ever. Beside the model call (not in front
  * of it), {@link DynamoUsageLedger.hold} records each reservation on the task's MIN item of its
