@@ -37,7 +37,7 @@
  * So 40 limited practices make the day item ~3 KB: 3 WCU per admission and per settlement; 500
  * would make it ~30 KB: 30 WCU a write, capping the task near 15 admitted requests a second. Past
  * a few hundred limited practices per task, move the practice attributes onto per-practice items
- * (a second update in parallel, given up to a transaction-free two-step undo on refusal).
+ * (a second conditional update in parallel, undone when the other refuses).
 
  * Reservations that are never settled (the Lambda was killed at its timeout or crashed between
  * admission and settlement) must not stay counted for ever. Beside the model call (not in front
