@@ -57,6 +57,8 @@ async function main(): Promise<void> {
   }
   // Set before any SDK client exists: Lambda runs Node 24, this machine may run 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  // dynalite answers from this process, whose event loop also serves the API: see functions/core/dynamo.ts.
+  process.env.DYNAMODB_CONNECTION_TIMEOUT_MS ??= '10000';
   const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
 
   process.stdout.write('Starting the local gateway: DynamoDB, queue, object store, secrets, provider simulator, functions…\n');

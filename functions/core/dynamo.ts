@@ -18,6 +18,9 @@
  *   https://github.com/aws/aws-sdk-js-v3/blob/main/supplemental-docs/CLIENTS.md#request-handler-requesthandler).
  * - `connectionTimeout` 1 s, and never more than the time left (the request timeout covers the
  *   connection phase too): an unreachable DynamoDB is a quick 503 instead of a hang.
+ *   `DYNAMODB_CONNECTION_TIMEOUT_MS` changes it. The laptop stand-ins set it higher: there dynalite
+ *   answers from a process whose event loop the tests and other functions keep busy, so its
+ *   `connect` can lag by seconds on a loaded machine, which is the host's lag, not DynamoDB's.
  * - Keep-alive agents, so a warm function reuses its TCP and TLS connection instead of paying a
  *   new handshake per call (https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/node-reusing-connections.html);
  *   256 sockets, since the SDK's default of 50 queues (and warns) under the local runtime's concurrency.
@@ -28,7 +31,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
-const CONNECTION_TIMEOUT_MS = 1_000;
+const CONNECTION_TIMEOUT_MS = Number(process.env.DYNAMODB_CONNECTION_TIMEOUT_MS) || 1_000;
 /** The least an attempt is given, so a call made right at the deadline still gets one short try. */
 const MIN_REQUEST_TIMEOUT_MS = 200;
 /** Kept back from Lambda's own end so the function can still write its 503. */

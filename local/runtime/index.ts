@@ -117,11 +117,15 @@ function handlerFileOf(task: string, file = 'handler.ts'): string {
   return join(REPO_ROOT, 'functions', task, file);
 }
 
-/** Variables every function inherits from the developer's shell (logging knobs only). */
+/**
+ * Variables every function inherits from the developer's shell: logging knobs, and the DynamoDB
+ * connection timeout, which the laptop raises because dynalite answers from this busy process
+ * (functions/core/dynamo.ts says why).
+ */
 function passThroughEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && (name.startsWith('POWERTOOLS_') || name === 'LOG_LEVEL' || name === 'PATH' || name === 'HOME' || name === 'TMPDIR')) kept[name] = value;
+    if (value !== undefined && (name.startsWith('POWERTOOLS_') || name === 'LOG_LEVEL' || name === 'DYNAMODB_CONNECTION_TIMEOUT_MS' || name === 'PATH' || name === 'HOME' || name === 'TMPDIR')) kept[name] = value;
   }
   return kept;
 }
