@@ -19,7 +19,7 @@ import { createDocumentClient } from '../functions/core/dynamo';
 import { BadRequestError } from '../functions/core/errors';
 import { CloudWatchPlatformMetrics, createCloudWatchClient, type PlatformMetrics } from '../functions/core/platform-metrics';
 import { readUsageReport, type UsageTotals } from '../functions/core/usage-report';
-import { resolvedCatalogSchema } from '../functions/ops/catalog-env';
+import { resolvedCatalogSchema, type OpsTaskConfig } from '../functions/ops/catalog-env';
 import type { UsageReportResponse } from '../functions/ops/schemas';
 import { usagePeriod } from '../functions/ops/usage-period';
 import { usageReportResponse } from '../functions/ops/usage-pressure';
@@ -81,7 +81,7 @@ const localStateSchema = z
 interface LedgerSource {
   doc: DynamoDBDocumentClient;
   table: string;
-  catalog: ReadonlyArray<TaskConfig>;
+  catalog: ReadonlyArray<OpsTaskConfig>;
   /** A deployed stage's CloudWatch metrics; absent for a local ledger. */
   platform?: PlatformMetrics;
   /** For messages: where the ledger is. */
@@ -150,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
 
 async function openSource(args: { endpoint?: string; 'data-dir'?: string; region?: string; table?: string; stage?: string; state?: string }): Promise<LedgerSource> {
   const catalogFor = (stage: string) => resolveCatalog({ stage }).tasks;
-  const local = (endpoint: string, table: string, description: string, hint: string, catalog: ReadonlyArray<TaskConfig>, close: () => Promise<void> = async () => {}): LedgerSource => {
+  const local = (endpoint: string, table: string, description: string, hint: string, catalog: ReadonlyArray<OpsTaskConfig>, close: () => Promise<void> = async () => {}): LedgerSource => {
     const doc = createDocumentClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
     return { doc, table, catalog, description, hint, close: async () => (doc.destroy(), close()) };
   };

@@ -5,7 +5,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { route, type HttpRoute } from '#core/http';
 import type { PlatformMetrics } from '#core/platform-metrics';
-import type { TaskConfig } from '#core/task-config';
+import type { OpsTaskConfig } from './catalog-env';
 import { readUsageReport } from '#core/usage-report';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi';
 import { ROUTE_DOCUMENTATION } from './route-schemas';
@@ -15,7 +15,7 @@ import { usageReportResponse } from './usage-pressure';
 
 export interface OpsRouteDependencies {
   /** The resolved catalog. Called per request, so a missing `CATALOG` fails requests loudly instead of the cold start. */
-  catalog(): ReadonlyArray<TaskConfig>;
+  catalog(): ReadonlyArray<OpsTaskConfig>;
   /** Physical name of the usage ledger table. */
   usageTable(): string;
   doc: DynamoDBDocumentClient;
@@ -27,7 +27,7 @@ export interface OpsRouteDependencies {
 
 export function createOpsRoutes(deps: OpsRouteDependencies): HttpRoute<undefined>[] {
   const now = deps.now ?? Date.now;
-  let openApi: { tasks: ReadonlyArray<TaskConfig>; document: OpenApiDocument } | undefined;
+  let openApi: { tasks: ReadonlyArray<OpsTaskConfig>; document: OpenApiDocument } | undefined;
   const auth = (key: string) => ROUTE_DOCUMENTATION[key]?.auth ?? 'user';
 
   return [

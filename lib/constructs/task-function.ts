@@ -68,7 +68,7 @@ export interface FunctionNetwork {
 
 /** How a function uses a table: the ops report only reads; task functions update counters. */
 export type TableAccess = 'read' | 'readWrite';
-export type TableEnv = typeof ENV.usageTable | typeof ENV.cacheTable | typeof ENV.jobsTable;
+export type TableEnv = typeof ENV.usageTable | typeof ENV.cacheTable | typeof ENV.jobsTable | typeof ENV.practiceOverridesTable;
 export type BucketAccess = 'read' | 'readWrite';
 
 /**
