@@ -31,6 +31,7 @@ export const handler = createHttpHandler({
   routes: createOpsRoutes({
     catalog: () => (catalog ??= parseCatalogEnv(process.env)),
     usageTable: () => requireEnv(ENV.usageTable),
+    practiceOverridesTable: () => process.env[ENV.practiceOverridesTable] || undefined,
     doc: documentClient(),
     platform,
   }),

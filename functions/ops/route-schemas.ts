@@ -33,7 +33,7 @@ import {
   slotsRequestSchema,
   slotsResponseSchema,
 } from '../scheduling/schemas';
-import { healthResponseSchema, usageQuerySchema, usageReportSchema } from './schemas';
+import { healthResponseSchema, practiceUsageReportSchema, usageQuerySchema, usageReportSchema } from './schemas';
 
 export interface RouteDocumentation {
   /** Stable name for generated clients (`suggestDiagnoses`, not `postV1ClinicalDiagnoses`). */
@@ -185,10 +185,11 @@ export const ROUTE_DOCUMENTATION: Record<string, RouteDocumentation> = {
     summary: 'Token usage, cost, throttles and latency per task and per key',
     description:
       'Administrators only. Rows are sorted so the task closest to its limits (budget, tokens per minute, timeout; any throttle counts as 100 %) or slowest comes first; ' +
-      'underMostPressure names it. The same report as `npm run usage -- --json`.',
+      'underMostPressure names it. The same report as `npm run usage -- --json`. ' +
+      'With by=practice, the chargeback report instead (PracticeUsageReport): each practice’s spend per task over whole UTC days and how close it runs to its share, under most pressure first (`npm run usage -- --by practice --json`).',
     auth: 'admin',
     query: usageQuerySchema,
-    response: usageReportSchema,
+    response: z.union([usageReportSchema, practiceUsageReportSchema]),
   },
 };
 

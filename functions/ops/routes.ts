@@ -6,6 +6,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { route, type HttpRoute } from '#core/http';
 import type { PlatformMetrics } from '#core/platform-metrics';
 import type { OpsTaskConfig } from './catalog-env';
+import { readPracticeUsageReport } from '#core/practice-usage-report';
 import { readUsageReport } from '#core/usage-report';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi';
 import { ROUTE_DOCUMENTATION } from './route-schemas';
@@ -18,6 +19,8 @@ export interface OpsRouteDependencies {
   catalog(): ReadonlyArray<OpsTaskConfig>;
   /** Physical name of the usage ledger table. */
   usageTable(): string;
+  /** The PracticeOverrides table, for each practice's effective share. @default none: every practice against the catalog share */
+  practiceOverridesTable?(): string | undefined;
   doc: DynamoDBDocumentClient;
   /** In AWS, CloudWatch: the Lambda throttles the ledger never sees. @default none (the ledger's counts, as `npm start` keeps them) */
   platform?: PlatformMetrics;
@@ -54,6 +57,19 @@ export function createOpsRoutes(deps: OpsRouteDependencies): HttpRoute<undefined
       auth: auth('GET /v1/usage'),
       handle: async ({ query, annotate }) => {
         const { since, until } = usagePeriod(query, now());
+        if (query.by === 'practice') {
+          // The route is for the admin group only (auth above): a practice never reads another's rows.
+          const report = await readPracticeUsageReport(deps.doc, {
+            table: deps.usageTable(),
+            overridesTable: deps.practiceOverridesTable?.(),
+            since,
+            until,
+            catalog: deps.catalog(),
+            now: new Date(until),
+          });
+          annotate({ usageResolution: report.resolution, usagePractices: report.practices.length });
+          return { headers: { 'cache-control': 'no-store' }, body: report };
+        }
         const report = await readUsageReport(deps.doc, { table: deps.usageTable(), since, until, catalog: deps.catalog(), now: new Date(until), platform: deps.platform });
         annotate({
           usageResolution: report.resolution,
