@@ -355,7 +355,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...options.http,
       localRoutes: [
         statsRoute,
-        ...opsPageRoutes(createOpsSnapshotReader({ doc: ledgerDoc, usageTable: LOCAL_TABLES.usage, catalog: catalog.tasks, stats, imagingWorkerId: IMAGING_WORKER_ID })),
+        ...opsPageRoutes(createOpsSnapshotReader({ doc: ledgerDoc, usageTable: LOCAL_TABLES.usage, practiceOverridesTable: LOCAL_TABLES.practiceOverrides, catalog: catalog.tasks, stats, imagingWorkerId: IMAGING_WORKER_ID })),
         ...(options.localRoutes ?? []),
       ],
     });
