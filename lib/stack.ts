@@ -4,6 +4,7 @@ import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { ENV } from '../functions/core/env';
 import { opsCatalogJson } from '../functions/ops/catalog-env';
+import { USAGE_BY_SORT_KEY_INDEX } from '../functions/core/tables';
 import { deployedFunctionName } from '../functions/core/function-names';
 import type { TaskConfig } from '../functions/core/task-config';
 import {
@@ -204,6 +205,7 @@ export class SmartDentalStack extends Stack {
       allowedOrigin,
     })
       .useTable('USAGE_TABLE', this.tables.usage, 'read')
+      .useTableIndex(this.tables.usage, USAGE_BY_SORT_KEY_INDEX.indexName)
       // The per-practice report compares each practice's use with its effective share.
       .useTable('PRACTICE_OVERRIDES_TABLE', this.tables.practiceOverrides, 'read')
       // In AWS a throttled invoke never reaches a function, so the report reads Throttles from CloudWatch.

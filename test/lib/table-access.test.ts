@@ -27,7 +27,8 @@ function statementsOf(fn: TaskFunction): Statement[] {
 function tableActionsOf(fn: TaskFunction, table: 'usage' | 'cache' | 'jobs' | 'practiceOverrides'): string[] {
   const tableId = logicalIdOf(gw.stack, gw.stack.tables[table]);
   return statementsOf(fn)
-    .filter((s) => JSON.stringify(s.Resource).includes(`"${tableId}"`))
+    // Index grants are checked on their own (below).
+    .filter((s) => JSON.stringify(s.Resource).includes(`"${tableId}"`) && !JSON.stringify(s.Resource).includes('/index/'))
     .flatMap(actionsOf)
     .filter((a) => a.startsWith('dynamodb:'))
     .sort();
@@ -106,6 +107,17 @@ describe('PracticeOverrides (per-practice shares, edited by operators)', () => {
 
   it('the ops function reads it for the per-practice report', () => {
     expect(tableActionsOf(gw.stack.ops, 'practiceOverrides')).toEqual([...TABLE_ACTIONS.read].sort());
+  });
+
+  it('only the ops function may query the ledger index, by its name; no role holds index/*', () => {
+    const indexStatements = (fn: TaskFunction) => statementsOf(fn).filter((st) => JSON.stringify(st.Resource).includes('/index/'));
+    const ops = indexStatements(gw.stack.ops);
+    expect(ops.map(actionsOf)).toEqual([['dynamodb:Query']]);
+    expect(JSON.stringify(ops[0]!.Resource)).toContain('/index/bySortKey');
+    for (const { id, fn } of allFunctions()) {
+      if (fn !== gw.stack.ops) expect([id, indexStatements(fn)]).toEqual([id, []]);
+      expect(JSON.stringify(statementsOf(fn).map((st) => st.Resource))).not.toContain('/index/*');
+    }
   });
 
   it('the usage ledger has the keys-only index the per-practice report queries instead of scanning', () => {
