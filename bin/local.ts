@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   // `npm run usage` finds the running gateway's ledger through this file.
   const stateFile = resolve('.smartdental', 'local.json');
   mkdirSync(dirname(stateFile), { recursive: true });
-  writeFileSync(stateFile, `${JSON.stringify({ dynamoEndpoint: runtime.endpoints.dynamodb, usageTable: runtime.tables.usage, pid: process.pid }, null, 2)}\n`);
+  writeFileSync(stateFile, `${JSON.stringify({ dynamoEndpoint: runtime.endpoints.dynamodb, usageTable: runtime.tables.usage, practiceOverridesTable: runtime.tables.practiceOverrides, pid: process.pid }, null, 2)}\n`);
   runtime.ready.then(
     (ms) => process.stdout.write(`All functions are warm ${(ms / 1000).toFixed(1)} s after start.\n`),
     (error: unknown) => process.stderr.write(`A function failed to load: ${(error as Error).message}\n`),

@@ -176,6 +176,8 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 400_000,
     maxOutputTokens: 1_500,
     cache: { enabled: false, ttlSeconds: 3600 },
+    // The worker reads 4 X-rays at once; one practice may hold 2 of them.
+    practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 25, concurrentRequests: 2 },
     phi: 'scrub',
     worker: {
       reservedConcurrency: 4,
@@ -205,6 +207,8 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 200_000,
     maxOutputTokens: 2_000,
     cache: { enabled: true, ttlSeconds: 900 },
+    // Diagnosis is the dentist's work, not patients' traffic: a practice gets a larger share.
+    practiceShare: { dailyTokensPercent: 20, tokensPerMinutePercent: 30, concurrentRequests: 4 },
     phi: 'scrub',
   },
   billing: {
@@ -223,6 +227,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 100_000,
     maxOutputTokens: 1_200,
     cache: { enabled: true, ttlSeconds: 3600 },
+    practiceShare: { dailyTokensPercent: 15, tokensPerMinutePercent: 25, concurrentRequests: 2 },
     phi: 'scrub',
   },
   scheduling: {
@@ -241,6 +246,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 50_000,
     maxOutputTokens: 300,
     cache: { enabled: true, ttlSeconds: 86_400 },
+    practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 20, concurrentRequests: 2 },
     phi: 'scrub',
   },
   chat: {
@@ -261,6 +267,8 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 150_000,
     maxOutputTokens: 600,
     cache: { enabled: false, ttlSeconds: 300 },
+    // Patients' chat is where a hostile or runaway practice bursts: the tightest shares.
+    practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 20, concurrentRequests: 4 },
     phi: 'scrub',
   },
 };
@@ -272,10 +280,20 @@ export const STAGE_PRESETS: Record<string, Partial<Record<TaskName, TaskOverride
   dev: {},
   prod: {
     imaging: { reservedConcurrency: 20, worker: { reservedConcurrency: 10, maxConcurrency: 10 } },
-    clinical: { reservedConcurrency: 40, dailyTokenBudget: 60_000_000, tokensPerMinute: 800_000 },
+    clinical: {
+      reservedConcurrency: 40,
+      dailyTokenBudget: 60_000_000,
+      tokensPerMinute: 800_000,
+      practiceShare: { dailyTokensPercent: 20, tokensPerMinutePercent: 30, concurrentRequests: 12 },
+    },
     billing: { reservedConcurrency: 20, dailyTokenBudget: 20_000_000 },
     scheduling: { reservedConcurrency: 10 },
-    chat: { reservedConcurrency: 50, dailyTokenBudget: 40_000_000, tokensPerMinute: 600_000 },
+    chat: {
+      reservedConcurrency: 50,
+      dailyTokenBudget: 40_000_000,
+      tokensPerMinute: 600_000,
+      practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 20, concurrentRequests: 20 },
+    },
   },
 };
 

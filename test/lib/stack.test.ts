@@ -163,6 +163,9 @@ describe('secrets: each role reads exactly its own', () => {
     const fn = gw.template.toJSON().Resources[logicalIdOf(gw.stack, gw.stack.ops)];
     const catalog = JSON.parse(fn.Properties.Environment.Variables[ENV.catalog]);
     expect(catalog.map((t: { name: string }) => t.name)).toEqual([...TASK_NAMES]);
+    // Never a secret name or a provider chain: ops reads neither, and they would push it past 4 KB.
+    for (const task of catalog) expect(Object.keys(task)).toEqual(expect.not.arrayContaining(['secretName', 'providers']));
+    expect(catalog.every((t: { practiceShare?: unknown }) => t.practiceShare !== undefined)).toBe(true);
   });
 });
 
