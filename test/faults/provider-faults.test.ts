@@ -219,4 +219,3 @@ describe.each(PROVIDER_KINDS)('provider faults: $kind', ({ providers, overloaded
     expect(cost).toEqual(NOTHING_CHARGED);
   });
 });
-});
