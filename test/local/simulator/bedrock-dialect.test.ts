@@ -98,7 +98,7 @@ it('answers the malformed fault with a cut Converse document, or an event stream
   expect(stream.headers.get('content-type')).toBe('application/vnd.amazon.eventstream');
   const codec = new EventStreamCodec((b) => Buffer.from(b).toString('utf8'), (s) => new Uint8Array(Buffer.from(s, 'utf8')));
   const bytes = Buffer.from(await stream.arrayBuffer());
-  const messages = [];
+  const messages: Array<ReturnType<EventStreamCodec['decode']>> = [];
   // The framing (lengths and checksums) is intact: only the payload is damaged.
   for (let at = 0; at < bytes.length; at += bytes.readUInt32BE(at)) messages.push(codec.decode(bytes.subarray(at, at + bytes.readUInt32BE(at))));
   expect(messages.map((m) => m.headers[':event-type']!.value)).toEqual(['messageStart', 'contentBlockDelta']);
