@@ -114,12 +114,34 @@ export class CallTimeline {
     }
   };
 
+  // The provider SDKs call through fetch (undici), which reports on channels of its own: a
+  // request from its creation until its body has been read (trailers) or it failed.
+  private readonly fetchStarted = new Map<object, { at: number; port: number }>();
+  private readonly onFetchCreate = (message: unknown) => {
+    const request = (message as { request: { origin?: unknown } }).request;
+    const port = portOfOrigin(request.origin);
+    if (port !== this.dynamoPort && port !== this.modelPort) return;
+    this.fetchStarted.set(request, { at: performance.now(), port });
+    this.open += 1;
+  };
+  private readonly onFetchEnd = (message: unknown) => {
+    const request = (message as { request: object }).request;
+    const start = this.fetchStarted.get(request);
+    if (start === undefined) return;
+    this.fetchStarted.delete(request);
+    this.open -= 1;
+    (start.port === this.dynamoPort ? this.dynamo : this.model).push([start.at, performance.now()]);
+  };
+
   constructor(
     private readonly dynamoPort: number,
     private readonly modelPort = -1,
   ) {
     diagnosticsChannel.subscribe('http.client.request.start', this.onStart);
     diagnosticsChannel.subscribe('http.client.response.finish', this.onFinish);
+    diagnosticsChannel.subscribe('undici:request:create', this.onFetchCreate);
+    diagnosticsChannel.subscribe('undici:request:trailers', this.onFetchEnd);
+    diagnosticsChannel.subscribe('undici:request:error', this.onFetchEnd);
   }
 
   /**
@@ -144,6 +166,9 @@ export class CallTimeline {
   close(): void {
     diagnosticsChannel.unsubscribe('http.client.request.start', this.onStart);
     diagnosticsChannel.unsubscribe('http.client.response.finish', this.onFinish);
+    diagnosticsChannel.unsubscribe('undici:request:create', this.onFetchCreate);
+    diagnosticsChannel.unsubscribe('undici:request:trailers', this.onFetchEnd);
+    diagnosticsChannel.unsubscribe('undici:request:error', this.onFetchEnd);
   }
 }
 
@@ -160,6 +185,15 @@ export class DynamoCallWatch {
   }
   close(): void {
     this.timeline.close();
+  }
+}
+
+function portOfOrigin(origin: unknown): number {
+  if (typeof origin !== 'string') return -1;
+  try {
+    return Number(new URL(origin).port || -1);
+  } catch {
+    return -1;
   }
 }
 
