@@ -104,8 +104,10 @@ export const MACROS: Record<string, string> = {
   FEVER_NUM: '38|39|40|41|100|101|102|103|104|105',
   // The decimal of a temperature ("38.9", "38,9" and "101.3" are read as two numbers).
   DIGIT: '0|1|2|3|4|5|6|7|8|9',
+  // What a number with a decimal measures when it is not a temperature ("38.5 weeks pregnant"); every phrase reads every language.
+  NOT_DEGREES: 'mm|cm|ml|mg|kg|km|percent|dollars|weeks|wks|months|years|yrs|days|hours|minutes|mins|pesos|euros|dolares|por_ciento|semanas|meses|anos|dias|horas|minutos',
   // Where a temperature was taken.
-  TAKEN: 'under_the_arm|under_his_arm|under_her_arm|under_my_arm|armpit|axillary|orally|oral|rectal|rectally|in_the_ear|forehead|bajo_el_brazo|en_la_axila|axila|axilar|en_el_oido|en_la_frente',
+  TAKEN: 'under_the_arm|under_his_arm|under_her_arm|under_my_arm|armpit|axillary|rectal|rectally|in_the_ear|forehead|bajo_el_brazo|en_la_axila|axila|axilar|en_el_oido|en_la_frente',
   // Calendar years before this one: "in 2019" dates an event to the past.
   PAST_YEAR: Array.from({ length: new Date().getUTCFullYear() - 1950 }, (_, i) => String(1950 + i)).join('|'),
   // A tooth named as a child's first tooth: it is not put back, and it loosens and falls out by itself.
@@ -130,12 +132,12 @@ export const MACROS: Record<string, string> = {
   DIENTE: 'diente|dientes|muela|muelas|dientito|incisivo|colmillo|paleta|paletas|diente_permanente|diente_de_adulto',
   DIENTE_DE_LECHE: 'diente_de_leche|dientes_de_leche|dientito_de_leche|dientitos_de_leche|muela_de_leche|muelas_de_leche|colmillo_de_leche|paleta_de_leche|paletas_de_leche',
   // Labios left out, as lips in FACE_PART.
-  CARA: 'cara|boca|mandibula|quijada|dientes|diente|barbilla|menton|nariz|cabeza|pomulo|mejila|cachete|carita|boquita|cachetes|carrillo|hocico|jeta|trompa|morro|geta|cacha',
+  CARA: 'cara|boca|mandibula|quijada|dientes|diente|barbilla|menton|nariz|cabeza|pomulo|mejila|cachete|carita|boquita|cachetes|carrillo|hocico|jeta|trompa|morro|geta',
   OBJETIVO: '@OJO_CUELLO|pomulo|pomulos|barbilla|menton|sien|el_otro_lado|el_otro_cachete|la_otra_mejila|toda_la_cara',
   PASTILLAS: 'pastillas|pastilla|tabletas|capsulas|las_pastillas|la_pastilla|las_tabletas|las_capsulas|el_antibiotico|los_antibioticos|medicinas|las_medicinas',
   ALERGENO: 'anestesia|inyeccion|piquete|antibiotico|antibioticos|amoxicilina|penicilina|clindamicina|medicamento|medicina|pastilla|pastillas|ibuprofeno|latex|guantes|receta|enjuague|enjuague_bucal|pasta_dental',
   HORAS: '2|3|4|5|6|7|8|9|10|11|12|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|varias|muchas',
-  GOLPE: 'golpe|golpeo|golpearon|golpee|golpeado|golpeada|pego|pegaron|pegue|me_pegue|se_pego|me_golpee|se_golpeo|punetazo|patada|patearon|balonazo|pelotazo|codazo|rodilazo|cabezazo|trancazo|madrazo|combo|pina|putazo|chingadazo|guamazo|cachetada|bofetada|bofeton|tortazo|trompada|trompadas|derechazo|catorrazo|conazo',
+  GOLPE: 'golpe|golpeo|golpearon|golpee|golpeado|golpeada|pego|pegaron|pegue|me_pegue|se_pego|me_golpee|se_golpeo|punetazo|patada|patearon|balonazo|pelotazo|codazo|rodilazo|cabezazo|trancazo|madrazo|dieron_un_combo|metieron_un_combo|dieron_una_pina|putazo|chingadazo|guamazo|cachetada|bofetada|bofeton|tortazo|trompada|trompadas|derechazo|catorrazo|conazo',
 };
 
 export interface LanguageTables {
@@ -279,7 +281,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         '@SWOLLEN ~4 whole|entire|half_of ~2 face|neck',
         'face|cheek|jaw ~3 ballooned|ballooning|blown_up|blowing_up|like_a_balloon|balloon',
         // The swollen part named instead of the swelling: "my cheek is getting bigger (toward my eye)".
-        'cheek|cheeks|face|jaw|jawline|side_of_my_face|side_of_his_face|side_of_her_face ~3 getting_bigger|gotten_bigger|got_bigger|bigger_and_bigger|keeps_getting_bigger|keeps_growing|puffing_up|swelling_up',
+        'cheek|cheeks|face|jaw|jawline|side_of_my_face|side_of_his_face|side_of_her_face ~3 getting_bigger|gotten_bigger|got_bigger|bigger_and_bigger|keeps_getting_bigger|puffing_up|swelling_up',
       ],
       'spread-to-eye-or-neck': [
         'spread*|spreding|spredding|moving|going|travel*|creeping|extending|reaching|reached|getting_close|got_close|up_to|down_to|into|toward|towards ~3 @EYE_NECK',
@@ -304,7 +306,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         '38|39|40|41|100|101|102|103|104|105 ~1 degrees|c|f|celsius|fahrenheit',
         'temp|temperature|thermometer ~4 @FEVER_NUM',
         'running|spiking|spiked|hit|hitting|reached|reaching ~1 [a|an] @FEVER_NUM',
-        '@FEVER_NUM @DIGIT !mm|cm|ml|mg|kg|km|percent|dollars',
+        '@FEVER_NUM @DIGIT !@NOT_DEGREES',
         '@FEVER_NUM ~3 @TAKEN',
         'hes|shes|is|feels|felt|im|feel|feeling|was ~1 [really|very|so|burning] hot ~2 to_touch|to_the_touch',
       ],
@@ -326,7 +328,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'gone_through|went_through|going_through|used_up|using_up|run_out_of|ran_out_of|running_out_of|burned_through ~4 gauze|gauzes|gauze_pads|towels|tea_bags|teabags',
         // A measure of the blood: "filling a cup", "clots the size of grapes".
         'fill|fills|filled|filling ~3 cup|cups|glass|bowl|sink|mug|bucket ~3 @BLEED|clots',
-        'clot|clots ~3 size_of|big_as|as_big_as|like ~2 grape|grapes|golf_ball|golf_balls|egg|eggs|quarter|quarters|walnut|walnuts|plum|plums|jelly|liver',
+        'clot|clots ~3 size_of|big_as|as_big_as|like ~2 grape|grapes|golf_ball|golf_balls|egg|eggs|quarter|quarters|walnut|walnuts|plum|plums',
         'mouth ~3 full|filling|fills ~3 blood|clots',
         '@BLEED ~2 fills|filling|filled ~3 mouth',
         'gauze|gauzes|towel|pillow ~3 soaked|soaking|drenched|full|filled|red',
@@ -434,10 +436,17 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       // "big pills are hard to swallow": the medicine, not the throat.
       airway: ['@MEDS ~4 hard|difficult|tough|trouble|impossible ~2 to ~1 swallow|get_down'],
       // A baby tooth loose, hanging or knocked out is read by baby-tooth-out alone, and so is a fall that names only it.
-      'tooth-knocked-out': ['@BABY_TOOTH', 'knock* ~1 out_of ~1 alignment|whack|sync'],
+      // …and a tooth the dentist took out whole: "the dentist pulled my tooth with the root".
+      'tooth-knocked-out': [
+        '@BABY_TOOTH',
+        'knock* ~1 out_of ~1 alignment|whack|sync',
+        'pulled|extracted|removed|took|taken|taking|pulling|extracting ~6 with_the_root|with_its_root|with_the_roots|root_and_all|roots_and_all|whole_root',
+      ],
       'tooth-out': ['@BABY_TOOTH'],
       'tooth-loose': ['@BABY_TOOTH'],
       'jaw-or-face-injury': ['@BABY_TOOTH'],
+      // A numb lip "feels fat" after the injection: a sensation, not a swelling.
+      'lip-swelling': ['feel|feels|felt|feeling ~2 thick|thicker|fat|fatter|big|bigger'],
       // "knocked out of alignment by my wisdom teeth": crowding, not a blow; "the needle hit a nerve": an injection.
       'injury-event': ['knock* ~1 out_of ~1 alignment|whack|sync', 'hit|struck|touched|nicked ~2 a|the|my ~1 nerve|nerves|vein'],
     },
@@ -493,7 +502,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'labios|se_esta_poniendo|poniendose|se_puso|se_pone ~2 morado|morados|morada|moradas|azul|azules',
         'respira|respiro|respiramos|respirando ~2 mal|raro|con_dificultad|con_ruido|con_trabajo|muy_rapido|rapido',
         // "se le oye la respiración ronca": a breath that is heard.
-        'respiracion|respira|respirando|respirar ~2 ronca|ronco|ruidosa|ruidoso|entrecortada|silbante|con_silbido|agitada',
+        'respiracion|respira|respirando|respirar ~2 ronca|ronco|ruidosa|ruidoso|entrecortada|silbante|con_silbido',
         'no ~1 me|le|nos ~1 entra ~1 [el] aire',
         'silbido ~2 pecho|al_respirar',
       ],
@@ -522,7 +531,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'ronchas|urticaria|habones|sarpullido|erupcion|manchas_rojas|comezon_en_todo|picazon|comezon|picor|me_pica_todo|le_pica_todo|me_pica_el_cuerpo',
         'cara|piel|cuerpo|brazos|pecho ~3 roja|rojo|colorada|colorado ~2 de|con ~1 granos|granitos|manchas|ronchas|puntitos|bolitas',
         // "me brotó toda": the skin broke out.
-        'me|le|se_me|se_le|nos|les ~1 broto|brotaron ~2 todo|toda|todito|todita|entero|entera|la_piel|el_cuerpo|la_cara|ronchas|granitos|granos',
+        'me|le|se_me|se_le|nos|les ~1 broto|brotaron ~2 todo|toda|todito|todita|entero|entera|la_piel|el_cuerpo|la_cara|ronchas',
         'brotado|brotada|brotadito|brotadita',
         'piel|cuerpo ~3 roja|rojo|colorada|colorado ~1 como',
       ],
@@ -556,7 +565,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'fiebre|fiebres|calentur*|febril|afiebra*|escalofrio*|temperatura_alta|mucha_temperatura|temperatura_de|tiene_temperatura|tengo_temperatura|con_temperatura',
         '38|39|40|41 ~1 grados|c',
         '38|39|40|41 ~2 de ~1 temperatura|fiebre',
-        '38|39|40|41 @DIGIT !mm|cm|ml|mg|kg|km|pesos|euros|dolares|por_ciento',
+        '38|39|40|41 @DIGIT !@NOT_DEGREES',
         '38|39|40|41 ~3 @TAKEN',
         'temperatura|fiebre|termometro ~4 38|39|40|41',
       ],
@@ -644,6 +653,7 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       'tooth-out': ['@DIENTE_DE_LECHE'],
       'tooth-loose': ['@DIENTE_DE_LECHE'],
       'jaw-or-face-injury': ['@DIENTE_DE_LECHE'],
+      'lip-swelling': ['siente|siento|sentia|sentir ~2 grueso|gruesos|gorda|gordo|gordos|grande|grandes'],
     },
   },
 };
