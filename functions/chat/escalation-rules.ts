@@ -50,7 +50,9 @@ export type Feature =
   | 'injury-event'
   | 'jaw-sign'
   | 'baby-tooth-out'
-  | 'reassured';
+  | 'reassured'
+  | 'anticoagulant'
+  | 'bleeding-ongoing';
 
 /**
  * Categories in the order they are reported when several apply (the most dangerous first).
@@ -62,7 +64,8 @@ export const CATEGORIES: ReadonlyArray<{ category: EscalationCategory; when: Rea
   { category: 'airway', when: [['airway']] },
   { category: 'severe-allergic-reaction', when: [['allergy'], ['hives', 'swelling'], ['hives', 'allergy-trigger'], ['hives', 'lip-swelling'], ['lip-swelling', 'allergy-trigger']] },
   { category: 'spreading-swelling', when: [['swelling-spreading'], ['spread-to-eye-or-neck', 'swelling-topic']] },
-  { category: 'uncontrolled-bleeding', when: [['bleeding-uncontrolled'], ['bleeding-heavy'], ['it-wont-stop', 'bleeding-topic']] },
+  // A patient on a blood thinner whose bleeding is still going on cannot wait to see whether it stops.
+  { category: 'uncontrolled-bleeding', when: [['bleeding-uncontrolled'], ['bleeding-heavy'], ['it-wont-stop', 'bleeding-topic'], ['anticoagulant', 'bleeding-ongoing']] },
   // Before trauma: a knocked-out tooth has an hour, and its advice covers the blow too.
   // A baby tooth is not put back, so only what else the blow did makes it urgent: it escalates after a fall or
   // a blow unless the message says the child barely bled or is already playing (a loose baby tooth never does).
@@ -125,6 +128,9 @@ export const MACROS: Record<string, string> = {
   STRUCK: 'hit|punched|kicked|elbowed|kneed|smacked|whacked|struck|headbutted|slapped|clocked|socked|got_hit|was_hit|been_hit|took_a_ball|took_a_bat|took_an_elbow',
   BLEED: 'bleed|bleeding|bleeds|bled|bledding|blood',
   NOT_STOP: 'wont|doesnt|isnt|hasnt|didnt|not|never|will_not|does_not|is_not|has_not|did_not|cant|cannot|still_wont|still_hasnt|still_isnt|keeps_on|just_wont|refuses_to',
+  // Blood thinners by class and by brand, in either language.
+  ANTICOAGULANT:
+    'blood_thinner|blood_thinners|anticoagulant|anticoagulants|warfarin|coumadin|jantoven|eliquis|apixaban|xarelto|rivaroxaban|pradaxa|dabigatran|savaysa|edoxaban|heparin|lovenox|enoxaparin|plavix|clopidogrel|brilinta|ticagrelor|anticoagulante|anticoagulantes|sintrom|acenocumarol|varfarina|warfarina|heparina',
   // Spanish
   NO_PUEDE: 'no_puedo|no_puede|no_podemos|no_pueden|no_podia|no_pudo|no_logro|no_logra|no_logramos|no_logran|no_consigo|no_consigue|casi_no_puedo|casi_no_puede|apenas_puedo|apenas_puede|me_cuesta|le_cuesta|nos_cuesta|me_cuesta_mucho|le_cuesta_mucho',
   HINCH: 'hinch*|inchad*|inchaz*|inchan*|incho|inflam*|inflo|infla|inflad*|inflando*|absceso|flemon|bola|bulto|bultito',
@@ -398,6 +404,8 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         '@BABY_TOOTH ~4 came_out|fell_out|popped_out|flew_out|knock*|is_gone|are_gone|missing|pushed|jammed|shoved|sunk|driven',
         'knock* ~4 @BABY_TOOTH',
       ],
+      anticoagulant: ['@ANTICOAGULANT'],
+      'bleeding-ongoing': ['still|keeps|keep|kept|continues_to|continuing_to ~1 @BLEED|oozing', '@BLEED ~2 still|all_day|all_night'],
       reassured: [
         'hardly|barely|only|just ~1 bled|bleeding|a_little_blood|a_bit_of_blood|any_blood',
         'tiny_bit_of_blood|little_bit_of_blood|hardly_any_blood|barely_any_blood|not_much_blood',
@@ -633,6 +641,11 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       'baby-tooth-out': [
         'cayo|callo|salio|salto|volo|tumbo|tumbaron|boto|botaron|se_salio|se_cayo|se_callo ~3 @DIENTE_DE_LECHE',
         '@DIENTE_DE_LECHE ~3 cayo|salio|se_salio|se_cayo|tumbaron|hundio|metio|hundido|metido',
+      ],
+      'bleeding-ongoing': [
+        'sigue|sigo|siguen|continua|continuo ~1 sangrando|saliendo_sangre|saliendole_sangre|saliendome_sangre',
+        'sangr*|sangre ~2 todavia|todo_el_dia|toda_la_noche',
+        'todavia|aun ~2 sangr*|sale_sangre',
       ],
       reassured: [
         'casi_no|apenas|muy_poco|poquito|poquita|un_poquito ~1 sangro|sangra|sangre|sangrado|le_sangro',

@@ -154,6 +154,13 @@ describe('stories, dated past events and baby teeth', () => {
     expect(categoryOf("it's not a baby tooth, his front tooth got knocked out at hockey")).toBe('knocked-out-tooth');
   });
 
+  it('escalates bleeding still going on in a patient on a blood thinner, not the question before an extraction', () => {
+    expect(categoryOf("I'm on Eliquis and the socket is still oozing blood")).toBe('uncontrolled-bleeding');
+    expect(categoryOf('mi papá toma Sintrom y sigue sangrando de la encía')).toBe('uncontrolled-bleeding');
+    expect(detectEmergency(user('I take warfarin, will I bleed a lot after the extraction?')).escalate).toBe(false);
+    expect(detectEmergency(user('the socket is still oozing a little, is that normal?')).escalate).toBe(false);
+  });
+
   it('reads the decimal of a temperature, not of other measures', () => {
     expect(categoryOf('puffy cheek and 38.9 under the arm')).toBe('fever-with-swelling');
     expect(categoryOf('cachete hinchado y 38,7')).toBe('fever-with-swelling');
