@@ -1,6 +1,6 @@
 /**
- * The Bedrock adapter through the official `@aws-sdk/client-bedrock-runtime`, pointed at the
- * provider simulator's Converse API over a real socket: JSON answers, image input, ConverseStream
+ * The Bedrock adapter (a SigV4-signed fetch), pointed at the provider simulator's Converse API
+ * over a real socket: JSON answers, image input, ConverseStream
  * with the metadata event's usage, cut streams, and Bedrock's throttles feeding the key pool's
  * cool-down and the chain's fallback exactly as a provider 429 does.
  */
@@ -11,6 +11,7 @@ import { ProviderCallError, type ModelRequest, type ModelStreamEvent } from '#co
 import type { SecretStore, TaskKeys } from '#core/ports';
 import { ProviderChain, type ChainEvent } from '#core/provider-chain';
 import { BedrockProviderClient, classifyBedrockError, providerClientFor, type ProviderBaseUrls } from '#core/providers/index';
+import { BedrockServiceError } from '#core/providers/bedrock-signed-fetch';
 import type { ProviderTarget } from '#core/task-config';
 import { imageTokens, startProviderSimulator, textTokens, type ProviderSimulator } from '../../../local/simulator';
 import { SIMULATED_ANSWERS } from '../../../local/simulator/answers';
@@ -127,15 +128,15 @@ it('times out a hanging Converse call at the attempt limit', async () => {
 });
 
 it('classifies ModelNotReadyException as a throttle and ValidationException/AccessDeniedException as rejections', () => {
-  const sdkError = (name: string, httpStatusCode?: number) => Object.assign(new Error('the service message, never copied'), { name, $metadata: { httpStatusCode } });
-  expect(classifyBedrockError(sdkError('ModelNotReadyException', 429), { model: 'm', timedOut: false }).kind).toBe('throttled');
+  expect(classifyBedrockError(new BedrockServiceError('ModelNotReadyException', 429), { model: 'm', timedOut: false }).kind).toBe('throttled');
   // Inside a ConverseStream an exception event has a name but no HTTP status.
-  expect(classifyBedrockError(sdkError('ThrottlingException'), { model: 'm', timedOut: false })).toMatchObject({ kind: 'throttled', status: 429 });
-  for (const name of ['ValidationException', 'AccessDeniedException']) {
-    const failure = classifyBedrockError(sdkError(name, name === 'ValidationException' ? 400 : 403), { model: 'm', timedOut: false });
-    expect(failure.kind).toBe('rejected');
-    expect(failure.message).not.toContain('never copied');
+  expect(classifyBedrockError(new BedrockServiceError('ThrottlingException', undefined), { model: 'm', timedOut: false })).toMatchObject({ kind: 'throttled', status: 429 });
+  expect(classifyBedrockError(new BedrockServiceError('ModelStreamErrorException', undefined), { model: 'm', timedOut: false })).toMatchObject({ kind: 'unavailable', status: undefined });
+  for (const [name, status] of [['ValidationException', 400], ['AccessDeniedException', 403]] as const) {
+    expect(classifyBedrockError(new BedrockServiceError(name, status), { model: 'm', timedOut: false })).toMatchObject({ kind: 'rejected', status });
   }
+  // An answer that names no exception type falls back to its status.
+  expect(classifyBedrockError(new BedrockServiceError(undefined, 502), { model: 'm', timedOut: false })).toMatchObject({ kind: 'unavailable', status: 502 });
 });
 
 describe('through the provider chain and the key pool', () => {
