@@ -444,9 +444,11 @@ export function classifySdkBedrockError(error: unknown, context: BedrockClassify
 
   const code = (error as { code?: unknown } | null)?.code;
   // Two things the SDK says that are not what happened, read here as the fetch adapter reports them:
-  // its retry layer renames a reset before any response ("socket hang up") to TimeoutError, and its
-  // chunker reads a body that is no event stream as one huge message that was "truncated".
-  if (!context.timedOut && code === 'ECONNRESET' && /socket hang up/i.test(message)) return fail('unavailable', 'the connection failed');
+  // its retry layer renames a reset before any response ("socket hang up", "read ECONNRESET"; a reset
+  // after the response began is Node's "aborted") to TimeoutError, and its chunker reads a body that
+  // is no event stream as one huge message that was "truncated".
+  // (Under jest the SDK wraps that error as "AWS SDK error wrapper for TimeoutError: socket hang up", without its code.)
+  if (!context.timedOut && ((code === 'ECONNRESET' && !/aborted/i.test(message)) || /socket hang up|read ECONNRESET/i.test(message))) return fail('unavailable', 'the connection failed');
   if (/Truncated event message/i.test(message)) return fail('malformed', 'the event stream was malformed');
   if (context.timedOut || name === 'AbortError' || name === 'TimeoutError') return fail('timeout', 'no answer within the attempt time limit');
   if (name && /^[A-Za-z]{1,64}$/.test(name)) {

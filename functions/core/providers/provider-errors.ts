@@ -130,7 +130,7 @@ export function classifyBedrockError(error: unknown, context: BedrockClassifyCon
     if (BEDROCK_FAILURES.has(error.name)) return fail('unavailable', described(error.name), httpStatus);
     if (httpStatus === 429) return fail('throttled', `answered HTTP ${httpStatus}`, httpStatus);
     if (httpStatus !== undefined && httpStatus < 500) return fail('rejected', `answered HTTP ${httpStatus}`, httpStatus);
-    return fail('unavailable', httpStatus === undefined ? `the stream carried an exception (${error.name})` : `answered HTTP ${httpStatus}`, httpStatus);
+    return fail('unavailable', httpStatus === undefined ? `the call failed (${error.name})` : `answered HTTP ${httpStatus}`, httpStatus);
   }
   if (error instanceof ProviderConnectionError) return fail('unavailable', 'the connection failed');
   if (error instanceof EventStreamFormatError) return fail('malformed', 'the event stream was malformed');

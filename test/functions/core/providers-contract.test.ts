@@ -4,12 +4,17 @@
  * SDK-based reference adapter (test/support/sdk-provider-clients.ts) and once through ours, and
  * both must come back with the same normalised result — text, usage (cached tokens included),
  * stream deltas, error kind, status, retry-after and message — having sent the simulator the same
- * request body and charged it the same tokens.
+ * request body and charged it the same tokens. Bedrock is held to `@aws-sdk/client-bedrock-runtime`
+ * the same way, signed with the same credentials (the access key id is the simulator's key).
  */
 import { ProviderCallError, type ModelRequest, type ModelStreamEvent, type ProviderCallOptions, type ProviderClient, type ProviderFailureKind } from '#core/model-call';
-import { AnthropicProviderClient, OpenAiProviderClient } from '#core/providers/index';
+import { createServer, type Server } from 'node:http';
+import { EventStreamCodec, type MessageHeaders } from '@smithy/core/event-streams';
+import { AnthropicProviderClient, BedrockProviderClient, OpenAiProviderClient } from '#core/providers/index';
 import { startProviderSimulator, type ProviderSimulator, type SimulatorConfigPatch } from '../../../local/simulator';
-import { SdkAnthropicProviderClient, SdkOpenAiProviderClient } from '../../support/sdk-provider-clients';
+import { bedrockEventFrame } from '../../../local/simulator/bedrock-dialect';
+import { closeServer, listenOnLoopback } from '../../../local/loopback-server';
+import { SdkAnthropicProviderClient, SdkBedrockProviderClient, SdkOpenAiProviderClient } from '../../support/sdk-provider-clients';
 
 const KEY = 'sk-sim-contract';
 const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
@@ -160,5 +165,124 @@ describe.each(PAIRS)('$provider: our fetch adapter answers as the official SDK d
     controller.abort();
     const outcome = await sameThroughBoth(pair, {}, (c) => completeOutcome(c, request(), { ...options, signal: controller.signal }));
     expect(!outcome.ok && outcome.error.kind).toBe('timeout');
+  });
+});
+
+const BEDROCK_MODEL = 'amazon.nova-pro-v1:0';
+const bedrockOptions = { region: 'us-east-1', credentials: { accessKeyId: KEY, secretAccessKey: 'contract-secret', sessionToken: 'contract-session' } };
+const BEDROCK: Pair = {
+  provider: 'bedrock',
+  sdk: () => new SdkBedrockProviderClient(BEDROCK_MODEL, simulator.bedrockEndpoint, bedrockOptions),
+  ours: () => new BedrockProviderClient(BEDROCK_MODEL, simulator.bedrockEndpoint, bedrockOptions),
+};
+const both = (req: ModelRequest, opts: ProviderCallOptions = options) => [(c: ProviderClient) => completeOutcome(c, req, opts), (c: ProviderClient) => streamOutcome(c, { ...req, responseFormat: 'text' }, opts)];
+
+describe('bedrock: our signed fetch answers as @aws-sdk/client-bedrock-runtime does', () => {
+  it.each([
+    ['a JSON answer', request()],
+    ['a text answer', request({ responseFormat: 'text' })],
+    ['an answer to an image', withImage()],
+  ])('%s, with the prompt-cache reads in the usage', async (_label, req) => {
+    for (const call of [(c: ProviderClient) => completeOutcome(c, req, options), (c: ProviderClient) => streamOutcome(c, req, options)]) {
+      const outcome = await sameThroughBoth(BEDROCK, { cachedPromptTokens: CACHED }, call);
+      expect(outcome.ok).toBe(true);
+      expect(doneOf(outcome)?.usage.cachedTokens).toBe(CACHED);
+      expect(doneOf(outcome)?.usage.outputTokens).toBeGreaterThan(0);
+    }
+  });
+
+  it('streams the same deltas, more than one, before one done event', async () => {
+    const outcome = await sameThroughBoth(BEDROCK, {}, (c) => streamOutcome(c, request({ responseFormat: 'text' }), options));
+    expect(outcome.events.filter((e) => e.type === 'delta').length).toBeGreaterThan(1);
+    expect(outcome.events.filter((e) => e.type === 'done')).toHaveLength(1);
+  });
+
+  it.each<[string, SimulatorConfigPatch, ProviderFailureKind, number | undefined, string | RegExp]>([
+    ['a ThrottlingException (429)', { faults: { throttle: 1 }, throttleRetryAfterSeconds: 7 }, 'throttled', 429, 'ThrottlingException'],
+    ['an InternalServerException (500)', { faults: { serverError: 1 } }, 'unavailable', 500, 'InternalServerException'],
+    ['a ServiceUnavailableException under load (503)', { faults: { overloaded: 1 } }, 'throttled', 503, 'ServiceUnavailableException'],
+    ['a switched-off model (503)', { disabledModels: { [BEDROCK_MODEL]: 'unavailable' } }, 'throttled', 503, 'ServiceUnavailableException'],
+    ['a connection reset before any answer', { disabledModels: { [BEDROCK_MODEL]: 'reset' } }, 'unavailable', undefined, 'the connection failed'],
+    ['a body that is neither JSON nor an event stream', { faults: { malformed: 1 } }, 'malformed', undefined, /not valid JSON|event stream was malformed/],
+    ['an answer cut half-way', { faults: { cutStream: 1 } }, 'unavailable', undefined, 'closed before the answer was complete'],
+    ['an access key the service does not know (403)', { keys: {} }, 'rejected', 403, 'UnrecognizedClientException'],
+  ])('%s, plain and streamed', async (_label, config, kind, status, says) => {
+    for (const call of both(request())) {
+      const outcome = await sameThroughBoth(BEDROCK, config, call);
+      expect(outcome.ok).toBe(false);
+      if (!outcome.ok) expect(outcome.error).toMatchObject({ kind, status, provider: 'bedrock' });
+      if (!outcome.ok) expect(outcome.error.message).toMatch(says);
+      // Bedrock sends no retry-after, and neither reads the simulator's.
+      if (!outcome.ok) expect(outcome.error.retryAfterSeconds).toBeUndefined();
+    }
+  });
+
+  it('a stream cut half-way delivers the same deltas first', async () => {
+    simulator.configure({ streamFrameDelayMs: 0 });
+    const outcome = await sameThroughBoth(BEDROCK, { faults: { cutStream: 1 } }, (c) => streamOutcome(c, request({ responseFormat: 'text' }), options));
+    expect(outcome.events.filter((e) => e.type === 'delta').length).toBeGreaterThan(0);
+    expect(outcome.events.some((e) => e.type === 'done')).toBe(false);
+  });
+
+  it('a model that never answers: timeout when the attempt time is up', async () => {
+    for (const call of both(request(), { ...options, timeoutMs: 150 })) {
+      const outcome = await sameThroughBoth(BEDROCK, { faults: { timeout: 1 } }, call);
+      expect(!outcome.ok && outcome.error.kind).toBe('timeout');
+    }
+  });
+
+  it('a call whose caller has already given up: timeout, and nothing sent', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const outcome = await sameThroughBoth(BEDROCK, {}, (c) => completeOutcome(c, request(), { ...options, signal: controller.signal }));
+    expect(!outcome.ok && outcome.error.kind).toBe('timeout');
+  });
+});
+
+/**
+ * Exceptions inside a ConverseStream (`:message-type exception`, the exception type in lower camel
+ * case) and unmodelled `:message-type error` messages: the simulator answers its faults before the
+ * stream starts, so this replays a stream that starts, then fails, from a server of its own.
+ */
+describe('bedrock: an exception inside the event stream', () => {
+  const codec = new EventStreamCodec(
+    (bytes) => Buffer.from(bytes).toString('utf8'),
+    (text) => new Uint8Array(Buffer.from(text, 'utf8')),
+  );
+  const str = (value: string) => ({ type: 'string' as const, value });
+  const frame = (headers: MessageHeaders, payload: unknown) => codec.encode({ headers, body: new Uint8Array(Buffer.from(JSON.stringify(payload), 'utf8')) });
+  let failing: Server;
+  let endpoint: string;
+  let tail: Uint8Array[] = [];
+  beforeAll(async () => {
+    failing = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' });
+        for (const bytes of [bedrockEventFrame('messageStart', { role: 'assistant' }), bedrockEventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Your filling ' } }), ...tail]) res.write(bytes);
+        res.end();
+      });
+    });
+    endpoint = `http://127.0.0.1:${await listenOnLoopback(failing, 0)}`;
+  });
+  afterAll(() => closeServer(failing));
+
+  it.each<[string, Uint8Array, ProviderFailureKind, number | undefined, string]>([
+    ['throttlingException', frame({ ':message-type': str('exception'), ':exception-type': str('throttlingException'), ':content-type': str('application/json') }, { message: 'Too many tokens' }), 'throttled', 429, 'ThrottlingException'],
+    ['serviceUnavailableException', frame({ ':message-type': str('exception'), ':exception-type': str('serviceUnavailableException'), ':content-type': str('application/json') }, { message: 'busy' }), 'throttled', 429, 'ServiceUnavailableException'],
+    ['modelStreamErrorException', frame({ ':message-type': str('exception'), ':exception-type': str('modelStreamErrorException'), ':content-type': str('application/json') }, { message: 'the model failed' }), 'unavailable', undefined, 'ModelStreamErrorException'],
+    ['internalServerException', frame({ ':message-type': str('exception'), ':exception-type': str('internalServerException'), ':content-type': str('application/json') }, { message: 'oops' }), 'unavailable', undefined, 'InternalServerException'],
+    ['an unmodelled error message', frame({ ':message-type': str('error'), ':error-code': str('InternalFailure'), ':error-message': str('oops') }, {}), 'unavailable', undefined, 'InternalFailure'],
+  ])('%s: the deltas before it, then the same failure', async (_label, exception, kind, status, says) => {
+    tail = [exception];
+    const outcomes = [];
+    for (const client of [new SdkBedrockProviderClient(BEDROCK_MODEL, endpoint, bedrockOptions), new BedrockProviderClient(BEDROCK_MODEL, endpoint, bedrockOptions)]) {
+      outcomes.push(await streamOutcome(client, request({ responseFormat: 'text' }), options));
+    }
+    const [sdk, ours] = outcomes;
+    expect(ours).toEqual(sdk);
+    expect(ours!.events).toEqual([{ type: 'delta', text: 'Your filling ' }]);
+    expect(!ours!.ok && ours!.error).toMatchObject({ kind, status });
+    expect(!ours!.ok && ours!.error.message).toContain(says);
   });
 });
