@@ -8,7 +8,8 @@
  * the same way, signed with the same credentials (the access key id is the simulator's key).
  */
 import { ProviderCallError, type ModelRequest, type ModelStreamEvent, type ProviderCallOptions, type ProviderClient, type ProviderFailureKind } from '#core/model-call';
-import { createServer, type Server } from 'node:http';
+import { createHash, createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/core/event-streams';
 import { AnthropicProviderClient, BedrockProviderClient, OpenAiProviderClient } from '#core/providers/index';
 import { startProviderSimulator, type ProviderSimulator, type SimulatorConfigPatch } from '../../../local/simulator';
@@ -284,5 +285,64 @@ describe('bedrock: an exception inside the event stream', () => {
     expect(ours!.events).toEqual([{ type: 'delta', text: 'Your filling ' }]);
     expect(!ours!.ok && ours!.error).toMatchObject({ kind, status });
     expect(!ours!.ok && ours!.error.message).toContain(says);
+  });
+});
+
+/**
+ * The simulator does not check signatures (it has no secret key), so this checks them the way the
+ * service does: from the request as received, with the secret, after the SigV4 rules
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html): the path's
+ * already-encoded labels encoded once more, the signed headers as sent, the body's SHA-256.
+ */
+describe('bedrock: signed as the SDK signs', () => {
+  const hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+  const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+  const rfc3986 = (segment: string) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+  function verifies(method: string, path: string, headers: IncomingHttpHeaders, body: string, secret: string): boolean {
+    const auth = /^AWS4-HMAC-SHA256 Credential=([^,]+), ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(String(headers.authorization));
+    if (!auth) return false;
+    const [, credential, signedHeaders, signature] = auth;
+    const [, date, region, service] = credential!.split('/');
+    const canonicalHeaders = signedHeaders!.split(';').map((name) => `${name}:${String(headers[name]).trim().replace(/\s+/g, ' ')}\n`).join('');
+    const canonicalUri = path.split('/').map(rfc3986).join('/');
+    const canonicalRequest = [method, canonicalUri, '', canonicalHeaders, signedHeaders, hex(body)].join('\n');
+    const stringToSign = ['AWS4-HMAC-SHA256', String(headers['x-amz-date']), credential!.split('/').slice(1).join('/'), hex(canonicalRequest)].join('\n');
+    const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date!), region!), service!), 'aws4_request');
+    return createHmac('sha256', key).update(stringToSign).digest('hex') === signature;
+  }
+
+  let capture: Server;
+  let endpoint: string;
+  const seen: Array<{ method: string; path: string; headers: IncomingHttpHeaders; body: string }> = [];
+  beforeAll(async () => {
+    capture = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        seen.push({ method: req.method!, path: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: '{"ok":true}' }] } }, stopReason: 'end_turn', usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 } }));
+      });
+    });
+    endpoint = `http://127.0.0.1:${await listenOnLoopback(capture, 0)}`;
+  });
+  afterAll(() => closeServer(capture));
+
+  it('both sign the path, host and body they send, with the session token, for bedrock in the Region', async () => {
+    // An inference-profile ARN: its ':' and '/' must be encoded in the path exactly as signed.
+    const model = 'arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3';
+    for (const client of [new SdkBedrockProviderClient(model, endpoint, bedrockOptions), new BedrockProviderClient(model, endpoint, bedrockOptions)]) await client.complete(withImage(), options);
+    expect(seen).toHaveLength(2);
+    const [sdk, ours] = seen;
+    expect(ours!.path).toBe(sdk!.path);
+    expect(JSON.parse(ours!.body)).toEqual(JSON.parse(sdk!.body));
+    for (const request of seen) {
+      expect(request.headers.authorization).toMatch(new RegExp(`Credential=${KEY}/\\d{8}/us-east-1/bedrock/aws4_request`));
+      expect(request.headers['x-amz-security-token']).toBe(bedrockOptions.credentials.sessionToken);
+      expect(verifies(request.method, request.path, request.headers, request.body, bedrockOptions.credentials.secretAccessKey)).toBe(true);
+      // The check can fail: the same request with another secret does not verify.
+      expect(verifies(request.method, request.path, request.headers, request.body, 'another-secret')).toBe(false);
+    }
   });
 });
