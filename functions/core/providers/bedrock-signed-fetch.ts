@@ -13,7 +13,9 @@
  * Endpoint: the target's own (a VPC interface endpoint), else AWS_ENDPOINT_URL_BEDROCK_RUNTIME or
  * AWS_ENDPOINT_URL as the SDK honours them (how the local runtime points Bedrock at the provider
  * simulator; https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html), else the
- * Region's `bedrock-runtime` endpoint.
+ * Region's runtime endpoint `bedrock-runtime.<region>.amazonaws.com` (the runtime table of
+ * https://docs.aws.amazon.com/general/latest/gr/bedrock.html; no FIPS or dual-stack variant is
+ * chosen here, a target's `baseUrl` can name one).
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';

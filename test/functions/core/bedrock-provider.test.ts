@@ -4,6 +4,9 @@
  * with the metadata event's usage, cut streams, and Bedrock's throttles feeding the key pool's
  * cool-down and the chain's fallback exactly as a provider 429 does.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CircuitBreaker } from '#core/circuit-breaker';
 import { KeyPool, bedrockKeyOf } from '#core/key-pool';
 import { keyFingerprint } from '#core/key-fingerprint';
@@ -207,4 +210,43 @@ it('sends every request to the endpoint it was given, not the Region default', a
   const direct = new BedrockProviderClient(FALLBACK.model, simulator.bedrockEndpoint, { region: 'eu-central-1', credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: 'unused' } });
   await direct.complete(request(), call);
   expect(simulator.stats().models[FALLBACK.model]).toMatchObject({ requests: 1 });
+});
+
+it('without key variables in the environment (a laptop with a profile), signs with the SDK default credential chain', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bedrock-profile-'));
+  const saved = { ...process.env };
+  try {
+    writeFileSync(join(dir, 'credentials'), '[dental-demo]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profile-secret\n');
+    // What the local runtime sets for SMARTDENTAL_BEDROCK=real with an AWS_PROFILE (local/runtime/task-keys.ts).
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'dental-demo', AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'), AWS_CONFIG_FILE: join(dir, 'config') });
+    simulator.configure({ keys: { AKIDFROMPROFILE: {} } });
+    await new BedrockProviderClient(FALLBACK.model, simulator.bedrockEndpoint, { region: 'us-east-1' }).complete(request(), call);
+    expect(simulator.stats().keys.AKIDFROMPROFILE).toMatchObject({ requests: 1 });
+  } finally {
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('signs with the session token of the environment, as Lambda hands the role to the function', async () => {
+  // The simulator ignores the token; a real endpoint refuses temporary credentials without it.
+  const saved = process.env.AWS_SESSION_TOKEN;
+  let seen: string | undefined;
+  const realFetch = globalThis.fetch;
+  try {
+    process.env.AWS_SESSION_TOKEN = 'token-from-the-execution-role';
+    globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      seen = new Headers(init?.headers).get('x-amz-security-token') ?? undefined;
+      return realFetch(input, init);
+    }) as typeof fetch;
+    await client().complete(request(), call);
+    expect(seen).toBe('token-from-the-execution-role');
+  } finally {
+    globalThis.fetch = realFetch;
+    if (saved === undefined) delete process.env.AWS_SESSION_TOKEN;
+    else process.env.AWS_SESSION_TOKEN = saved;
+  }
 });
