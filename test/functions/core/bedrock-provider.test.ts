@@ -5,6 +5,7 @@
  * cool-down and the chain's fallback exactly as a provider 429 does.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CircuitBreaker } from '#core/circuit-breaker';
@@ -249,4 +250,12 @@ it('signs with the session token of the environment, as Lambda hands the role to
     if (saved === undefined) delete process.env.AWS_SESSION_TOKEN;
     else process.env.AWS_SESSION_TOKEN = saved;
   }
+});
+
+it('leaves the Bedrock Runtime client out of every function: the provider factory bundles none of it', async () => {
+  // Bundled with nothing external (as if the AWS SDK were bundled too), the factory's inputs show what it pulls in.
+  const result = await build({ entryPoints: ['functions/core/providers/index.ts'], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+  const inputs = Object.keys(result.metafile.inputs);
+  expect(inputs.some((path) => path.includes('node_modules/@smithy/signature-v4/'))).toBe(true);
+  expect(inputs.filter((path) => path.includes('@aws-sdk/client-bedrock-runtime/'))).toEqual([]);
 });
