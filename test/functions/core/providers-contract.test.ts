@@ -346,3 +346,43 @@ describe('bedrock: signed as the SDK signs', () => {
     }
   });
 });
+
+/**
+ * Where the exception type comes from when the simulator's `x-amzn-ErrorType` header is absent:
+ * the body's `__type` (a namespaced shape id) or `code`, as the SDK's restJson1 parser looks for
+ * them, and a body that is no JSON at all (a proxy's 502 page), which leaves only the status.
+ */
+describe('bedrock: error answers named in the body, or not at all', () => {
+  let answer: { status: number; headers: Record<string, string>; body: string } = { status: 500, headers: {}, body: '' };
+  let errors: Server;
+  let endpoint: string;
+  beforeAll(async () => {
+    errors = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.body);
+      });
+    });
+    endpoint = `http://127.0.0.1:${await listenOnLoopback(errors, 0)}`;
+  });
+  afterAll(() => closeServer(errors));
+
+  it.each<[string, typeof answer, ProviderFailureKind, number, string]>([
+    ['a namespaced __type', { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message: 'bad' }) }, 'rejected', 400, 'ValidationException'],
+    ['a code field', { status: 429, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'ThrottlingException', message: 'slow down' }) }, 'throttled', 429, 'ThrottlingException'],
+    ['the header, with its namespace suffix', { status: 403, headers: { 'x-amzn-errortype': 'AccessDeniedException:http://internal.amazon.com/coral/com.amazon.coral.service/', 'content-type': 'application/json' }, body: '{}' }, 'rejected', 403, 'AccessDeniedException'],
+    ['a ModelNotReadyException', { status: 429, headers: { 'x-amzn-errortype': 'ModelNotReadyException', 'content-type': 'application/json' }, body: '{"message":"warming"}' }, 'throttled', 429, 'ModelNotReadyException'],
+    ['no type and no JSON (a proxy page)', { status: 502, headers: { 'content-type': 'text/html' }, body: '<html>Bad Gateway</html>' }, 'unavailable', 502, 'HTTP 502'],
+  ])('%s: the same failure through both', async (_label, served, kind, status, says) => {
+    answer = served;
+    for (const call of both(request())) {
+      const outcomes = [];
+      for (const client of [new SdkBedrockProviderClient(BEDROCK_MODEL, endpoint, bedrockOptions), new BedrockProviderClient(BEDROCK_MODEL, endpoint, bedrockOptions)]) outcomes.push(await call(client));
+      const [sdk, ours] = outcomes;
+      expect(ours).toEqual(sdk);
+      expect(!ours!.ok && ours!.error).toMatchObject({ kind, status });
+      expect(!ours!.ok && ours!.error.message).toContain(says);
+    }
+  });
+});
