@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TaskConfig } from '../../functions/core/task-config';
+import type { SqsEventSourcePlan } from '../function-plan';
 
 type WorkerConfig = NonNullable<TaskConfig['worker']>;
 
@@ -31,14 +32,12 @@ export class ImagingPipeline extends Construct {
   public readonly accessLogsBucket: s3.Bucket;
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
-  private readonly worker: WorkerConfig;
 
   constructor(scope: Construct, id: string, props: ImagingPipelineProps) {
     super(scope, id);
     // Grant S3 log delivery through a bucket policy, not the legacy LogDeliveryWrite ACL that
     // a bucket with ACLs disabled (BucketOwnerEnforced) rejects. Set before any child exists.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
-    this.worker = props.worker;
     const retentionDays = props.imageRetentionDays ?? 30;
 
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
@@ -106,15 +105,15 @@ export class ImagingPipeline extends Construct {
   }
 
   /**
-   * Connects the worker: partial batch failures (one bad radiograph does not redeliver its batch)
-   * and `maxConcurrency` from the catalog, which the catalog keeps at or below the worker's
-   * reserved concurrency so SQS never invokes more workers than may run.
+   * Connects the worker as its function plan says: partial batch failures (one bad radiograph
+   * does not redeliver its batch) and `maxConcurrency` from the catalog, which the catalog keeps at
+   * or below the worker's reserved concurrency so SQS never invokes more workers than may run.
    */
-  public consumeWith(worker: lambda.Function): SqsEventSource {
+  public consumeWith(worker: lambda.Function, plan: SqsEventSourcePlan): SqsEventSource {
     const source = new SqsEventSource(this.queue, {
-      batchSize: this.worker.batchSize,
-      maxConcurrency: this.worker.maxConcurrency,
-      reportBatchItemFailures: true,
+      batchSize: plan.batchSize,
+      maxConcurrency: plan.maxConcurrency,
+      reportBatchItemFailures: plan.reportBatchItemFailures,
     });
     worker.addEventSource(source);
     return source;
