@@ -13,6 +13,12 @@ import type { TaskConfig, TaskName } from '../functions/core/task-config';
 import { OPS_ROUTES, ROUTE_DOCUMENTATION, routeKey } from '../functions/ops/route-schemas';
 import { functionConfigFor, opsReservedConcurrency, type ResolvedCatalog } from './catalog';
 
+/** The front end's origin during development (Vite's default port). */
+export const DEFAULT_ALLOWED_ORIGIN = 'http://localhost:5173';
+
+/** AWS guidance: a queue's visibility timeout at least six times its consumer's timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
 /** The shared tables, by the name the plan uses for them. */
 export const PLAN_TABLES = ['usage', 'cache', 'jobs'] as const;
 export type PlanTable = (typeof PLAN_TABLES)[number];
@@ -43,6 +49,15 @@ export const TABLE_ACTIONS: Record<TableAccess, readonly string[]> = {
 export const BUCKET_ACTIONS: Record<BucketAccess, readonly string[]> = {
   read: ['s3:GetObject', 's3:DeleteObject'],
   readWrite: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+};
+
+/**
+ * SQS actions per access level: what CDK's grantSendMessages and the event source's
+ * grantConsumeMessages give a role (the stack uses those; a test pins them to the template).
+ */
+export const QUEUE_ACTIONS: Record<QueueAccess, readonly string[]> = {
+  send: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+  consume: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
 };
 
 /** Secrets Manager actions the task's own secret is read with. */

@@ -6,7 +6,7 @@ import { deployedFunctionName } from '../functions/core/function-names';
 import type { TaskConfig } from '../functions/core/task-config';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { CatalogError, resolveCatalog, resolveOptionsFromContext, type ResolvedCatalog } from './catalog';
-import { pascal, planFunctions, type PlannedFunction } from './function-plan';
+import { DEFAULT_ALLOWED_ORIGIN, pascal, planFunctions, type PlannedFunction } from './function-plan';
 import { GatewayAlarms } from './constructs/gateway-alarms';
 import { API_GATEWAY_ACCOUNT_ROLES, GatewayApi, type ApiGatewayAccountRole } from './constructs/gateway-api';
 import { GatewayFirewall } from './constructs/gateway-firewall';
@@ -20,8 +20,6 @@ import { TaskFunction, type FunctionNetwork, type GrantableResources } from './c
 import { endpointReach } from '../functions/core/model-endpoint';
 import { TaskSecret } from './constructs/task-secret';
 
-/** The front end's origin during development (Vite's default port). */
-export const DEFAULT_ALLOWED_ORIGIN = 'http://localhost:5173';
 
 /** Lambda rejects a function whose environment variables (keys and values) exceed 4 KB. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;

@@ -5,12 +5,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TaskConfig } from '../../functions/core/task-config';
-import type { SqsEventSourcePlan } from '../function-plan';
+import { VISIBILITY_TIMEOUT_FACTOR, type SqsEventSourcePlan } from '../function-plan';
 
 type WorkerConfig = NonNullable<TaskConfig['worker']>;
 
-/** AWS guidance: a queue's visibility timeout at least six times the consumer's timeout. */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 export interface ImagingPipelineProps {
   /** The imaging worker's catalog settings: timeout, batch size, concurrency, receive count. */
