@@ -100,6 +100,8 @@ export interface LocalRuntime {
   recovery: RecoveryReport;
   /** What each function was started with: its environment, limits and handler (the parity test reads it). */
   functionSpecs(): LocalFunctionSpec[];
+  /** What the stand-ins allow each function's key (built from the plan's grants). */
+  access: LocalAccessPolicy;
   close(): Promise<void>;
 }
 
@@ -305,6 +307,7 @@ interface Running {
   functions: Map<string, LocalLambdaFunction>;
   poller: QueuePoller;
   maxConcurrency: number;
+  access: LocalAccessPolicy;
 }
 
 function statsOf(running: Running): RuntimeStats {
@@ -391,7 +394,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if ((options.warmUp ?? 'wait') === 'wait') await warm;
 
     const { poller, maxConcurrency } = startEventSources(plan, functions, standIns.queues, closers);
-    const running: Running = { startedAt, catalog, standIns, functions, poller, maxConcurrency };
+    const running: Running = { startedAt, catalog, standIns, functions, poller, maxConcurrency, access };
     const routes = routesOf(plan);
     const api = await startApi(running, routes, doc, options, allowedOrigin);
     closers.add(() => api.close());
@@ -418,6 +421,7 @@ function runtimeHandle(running: Running, api: LocalApiGateway, description: Runt
     tables: LOCAL_TABLES,
     recovery,
     functionSpecs: () => [...running.functions.values()].map((fn) => fn.spec),
+    access: running.access,
     close: () => (closing ??= closers.closeAll()),
   };
 }
