@@ -36,9 +36,30 @@ export class ImagingPipeline extends Construct {
     // Grant S3 log delivery through a bucket policy, not the legacy LogDeliveryWrite ACL that
     // a bucket with ACLs disabled (BucketOwnerEnforced) rejects. Set before any child exists.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
-    const retentionDays = props.imageRetentionDays ?? 30;
+    this.accessLogsBucket = this.buildAccessLogsBucket();
+    this.imagesBucket = this.buildImagesBucket(props);
+    const replicationReason =
+      'Radiographs here are transient working copies that expire after the retention period; the analysis results live in DynamoDB with point-in-time recovery, so replicating images to a second region would only duplicate patient data.';
+    for (const bucket of [this.imagesBucket, this.accessLogsBucket]) {
+      Validations.of(bucket).acknowledge({ id: 'HIPAA.Security-S3BucketReplicationEnabled', reason: replicationReason });
+    }
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Jobs', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(props.worker.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.worker.maxReceiveCount },
+    });
+  }
 
-    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+  /** Where S3 writes the images bucket's server access logs. */
+  private buildAccessLogsBucket(): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'AccessLogs', {
       // S3 server access logging delivers only to SSE-S3 buckets.
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
@@ -48,20 +69,25 @@ export class ImagingPipeline extends Construct {
       lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(this.accessLogsBucket).acknowledge({
+    Validations.of(bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This bucket is the server access log destination itself; logging it would log its own log deliveries.',
     });
-    Validations.of(this.accessLogsBucket).acknowledge({
+    Validations.of(bucket).acknowledge({
       id: 'HIPAA.Security-S3BucketLoggingEnabled',
       reason: 'This bucket is the server access log destination itself; logging it would log its own log deliveries.',
     });
-    Validations.of(this.accessLogsBucket).acknowledge({
+    Validations.of(bucket).acknowledge({
       id: 'HIPAA.Security-S3DefaultEncryptionKMS',
       reason: 'S3 server access logging supports only SSE-S3 (AES256) on the destination bucket; SSE-KMS would make log delivery fail.',
     });
+    return bucket;
+  }
 
-    this.imagesBucket = new s3.Bucket(this, 'Images', {
+  /** The radiographs: KMS-encrypted, private, expiring after the retention period. */
+  private buildImagesBucket(props: ImagingPipelineProps): s3.Bucket {
+    const retentionDays = props.imageRetentionDays ?? 30;
+    return new s3.Bucket(this, 'Images', {
       // aws:kms with the AWS-managed key: KMS encryption without extra grants for presigned POSTs.
       encryption: s3.BucketEncryption.KMS_MANAGED,
       bucketKeyEnabled: true,
@@ -81,24 +107,6 @@ export class ImagingPipeline extends Construct {
       // The front end POSTs the presigned upload form cross-origin (functions/core/object-store.ts); no PUT is handed out.
       cors: [{ allowedOrigins: [props.allowedOrigin], allowedMethods: [s3.HttpMethods.POST], allowedHeaders: ['content-type', 'content-length'], exposedHeaders: ['ETag', 'Location'], maxAge: 3000 }],
       removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const replicationReason =
-      'Radiographs here are transient working copies that expire after the retention period; the analysis results live in DynamoDB with point-in-time recovery, so replicating images to a second region would only duplicate patient data.';
-    for (const bucket of [this.imagesBucket, this.accessLogsBucket]) {
-      Validations.of(bucket).acknowledge({ id: 'HIPAA.Security-S3BucketReplicationEnabled', reason: replicationReason });
-    }
-
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.queue = new sqs.Queue(this, 'Jobs', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: Duration.seconds(props.worker.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.worker.maxReceiveCount },
     });
   }
 

@@ -5,7 +5,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, SourceMapMode, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -72,6 +72,31 @@ export interface GrantableResources {
 }
 
 /**
+ * What every function shares: Node 24 on arm64, X-Ray tracing, and a local esbuild bundle as
+ * minified ESM with source maps.
+ */
+const BUNDLED_FUNCTION_DEFAULTS = {
+  projectRoot: PROJECT_ROOT,
+  depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+  runtime: lambda.Runtime.NODEJS_24_X,
+  architecture: lambda.Architecture.ARM_64,
+  tracing: lambda.Tracing.ACTIVE,
+  bundling: {
+    format: OutputFormat.ESM,
+    minify: true,
+    sourceMap: true,
+    sourceMapMode: SourceMapMode.DEFAULT,
+    sourcesContent: false,
+    target: 'node24',
+    mainFields: ['module', 'main'],
+    banner: CREATE_REQUIRE_BANNER,
+    // The Node 24 runtime ships SDK v3; bundling it would double every bundle's size.
+    externalModules: ['@aws-sdk/*'],
+    forceDockerBundling: false,
+  },
+} satisfies Partial<NodejsFunctionProps>;
+
+/**
  * A Lambda function with the defaults every function of the gateway shares: Node 24 on arm64,
  * bundled locally by esbuild as minified ESM with source maps (the AWS SDK v3 comes from the
  * runtime), X-Ray tracing, its own encrypted log group, and a role that holds no managed policy.
@@ -101,40 +126,27 @@ export class TaskFunction extends NodejsFunction {
     const environment: Record<string, string> = { ...props.environment, NODE_OPTIONS: '--enable-source-maps' };
 
     super(scope, id, {
+      ...BUNDLED_FUNCTION_DEFAULTS,
       description: `SmartDental ${props.service} (${props.role})`,
       functionName: props.functionName,
       entry: path.join(PROJECT_ROOT, props.entry),
       handler: props.handler ?? 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memoryMb,
       reservedConcurrentExecutions: props.reservedConcurrency ?? undefined,
-      tracing: lambda.Tracing.ACTIVE,
       logGroup,
       role,
       environment,
       vpc: props.network?.vpc,
       vpcSubnets: props.network?.subnets,
       securityGroups: props.network ? [props.network.securityGroup] : undefined,
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: CREATE_REQUIRE_BANNER,
-        // The Node 24 runtime ships SDK v3; bundling it would double every bundle's size.
-        externalModules: ['@aws-sdk/*'],
-        forceDockerBundling: false,
-      },
     });
     this.service = props.service;
+    this.acknowledgeFindings(role, props);
+  }
 
+  /** The cdk-nag findings every gateway function carries by design, each with its reason. */
+  private acknowledgeFindings(role: iam.IRole, props: TaskFunctionProps): void {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so AWS requires Resource *.',
