@@ -1,8 +1,10 @@
 /**
- * `npm start` in one call: the whole gateway on one machine. Starts the stand-ins (dynalite, the
- * Secrets Manager stand-in, the local queue and object store, the provider simulator), each Lambda
- * function as a pool of execution environments with the environment the stack would give it
- * (lambda-function.ts), and the local API Gateway in front. Used by `bin/local.ts`, the integration tests and the benchmark.
+ * `npm start` in one call: the whole gateway on one machine, from the same function plan the stack
+ * builds (lib/function-plan.ts). Starts the stand-ins (dynalite, the Secrets Manager stand-in, the
+ * local queue and object store, the provider simulator) behind an access policy of the plan's
+ * grants, each planned function as a pool of execution environments with the environment the
+ * stack would give it (function-specs.ts, lambda-function.ts), its event source, and the local API
+ * Gateway in front. Used by `bin/local.ts`, the integration tests and the benchmark.
  */
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -31,7 +33,6 @@ type WorkerConfig = NonNullable<TaskConfig['worker']>;
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const LOCAL_STAGE = 'local';
-export { UNRESERVED_CONCURRENCY } from './function-specs';
 export const IMAGING_WORKER_ID = 'imaging-worker';
 export const OPS_FUNCTION_ID = 'ops';
 
