@@ -2,7 +2,8 @@
  * The task catalog: the single source of truth for the five AI tasks.
  *
  * The stack, the local runtime (`npm start`), the usage report and the benchmark all read it.
- * Adding a sixth task is one entry here plus one handler folder under `functions/`.
+ * Adding a sixth task is one entry here plus one handler folder under `functions/`, whose
+ * `routes.ts` declares its routes once (functions/core/route-declaration.ts); `routes` below derive from it.
  *
  * Values can be changed per stage through CDK context (see {@link resolveCatalog}):
  *   -c stage=prod                                  picks the `prod` preset below
@@ -23,6 +24,12 @@ import {
   type TaskName,
 } from '../functions/core/task-config';
 import { endpointReach } from '../functions/core/model-endpoint';
+import { catalogRoutesOf } from '../functions/core/route-declaration';
+import { ROUTES as BILLING_ROUTES } from '../functions/billing/routes';
+import { ROUTES as CHAT_ROUTES } from '../functions/chat/routes';
+import { ROUTES as CLINICAL_ROUTES } from '../functions/clinical/routes';
+import { ROUTES as IMAGING_ROUTES } from '../functions/imaging/routes';
+import { ROUTES as SCHEDULING_ROUTES } from '../functions/scheduling/routes';
 
 export { TASK_NAMES, type TaskConfig, type TaskName };
 
@@ -156,11 +163,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
   imaging: {
     name: 'imaging',
     description: 'Reads dental radiographs (bitewing, periapical, panoramic, cephalometric) with a vision model',
-    routes: [
-      { method: 'POST', path: '/v1/imaging/analyses', ai: true },
-      { method: 'GET', path: '/v1/imaging/analyses/{jobId}', ai: false },
-      { method: 'POST', path: '/v1/imaging/uploads', ai: false },
-    ],
+    routes: catalogRoutesOf(IMAGING_ROUTES),
     providers: [
       { provider: 'openai', model: DEFAULT_MODELS.openaiVision },
       { provider: 'anthropic', model: DEFAULT_MODELS.anthropicLarge },
@@ -173,6 +176,8 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 400_000,
     maxOutputTokens: 1_500,
     cache: { enabled: false, ttlSeconds: 3600 },
+    // The worker reads 4 X-rays at once; one practice may hold 2 of them.
+    practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 25, concurrentRequests: 2 },
     phi: 'scrub',
     worker: {
       reservedConcurrency: 4,
@@ -181,15 +186,14 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
       batchSize: 1,
       maxConcurrency: 4,
       maxReceiveCount: 4,
+      // 20 jobs at a practice's pace are minutes of work; a burst past it waits at the practice, not in the shared queue.
+      practiceMaxJobs: 20,
     },
   },
   clinical: {
     name: 'clinical',
     description: 'Differential diagnosis and sequenced treatment plans for the dentist',
-    routes: [
-      { method: 'POST', path: '/v1/clinical/diagnoses', ai: true },
-      { method: 'POST', path: '/v1/clinical/treatment-plans', ai: true },
-    ],
+    routes: catalogRoutesOf(CLINICAL_ROUTES),
     providers: [
       { provider: 'anthropic', model: DEFAULT_MODELS.anthropicLarge },
       { provider: 'openai', model: DEFAULT_MODELS.openaiVision },
@@ -203,15 +207,14 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 200_000,
     maxOutputTokens: 2_000,
     cache: { enabled: true, ttlSeconds: 900 },
+    // Diagnosis is the dentist's work, not patients' traffic: a practice gets a larger share.
+    practiceShare: { dailyTokensPercent: 20, tokensPerMinutePercent: 30, concurrentRequests: 4 },
     phi: 'scrub',
   },
   billing: {
     name: 'billing',
     description: 'CDT code suggestions and claim narratives; estimates are plain arithmetic in cents',
-    routes: [
-      { method: 'POST', path: '/v1/billing/claims', ai: true },
-      { method: 'POST', path: '/v1/billing/estimates', ai: false },
-    ],
+    routes: catalogRoutesOf(BILLING_ROUTES),
     providers: [
       { provider: 'anthropic', model: DEFAULT_MODELS.anthropicSmall },
       { provider: 'openai', model: DEFAULT_MODELS.openaiSmall },
@@ -224,15 +227,13 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 100_000,
     maxOutputTokens: 1_200,
     cache: { enabled: true, ttlSeconds: 3600 },
+    practiceShare: { dailyTokensPercent: 15, tokensPerMinutePercent: 25, concurrentRequests: 2 },
     phi: 'scrub',
   },
   scheduling: {
     name: 'scheduling',
     description: 'Free-slot search (plain code) and appointment reminder wording from a small model',
-    routes: [
-      { method: 'POST', path: '/v1/scheduling/slots', ai: false },
-      { method: 'POST', path: '/v1/scheduling/reminders', ai: true },
-    ],
+    routes: catalogRoutesOf(SCHEDULING_ROUTES),
     providers: [
       { provider: 'openai', model: DEFAULT_MODELS.openaiNano },
       { provider: 'openai-compatible', model: DEFAULT_MODELS.local, baseUrl: DEFAULT_LOCAL_MODEL_URL },
@@ -245,12 +246,13 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 50_000,
     maxOutputTokens: 300,
     cache: { enabled: true, ttlSeconds: 86_400 },
+    practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 20, concurrentRequests: 2 },
     phi: 'scrub',
   },
   chat: {
     name: 'chat',
     description: 'Patient-facing conversation with urgent-symptom escalation',
-    routes: [{ method: 'POST', path: '/v1/chat/messages', ai: true, streaming: true }],
+    routes: catalogRoutesOf(CHAT_ROUTES),
     providers: [
       { provider: 'openai', model: DEFAULT_MODELS.openaiSmall },
       { provider: 'anthropic', model: DEFAULT_MODELS.anthropicSmall },
@@ -265,6 +267,8 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 150_000,
     maxOutputTokens: 600,
     cache: { enabled: false, ttlSeconds: 300 },
+    // Patients' chat is where a hostile or runaway practice bursts: the tightest shares.
+    practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 20, concurrentRequests: 4 },
     phi: 'scrub',
   },
 };
@@ -276,10 +280,20 @@ export const STAGE_PRESETS: Record<string, Partial<Record<TaskName, TaskOverride
   dev: {},
   prod: {
     imaging: { reservedConcurrency: 20, worker: { reservedConcurrency: 10, maxConcurrency: 10 } },
-    clinical: { reservedConcurrency: 40, dailyTokenBudget: 60_000_000, tokensPerMinute: 800_000 },
+    clinical: {
+      reservedConcurrency: 40,
+      dailyTokenBudget: 60_000_000,
+      tokensPerMinute: 800_000,
+      practiceShare: { dailyTokensPercent: 20, tokensPerMinutePercent: 30, concurrentRequests: 12 },
+    },
     billing: { reservedConcurrency: 20, dailyTokenBudget: 20_000_000 },
     scheduling: { reservedConcurrency: 10 },
-    chat: { reservedConcurrency: 50, dailyTokenBudget: 40_000_000, tokensPerMinute: 600_000 },
+    chat: {
+      reservedConcurrency: 50,
+      dailyTokenBudget: 40_000_000,
+      tokensPerMinute: 600_000,
+      practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 20, concurrentRequests: 20 },
+    },
   },
 };
 

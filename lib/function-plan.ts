@@ -9,8 +9,11 @@
 import { ENV } from '../functions/core/env';
 import { METRICS_NAMESPACE, serviceNameOf } from '../functions/core/metric-names';
 import { endpointReach } from '../functions/core/model-endpoint';
+import type { RouteAuth } from '../functions/core/route-declaration';
+import { USAGE_BY_SORT_KEY_INDEX } from '../functions/core/tables';
 import type { TaskConfig, TaskName } from '../functions/core/task-config';
-import { OPS_ROUTES, ROUTE_DOCUMENTATION, routeKey } from '../functions/ops/route-schemas';
+import { opsCatalogJson } from '../functions/ops/catalog-env';
+import { OPS_ROUTES } from '../functions/ops/route-schemas';
 import { functionConfigFor, opsReservedConcurrency, type ResolvedCatalog } from './catalog';
 
 /** The front end's origin during development (Vite's default port). */
@@ -20,10 +23,15 @@ export const DEFAULT_ALLOWED_ORIGIN = 'http://localhost:5173';
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 /** The shared tables, by the name the plan uses for them. */
-export const PLAN_TABLES = ['usage', 'cache', 'jobs'] as const;
+export const PLAN_TABLES = ['usage', 'cache', 'jobs', 'practiceOverrides'] as const;
 export type PlanTable = (typeof PLAN_TABLES)[number];
 /** The variable that names each table. */
-export const TABLE_ENV = { usage: ENV.usageTable, cache: ENV.cacheTable, jobs: ENV.jobsTable } as const satisfies Record<PlanTable, string>;
+export const TABLE_ENV = {
+  usage: ENV.usageTable,
+  cache: ENV.cacheTable,
+  jobs: ENV.jobsTable,
+  practiceOverrides: ENV.practiceOverridesTable,
+} as const satisfies Record<PlanTable, string>;
 
 /** How a function uses a table: the ops report only reads; task functions update counters. */
 export type TableAccess = 'read' | 'readWrite';
@@ -44,6 +52,13 @@ export const TABLE_ACTIONS: Record<TableAccess, readonly string[]> = {
   read: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'],
   readWrite: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Query', 'dynamodb:DescribeTable'],
 };
+
+/**
+ * What a grant on one index of a table allows: Query, on `<table>/index/<name>` only. A table's
+ * own grant never covers its indexes (IAM names an index by its own ARN), so the per-practice
+ * report's `bySortKey` is granted by name to the one function that queries it.
+ */
+export const INDEX_ACTIONS = ['dynamodb:Query'] as const;
 
 /** S3 object actions per access level; `readWrite` also covers presigned POSTs signed by the function. */
 export const BUCKET_ACTIONS: Record<BucketAccess, readonly string[]> = {
@@ -67,11 +82,12 @@ export const SECRET_ACTIONS = ['secretsmanager:GetSecretValue', 'secretsmanager:
 export type ResourceGrant =
   | { kind: 'secret'; task: TaskName; secretName: string; access: 'read' }
   | { kind: 'table'; table: PlanTable; access: TableAccess }
+  | { kind: 'index'; table: PlanTable; index: string; access: 'query' }
   | { kind: 'queue'; queue: 'imaging'; access: QueueAccess }
   | { kind: 'bucket'; bucket: 'images'; access: BucketAccess };
 
 /** What a route asks of the caller: nothing, a signed-in user of a practice, or the admin group. */
-export type RouteAuth = 'none' | 'user' | 'admin';
+export type { RouteAuth };
 
 export interface PlannedRoute {
   method: 'GET' | 'POST';
@@ -146,11 +162,15 @@ function taskEnvironment(task: TaskConfig, role: FunctionRole, allowedOrigin: st
   };
 }
 
-/** What a function that calls the task's models holds: its key, the ledger and its models. */
+/**
+ * What a function that calls the task's models holds: its key, the ledger and its models, and
+ * read access to the practices' share overrides, which admission applies (only operators write them).
+ */
 function modelCallerGrants(task: TaskConfig): ResourceGrant[] {
   return [
     { kind: 'secret', task: task.name, secretName: task.secretName, access: 'read' },
     { kind: 'table', table: 'usage', access: 'readWrite' },
+    { kind: 'table', table: 'practiceOverrides', access: 'read' },
   ];
 }
 
@@ -215,7 +235,7 @@ function workerFunction(task: TaskConfig, worker: NonNullable<TaskConfig['worker
   };
 }
 
-/** Health, the OpenAPI document and the usage report: reads the ledger and CloudWatch only. */
+/** Health, the OpenAPI document and the usage reports: reads the ledger, the overrides and CloudWatch only. */
 function opsFunction(catalog: ResolvedCatalog, { allowedOrigin }: FunctionPlanOptions): PlannedFunction {
   return {
     id: 'ops',
@@ -223,14 +243,22 @@ function opsFunction(catalog: ResolvedCatalog, { allowedOrigin }: FunctionPlanOp
     service: 'ops',
     role: 'api',
     entry: { file: 'functions/ops/handler.ts', export: 'handler' },
-    // The usage report compares each task with its budget, TPM ceiling and timeout.
-    environment: { ...baseEnvironment('ops', 'api'), [ENV.allowedOrigin]: allowedOrigin, [ENV.catalog]: JSON.stringify(catalog.tasks) },
-    grants: [{ kind: 'table', table: 'usage', access: 'read' }],
+    // The usage report compares each task with its budget, TPM ceiling and timeout. Without the
+    // secret names and provider chains, which ops never reads: they would push its environment
+    // over Lambda's 4 KB (functions/ops/catalog-env.ts).
+    environment: { ...baseEnvironment('ops', 'api'), [ENV.allowedOrigin]: allowedOrigin, [ENV.catalog]: opsCatalogJson(catalog.tasks) },
+    grants: [
+      { kind: 'table', table: 'usage', access: 'read' },
+      // The per-practice report reads the ledger by sort key (day and practice) through this index.
+      { kind: 'index', table: 'usage', index: USAGE_BY_SORT_KEY_INDEX.indexName, access: 'query' },
+      // The per-practice report compares each practice's use with its effective share.
+      { kind: 'table', table: 'practiceOverrides', access: 'read' },
+    ],
     bedrockModels: [],
     // In AWS a throttled invoke never reaches a function, so the report reads Throttles from CloudWatch.
     metricData: true,
     privateModelUrls: [],
-    routes: OPS_ROUTES.map((route) => ({ method: route.method, path: route.path, auth: ROUTE_DOCUMENTATION[routeKey(route)]?.auth ?? 'user', streaming: false })),
+    routes: OPS_ROUTES.map((route) => ({ method: route.method, path: route.path, auth: route.auth ?? 'user', streaming: route.streaming === true })),
     eventSources: [],
     limits: { reservedConcurrency: opsReservedConcurrency(catalog), ...OPS_LIMITS },
   };
@@ -243,6 +271,8 @@ export function envNameOf(grant: ResourceGrant): string | undefined {
       return ENV.secretId;
     case 'table':
       return TABLE_ENV[grant.table];
+    case 'index':
+      return undefined; // the table's own grant names the table
     case 'queue':
       return grant.access === 'send' ? ENV.imagingQueueUrl : undefined;
     case 'bucket':

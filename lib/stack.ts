@@ -141,7 +141,7 @@ export class SmartDentalStack extends Stack {
   private buildFunctions(plan: PlannedFunction[], secrets: Record<string, TaskSecret>, stage: string): Map<string, TaskFunction> {
     const resources: GrantableResources = {
       secrets: Object.fromEntries(Object.entries(secrets).map(([task, s]) => [task, s.secret])),
-      tables: { usage: this.tables.usage, cache: this.tables.cache, jobs: this.tables.jobs },
+      tables: { usage: this.tables.usage, cache: this.tables.cache, jobs: this.tables.jobs, practiceOverrides: this.tables.practiceOverrides },
       imagingQueue: this.imaging.queue,
       imagesBucket: this.imaging.imagesBucket,
     };
@@ -204,6 +204,7 @@ export class SmartDentalStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.gateway.api.url });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'UsageLedgerTableName', { value: this.tables.usage.tableName, description: 'for npm run usage -- --region <region> --table <this>' });
+    new CfnOutput(this, 'PracticeOverridesTableName', { value: this.tables.practiceOverrides.tableName, description: 'for npm run practices -- --region <region> --table <this>' });
     for (const [name, resources] of Object.entries(this.tasks)) {
       new CfnOutput(this, `${pascal(name)}SecretName`, { value: resources.config.secretName, description: `put the ${name} task's provider keys here` });
     }

@@ -16,14 +16,16 @@
  * resource: <arn> because no identity-based policy allows the <action> action"):
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
  */
-import type { ResourceGrant } from '../lib/function-plan';
-import { BUCKET_ACTIONS, QUEUE_ACTIONS, SECRET_ACTIONS, TABLE_ACTIONS } from '../lib/function-plan';
+import type { PlanTable, ResourceGrant } from '../lib/function-plan';
+import { BUCKET_ACTIONS, INDEX_ACTIONS, QUEUE_ACTIONS, SECRET_ACTIONS, TABLE_ACTIONS } from '../lib/function-plan';
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_ARN_REGION = 'us-east-1';
 
 export const localArn = {
   table: (name: string) => `arn:aws:dynamodb:${LOCAL_ARN_REGION}:${LOCAL_ACCOUNT}:table/${name}`,
+  /** An index is its own resource: a grant on the table does not reach it. */
+  index: (table: string, index: string) => `arn:aws:dynamodb:${LOCAL_ARN_REGION}:${LOCAL_ACCOUNT}:table/${table}/index/${index}`,
   secret: (name: string) => `arn:aws:secretsmanager:${LOCAL_ARN_REGION}:${LOCAL_ACCOUNT}:secret:${name}`,
   queue: (name: string) => `arn:aws:sqs:${LOCAL_ARN_REGION}:${LOCAL_ACCOUNT}:${name}`,
   object: (bucket: string, key: string) => `arn:aws:s3:::${bucket}/${key}`,
@@ -34,7 +36,7 @@ const UNKNOWN_KEY = ' unknown';
 
 /** The physical names the local runtime gave the plan's resources. */
 export interface LocalResourceNames {
-  tables: Record<'usage' | 'cache' | 'jobs', string>;
+  tables: Record<PlanTable, string>;
   /** Secret name per task. */
   secrets: Record<string, string>;
   queue: string;
@@ -107,6 +109,8 @@ function rulesOf(grant: ResourceGrant, names: LocalResourceNames): Array<{ actio
       return each(SECRET_ACTIONS, localArn.secret(names.secrets[grant.task] ?? grant.secretName));
     case 'table':
       return each(TABLE_ACTIONS[grant.access], localArn.table(names.tables[grant.table]));
+    case 'index':
+      return each(INDEX_ACTIONS, localArn.index(names.tables[grant.table], grant.index));
     case 'queue':
       return each(QUEUE_ACTIONS[grant.access], localArn.queue(names.queue));
     case 'bucket':

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import dynalite from 'dynalite';
-import { CACHE_TABLE, JOBS_TABLE, USAGE_TABLE, type TableDefinition } from '../functions/core/tables';
+import { CACHE_TABLE, JOBS_TABLE, PRACTICE_OVERRIDES_TABLE, USAGE_TABLE, type TableDefinition } from '../functions/core/tables';
 import { accessKeyIdOf, localArn, type LocalAccessPolicy } from './access-policy';
 import { closeServer, listenOnLoopback } from './loopback-server';
 
@@ -73,13 +73,16 @@ function guardWithPolicy(server: ReturnType<typeof dynalite>, access: LocalAcces
 function denialOf(access: LocalAccessPolicy, request: IncomingMessage, body: Buffer): string | undefined {
   const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1];
   if (!operation) return undefined; // dynalite answers what is not an operation
-  let tableName: unknown;
+  let input: { TableName?: unknown; IndexName?: unknown };
   try {
-    tableName = (JSON.parse(body.toString('utf8') || '{}') as { TableName?: unknown }).TableName;
+    input = JSON.parse(body.toString('utf8') || '{}') as typeof input;
   } catch {
     return undefined; // dynalite answers SerializationException
   }
-  const resource = localArn.table(typeof tableName === 'string' ? tableName : '*');
+  const table = typeof input.TableName === 'string' ? input.TableName : '*';
+  // A Query or Scan of an index is authorized on the index's own ARN, not the table's:
+  // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-specific-table-indexes.html
+  const resource = typeof input.IndexName === 'string' ? localArn.index(table, input.IndexName) : localArn.table(table);
   return access.check(accessKeyIdOf(request.headers.authorization), `dynamodb:${operation}`, resource)?.message;
 }
 
@@ -88,6 +91,8 @@ export interface TableNames {
   usage: string;
   cache: string;
   jobs: string;
+  /** `PRACTICE_OVERRIDES_TABLE`; created only when named. */
+  practiceOverrides?: string;
 }
 
 /**
@@ -100,8 +105,11 @@ export async function createTables(client: DynamoDBClient, names: TableNames): P
     [names.usage, USAGE_TABLE],
     [names.cache, CACHE_TABLE],
     [names.jobs, JOBS_TABLE],
+    ...(names.practiceOverrides ? [[names.practiceOverrides, PRACTICE_OVERRIDES_TABLE] as [string, TableDefinition]] : []),
   ];
   for (const [tableName, definition] of wanted) {
+    // A `--data-dir` database from before an index existed keeps its tables without it (dynalite
+    // cannot add one later); the per-practice report then says so.
     if (await tableExists(client, tableName)) continue;
     const keys: KeySchemaElement[] = [{ AttributeName: definition.partitionKey, KeyType: 'HASH' }];
     const attributes: AttributeDefinition[] = [{ AttributeName: definition.partitionKey, AttributeType: 'S' }];
@@ -109,8 +117,27 @@ export async function createTables(client: DynamoDBClient, names: TableNames): P
       keys.push({ AttributeName: definition.sortKey, KeyType: 'RANGE' });
       attributes.push({ AttributeName: definition.sortKey, AttributeType: 'S' });
     }
+    const indexes = definition.indexes ?? [];
+    for (const index of indexes) {
+      for (const name of [index.partitionKey, index.sortKey]) {
+        if (name && !attributes.some((a) => a.AttributeName === name)) attributes.push({ AttributeName: name, AttributeType: 'S' });
+      }
+    }
     await client.send(
-      new CreateTableCommand({ TableName: tableName, KeySchema: keys, AttributeDefinitions: attributes, BillingMode: 'PAY_PER_REQUEST' }),
+      new CreateTableCommand({
+        TableName: tableName,
+        KeySchema: keys,
+        AttributeDefinitions: attributes,
+        BillingMode: 'PAY_PER_REQUEST',
+        GlobalSecondaryIndexes:
+          indexes.length === 0
+            ? undefined
+            : indexes.map((index) => ({
+                IndexName: index.indexName,
+                KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }, ...(index.sortKey ? [{ AttributeName: index.sortKey, KeyType: 'RANGE' as const }] : [])],
+                Projection: { ProjectionType: 'KEYS_ONLY' as const },
+              })),
+      }),
     );
   }
   // dynalite turns a table ACTIVE on a timer, later still with a data directory on disk; a write

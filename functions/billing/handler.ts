@@ -8,14 +8,16 @@
  */
 import { ENV, requireEnv } from '#core/env';
 import { BadRequestError } from '#core/errors';
-import { createHttpHandler, route, type RouteContext, type RouteResult } from '#core/http';
+import { createHttpHandler, type RouteContext, type RouteResult } from '#core/http';
 import { RouteIdempotency } from '#core/idempotency';
+import { routeKey, serveRoute } from '#core/route-declaration';
 import { taskFunctionFromEnv } from '#core/task-function';
 import { outcomeHeaders } from '#core/task-runtime';
-import { checkSuggestedCodes, repairInstructions, requiresClaimNarrative, warningsFor } from '../clinical/dental-codes';
+import { checkSuggestedCodes, repairInstructions, requiresClaimNarrative, warningsFor } from '../domain/dental-codes';
 import { categoryOf, estimateCoverage, resolveCategory, unpriceableReason } from './estimate';
 import { CLAIM_OUTPUT_KIND, CLAIM_SYSTEM_PROMPT, buildClaimUserPrompt } from './prompts';
-import { claimModelOutputSchema, claimRequestSchema, estimateRequestSchema, type ClaimModelOutput, type ClaimRequest, type ClaimResponse } from './schemas';
+import { ROUTES } from './routes';
+import { claimModelOutputSchema, type ClaimModelOutput, type ClaimRequest, type ClaimResponse } from './schemas';
 
 const { runtime, observability, doc } = taskFunctionFromEnv();
 const idempotency = new RouteIdempotency({ tableName: requireEnv(ENV.cacheTable), doc });
@@ -23,23 +25,14 @@ const idempotency = new RouteIdempotency({ tableName: requireEnv(ENV.cacheTable)
 export const handler = createHttpHandler({
   observability,
   routes: [
-    route({
-      method: 'POST',
-      path: '/v1/billing/estimates',
-      body: estimateRequestSchema,
-      handle: async ({ body }) => ({ body: estimateCoverage(body) }),
-    }),
-    route({
-      method: 'POST',
-      path: '/v1/billing/claims',
-      body: claimRequestSchema,
-      // A claim retried with the same Idempotency-Key is answered once and charged once.
-      handle: async (ctx) =>
-        idempotency.run(
-          { key: ctx.headers['idempotency-key'], practiceId: ctx.identity.practiceId, route: 'POST /v1/billing/claims', body: ctx.body, deadline: ctx.deadline },
-          () => suggestClaim(ctx),
-        ),
-    }),
+    serveRoute(ROUTES.estimates, async ({ body }) => ({ body: estimateCoverage(body) })),
+    // A claim retried with the same Idempotency-Key is answered once and charged once.
+    serveRoute(ROUTES.claims, async (ctx) =>
+      idempotency.run(
+        { key: ctx.headers['idempotency-key'], practiceId: ctx.identity.practiceId, route: routeKey(ROUTES.claims), body: ctx.body, deadline: ctx.deadline },
+        () => suggestClaim(ctx),
+      ),
+    ),
   ],
 });
 

@@ -2,7 +2,7 @@
  * Request, response and model-output schemas of the billing task. All money is integer cents.
  */
 import * as z from '#core/zod';
-import { cdtCodeSchema, toothNumberSchema } from '../clinical/dental-codes';
+import { cdtCodeSchema, toothNumberSchema } from '../domain/dental-codes';
 import { FIRST_CODE, LAST_CODE, codeNumber, overrideRange } from './categories';
 
 /** Ceiling per fee: $1,000,000 keeps every product of cents and percent far inside 2^53. */

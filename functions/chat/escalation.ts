@@ -9,14 +9,19 @@
  * doubled letters written once, known misspellings and one-letter typos of table words
  * corrected), cut into clauses at punctuation and words such as "but"/"pero"/"and now", and
  * searched for the phrases of each feature. A negation governs only its own clause, and only
- * forward up to an "and"/"y": "no fever, but the swelling reaches my eye" escalates.
+ * forward up to an "and"/"y": "no fever, but the swelling reaches my eye" escalates. A clause's
+ * cancel phrase takes a feature back for the whole clause; an except phrase only for the matches it
+ * overlaps ("big pills are hard to swallow" is no airway sign, "…and I can't breathe" still is).
  *
  * Policy, safety first:
  * - whoever the patient writes about ("my son knocked out his tooth") is treated as the patient;
  * - a question naming an emergency ("what do I do if a tooth gets knocked out?") escalates too:
  *   code cannot tell a general question from one asked while it happens, and the escalation
  *   advice is also the right answer to the general question;
- * - only a negated, past ("years ago") or resolving ("the swelling went down") mention stands down.
+ * - only a negated, past ("years ago", "in 2019", unless the clause also says "now"), resolving
+ *   ("the swelling went down") or fictional mention stands down: a clause about a character ("a
+ *   patient", "un señor") in a message that names a show or film ("episode", "novela") and says
+ *   nothing of the patient ("my", "I", "mi") is a story, not a symptom.
  */
 import { ESCALATION_ADVICE, ESCALATION_LEAD } from './escalation-advice';
 import {
@@ -148,17 +153,24 @@ function compileAll(phrases: string[] | undefined): RegExp[] {
   return (phrases ?? []).map(compilePhrase);
 }
 
-const merged = <K extends 'negations' | 'notNegations' | 'history' | 'resolved' | 'clauseBreaks'>(key: K) => compileAll(LANGUAGE_LIST.flatMap((l) => l[key]));
+const merged = <K extends 'negations' | 'notNegations' | 'history' | 'present' | 'resolved' | 'clauseBreaks' | 'fiction' | 'characters' | 'self'>(key: K) =>
+  compileAll(LANGUAGE_LIST.flatMap((l) => l[key]));
 const NEGATIONS = merged('negations');
 const NOT_NEGATIONS = merged('notNegations');
 const HISTORY = merged('history');
+const PRESENT = merged('present');
+const FICTION = merged('fiction');
+const CHARACTERS = merged('characters');
+const SELF = merged('self');
 const RESOLVED = merged('resolved');
 const CLAUSE_BREAKS = merged('clauseBreaks');
 const FEATURES = new Map<Feature, RegExp[]>();
 const CANCELS = new Map<Feature, RegExp[]>();
+const EXCEPTS = new Map<Feature, RegExp[]>();
 for (const language of LANGUAGE_LIST) {
   for (const [feature, phrases] of Object.entries(language.features) as Array<[Feature, string[]]>) FEATURES.set(feature, [...(FEATURES.get(feature) ?? []), ...compileAll(phrases)]);
   for (const [feature, phrases] of Object.entries(language.cancels) as Array<[Feature, string[]]>) CANCELS.set(feature, [...(CANCELS.get(feature) ?? []), ...compileAll(phrases)]);
+  for (const [feature, phrases] of Object.entries(language.excepts ?? {}) as Array<[Feature, string[]]>) EXCEPTS.set(feature, [...(EXCEPTS.get(feature) ?? []), ...compileAll(phrases)]);
 }
 /** One regex per feature that says whether any of its phrases occurs: most clauses show no feature, and one test rules that out. */
 const FEATURE_ANYWHERE = new Map([...FEATURES].map(([feature, res]) => [feature, new RegExp(`(?<= )(?:${res.map((re) => re.source.slice('(?<= )'.length)).join('|')})`)]));
@@ -256,13 +268,19 @@ function negatedAt(start: number, words: string[], negations: Span[]): boolean {
   });
 }
 
+const occurs = (clause: string, res: RegExp[]) => res.some((re) => clause.search(re) >= 0);
+
 /** The features one message affirms. */
 function affirmedFeatures(text: string): Set<Feature> {
   const found = new Set<Feature>();
-  for (const clause of clauses(tokens(text))) {
+  const all = clauses(tokens(text));
+  let fiction: boolean | undefined;
+  for (const clause of all) {
     const present = [...FEATURES.keys()].filter((feature) => !found.has(feature) && FEATURE_ANYWHERE.get(feature)!.test(clause));
     if (present.length === 0) continue;
-    const past = HISTORY.some((re) => clause.search(re) >= 0);
+    // A character's symptoms in a show the message names, with nothing in the clause about the patient.
+    if (occurs(clause, CHARACTERS) && !occurs(clause, SELF) && (fiction ??= all.some((c) => occurs(c, FICTION)))) continue;
+    const past = occurs(clause, HISTORY) && !occurs(clause, PRESENT);
     const resolved = RESOLVED.some((re) => clause.search(re) >= 0);
     const words = clause.trim().split(' ');
     const index = tokenIndex(clause);
@@ -277,7 +295,10 @@ function affirmedFeatures(text: string): Set<Feature> {
         found.add(feature);
         continue;
       }
-      if (past || (resolved && !NEVER_RESOLVED.has(feature)) || !spans(clause, FEATURES.get(feature)!, index).some((m) => !negatedAt(m.start, words, negationsOnce()))) continue;
+      if (past || (resolved && !NEVER_RESOLVED.has(feature))) continue;
+      const excepted = EXCEPTS.has(feature) ? spans(clause, EXCEPTS.get(feature)!, index) : [];
+      const affirmed = spans(clause, FEATURES.get(feature)!, index).filter((m) => !excepted.some((e) => m.start < e.end && e.start < m.end));
+      if (!affirmed.some((m) => !negatedAt(m.start, words, negationsOnce()))) continue;
       if ((CANCELS.get(feature) ?? []).some((re) => clause.search(re) >= 0)) continue;
       found.add(feature);
     }
@@ -285,10 +306,14 @@ function affirmedFeatures(text: string): Set<Feature> {
   return found;
 }
 
-/** English unless the message reads as more Spanish than English. */
+/**
+ * English unless the message reads as more Spanish than English: everyday and symptom words of each
+ * language count one each, and an accent or ñ/¿/¡ one more for Spanish, so that in Spanglish the
+ * language carrying the sentence wins ("mi throat se está cerrando, I can't breathe bien" is English).
+ */
 export function detectLanguage(text: string): PatientLanguage {
   const words = tokens(text);
-  let es = /[ñ¿¡áéíóú]/i.test(text) ? 2 : 0;
+  let es = /[ñ¿¡áéíóú]/i.test(text) ? 1 : 0;
   let en = 0;
   for (const word of words) {
     if (MARKERS.es.has(word)) es++;
@@ -316,7 +341,11 @@ export function detectEmergency(messages: ReadonlyArray<Pick<ChatMessage, 'role'
   let before: Set<Feature> | undefined;
   const earlier = (): Set<Feature> => (before ??= new Set(patient.slice(-1 - CONTEXT_MESSAGES, -1).flatMap((m) => [...affirmedFeatures(m.content)])));
   for (const { category, when } of CATEGORIES) {
-    const applies = when.some((set) => set.some((f) => now.has(f)) && set.every((f) => now.has(f) || earlier().has(f)));
+    const applies = when.some((set) => {
+      const needed = set.filter((f): f is Feature => !f.startsWith('!'));
+      const unless = set.filter((f) => f.startsWith('!')).map((f) => f.slice(1) as Feature);
+      return needed.some((f) => now.has(f)) && !unless.some((f) => now.has(f)) && needed.every((f) => now.has(f) || earlier().has(f));
+    });
     if (!applies) continue;
     const { reason, advice } = ESCALATION_ADVICE[language][category];
     return { escalate: true, language, category, reason, advice, reply: `${ESCALATION_LEAD[language]} ${advice}` };

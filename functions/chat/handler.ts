@@ -12,14 +12,16 @@
  */
 import { Readable } from 'node:stream';
 import { ProviderUnavailableError, toHttpError } from '#core/errors';
-import { createHttpHandler, route } from '#core/http';
+import { createHttpHandler } from '#core/http';
 import { ProviderCallError, type ModelStreamEvent } from '#core/model-call';
 import { redactForLog } from '#core/observability';
+import { serveRoute } from '#core/route-declaration';
 import { taskFunctionFromEnv } from '#core/task-function';
 import { outcomeHeaders, streamOutcomeHeaders, type StreamOpened } from '#core/task-runtime';
 import { detectEmergency } from './escalation';
 import { CHAT_OUTPUT_KIND, buildChatSystemPrompt, buildChatTurns } from './prompts';
-import { chatRequestSchema, type ChatResponse } from './schemas';
+import { ROUTES } from './routes';
+import type { ChatResponse } from './schemas';
 
 const { runtime, observability } = taskFunctionFromEnv();
 
@@ -27,36 +29,30 @@ export const handler = createHttpHandler({
   observability,
   streaming: true,
   routes: [
-    route({
-      method: 'POST',
-      path: '/v1/chat/messages',
-      body: chatRequestSchema,
-      maxBodyBytes: 512 * 1024,
-      handle: async ({ body, headers, identity, deadline, annotate }) => {
-        const wantsStream = (headers.accept ?? '').includes('text/event-stream');
-        const emergency = detectEmergency(body.messages);
-        if (emergency.escalate) {
-          annotate({ escalate: true, reason: emergency.category, language: emergency.language });
-          const response: ChatResponse = { reply: emergency.reply!, escalate: true, escalationReason: emergency.reason, advice: emergency.advice };
-          return wantsStream ? { body: Readable.from([sse('delta', { text: response.reply }), sse('done', { escalate: true, escalationReason: emergency.reason, advice: emergency.advice })]) } : { body: response };
-        }
+    serveRoute(ROUTES.messages, async ({ body, headers, identity, deadline, annotate }) => {
+      const wantsStream = (headers.accept ?? '').includes('text/event-stream');
+      const emergency = detectEmergency(body.messages);
+      if (emergency.escalate) {
+        annotate({ escalate: true, reason: emergency.category, language: emergency.language });
+        const response: ChatResponse = { reply: emergency.reply!, escalate: true, escalationReason: emergency.reason, advice: emergency.advice };
+        return wantsStream ? { body: Readable.from([sse('delta', { text: response.reply }), sse('done', { escalate: true, escalationReason: emergency.reason, advice: emergency.advice })]) } : { body: response };
+      }
 
-        const prompt = { practiceId: identity.practiceId, outputKind: CHAT_OUTPUT_KIND, system: buildChatSystemPrompt(body.practiceName), messages: buildChatTurns(body), deadline };
-        if (!wantsStream) {
-          const answer = await runtime.complete(prompt);
-          annotate({ escalate: false });
-          const response: ChatResponse = { reply: answer.text.trim(), escalate: false, usage: { inputTokens: answer.usage.inputTokens, outputTokens: answer.usage.outputTokens } };
-          return { body: response, headers: outcomeHeaders({ ...answer, cached: false }) };
-        }
+      const prompt = { practiceId: identity.practiceId, outputKind: CHAT_OUTPUT_KIND, system: buildChatSystemPrompt(body.practiceName), messages: buildChatTurns(body), deadline };
+      if (!wantsStream) {
+        const answer = await runtime.complete(prompt);
+        annotate({ escalate: false });
+        const response: ChatResponse = { reply: answer.text.trim(), escalate: false, usage: { inputTokens: answer.usage.inputTokens, outputTokens: answer.usage.outputTokens } };
+        return { body: response, headers: outcomeHeaders({ ...answer, cached: false }) };
+      }
 
-        // Admission and the provider's first event happen before the 200 is sent, so a budget
-        // or provider failure is still an ordinary 429/503 with Retry-After.
-        let opened: StreamOpened | undefined;
-        const events = runtime.stream(prompt, (which) => (opened = which));
-        const first = await events.next();
-        annotate({ escalate: false, streamed: true });
-        return { body: Readable.from(sseFrames(first, events)), headers: opened ? streamOutcomeHeaders(opened) : {} };
-      },
+      // Admission and the provider's first event happen before the 200 is sent, so a budget
+      // or provider failure is still an ordinary 429/503 with Retry-After.
+      let opened: StreamOpened | undefined;
+      const events = runtime.stream(prompt, (which) => (opened = which));
+      const first = await events.next();
+      annotate({ escalate: false, streamed: true });
+      return { body: Readable.from(sseFrames(first, events)), headers: opened ? streamOutcomeHeaders(opened) : {} };
     }),
   ],
 });

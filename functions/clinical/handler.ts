@@ -5,11 +5,12 @@
  * fit the task's JSON schema; every tooth number and CDT code in it is then checked: an invalid
  * one triggers one repair, and what is still invalid after it is dropped with a warning.
  */
-import { createHttpHandler, route, type RouteContext, type RouteResult } from '#core/http';
+import { createHttpHandler, type RouteContext, type RouteResult } from '#core/http';
+import { serveRoute } from '#core/route-declaration';
 import { taskFunctionFromEnv } from '#core/task-function';
 import { outcomeHeaders } from '#core/task-runtime';
 import type * as z from '#core/zod';
-import { checkDiagnoses, checkTreatmentPlan, repairInstructions, warningsFor, type CodeCheck } from './dental-codes';
+import { checkDiagnoses, checkTreatmentPlan, repairInstructions, warningsFor, type CodeCheck } from '../domain/dental-codes';
 import {
   DIAGNOSES_OUTPUT_KIND,
   DIAGNOSES_SYSTEM_PROMPT,
@@ -18,39 +19,32 @@ import {
   buildDiagnosesUserPrompt,
   buildTreatmentPlanUserPrompt,
 } from './prompts';
-import { diagnosesModelOutputSchema, diagnosesRequestSchema, treatmentPlanModelOutputSchema, treatmentPlanRequestSchema } from './schemas';
+import { ROUTES } from './routes';
+import { diagnosesModelOutputSchema, treatmentPlanModelOutputSchema } from './schemas';
 
 const { runtime, observability } = taskFunctionFromEnv();
 
 export const handler = createHttpHandler({
   observability,
   routes: [
-    route({
-      method: 'POST',
-      path: '/v1/clinical/diagnoses',
-      body: diagnosesRequestSchema,
-      handle: (context) =>
-        askWithCodeChecks(context, {
-          outputKind: DIAGNOSES_OUTPUT_KIND,
-          system: DIAGNOSES_SYSTEM_PROMPT,
-          userPrompt: buildDiagnosesUserPrompt(context.body),
-          schema: diagnosesModelOutputSchema,
-          check: checkDiagnoses,
-        }),
-    }),
-    route({
-      method: 'POST',
-      path: '/v1/clinical/treatment-plans',
-      body: treatmentPlanRequestSchema,
-      handle: (context) =>
-        askWithCodeChecks(context, {
-          outputKind: TREATMENT_PLAN_OUTPUT_KIND,
-          system: TREATMENT_PLAN_SYSTEM_PROMPT,
-          userPrompt: buildTreatmentPlanUserPrompt(context.body),
-          schema: treatmentPlanModelOutputSchema,
-          check: checkTreatmentPlan,
-        }),
-    }),
+    serveRoute(ROUTES.diagnoses, (context) =>
+      askWithCodeChecks(context, {
+        outputKind: DIAGNOSES_OUTPUT_KIND,
+        system: DIAGNOSES_SYSTEM_PROMPT,
+        userPrompt: buildDiagnosesUserPrompt(context.body),
+        schema: diagnosesModelOutputSchema,
+        check: checkDiagnoses,
+      }),
+    ),
+    serveRoute(ROUTES.treatmentPlans, (context) =>
+      askWithCodeChecks(context, {
+        outputKind: TREATMENT_PLAN_OUTPUT_KIND,
+        system: TREATMENT_PLAN_SYSTEM_PROMPT,
+        userPrompt: buildTreatmentPlanUserPrompt(context.body),
+        schema: treatmentPlanModelOutputSchema,
+        check: checkTreatmentPlan,
+      }),
+    ),
   ],
 });
 

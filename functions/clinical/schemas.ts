@@ -6,11 +6,11 @@
  * is not sent cannot leak into a prompt, a cache key or a log.
  *
  * The model output schemas accept CDT codes and tooth numbers as loose strings on purpose:
- * `dental-codes.ts` then checks them item by item, so one bad code costs one repair or one
+ * `functions/domain/dental-codes.ts` then checks them item by item, so one bad code costs one repair or one
  * dropped item with a warning instead of failing the whole answer.
  */
 import * as z from '#core/zod';
-import { cdtCodeSchema, toothNumberSchema } from './dental-codes';
+import { cdtCodeSchema, toothNumberSchema } from '../domain/dental-codes';
 
 const NO_IDENTIFIERS =
   'Do not send patient identifiers (name, date of birth, address, phone, email, record or insurance member numbers): the request has no field for them, and free-text fields must not contain them.';

@@ -17,10 +17,10 @@ import { ENV } from './env';
 import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, toHttpError } from './errors';
 import { callerIdentity, type CallerIdentity } from './identity';
 import { redactForLog, type Observability } from './observability';
+import { DEFAULT_MAX_BODY_BYTES, type RouteAuth } from './route-declaration';
 
 /** Time kept back from the Lambda timeout so a slow provider still leaves room to answer. */
 export const DEADLINE_MARGIN_MS = 1_500;
-const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
 export interface RouteContext<TBody> {
   body: TBody;
@@ -52,7 +52,7 @@ export interface HttpRoute<TSchema extends z.ZodType | undefined = z.ZodType | u
   /** Request body schema; routes without one take no body. */
   body?: TSchema;
   /** `user` (default): any authenticated user; `admin`: the admin group; `none`: public. */
-  auth?: 'user' | 'admin' | 'none';
+  auth?: RouteAuth;
   /** Largest accepted body in bytes (before base64 decoding of the JSON text). @default 256 KiB */
   maxBodyBytes?: number;
   handle(context: RouteContext<TSchema extends z.ZodType ? z.output<TSchema> : undefined>): Promise<RouteResult>;

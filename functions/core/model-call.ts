@@ -1,7 +1,7 @@
 /**
  * Provider-neutral shapes of one model call. The provider adapters translate them to the OpenAI
- * Chat Completions and Anthropic Messages APIs (through the official SDKs); the provider chain,
- * the ledger and the handlers only ever see these.
+ * Chat Completions and Anthropic Messages APIs (over `fetch`) and Bedrock Converse (its SDK client);
+ * the provider chain, the ledger and the handlers only ever see these.
  */
 import type { ProviderKind, TaskName } from './task-config';
 
@@ -50,7 +50,7 @@ export interface ProviderCallOptions {
   signal?: AbortSignal;
 }
 
-/** One provider behind its official SDK; SDK retries are off, the chain does the retrying. */
+/** One provider behind its adapter; the adapter never retries, the chain does the retrying. */
 export interface ProviderClient {
   readonly provider: ProviderKind;
   readonly model: string;

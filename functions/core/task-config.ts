@@ -76,6 +76,23 @@ export const cachePolicySchema = z
 
 const positiveInt = z.number().int().positive();
 
+/**
+ * The share of a task's limits one dental practice may use by default, so one practice can never
+ * take the whole task (overrides per practice live in the PracticeOverrides table, see
+ * functions/core/practice-overrides.ts). Percentages are whole numbers in (0, 100].
+ */
+export const practiceShareSchema = z
+  .object({
+    /** Percent of the task's `dailyTokenBudget` one practice may commit per UTC day. */
+    dailyTokensPercent: z.number().int().min(1).max(100),
+    /** Percent of the task's `tokensPerMinute` one practice may commit per UTC minute. */
+    tokensPerMinutePercent: z.number().int().min(1).max(100),
+    /** Requests of one practice that may be in flight at once. */
+    concurrentRequests: positiveInt,
+  })
+  .strict();
+export type PracticeShare = z.infer<typeof practiceShareSchema>;
+
 export const workerSchema = z
   .object({
     /** Reserved concurrency of the worker; `null` when the stage turns reservations off. */
@@ -86,6 +103,8 @@ export const workerSchema = z
     /** SQS event source maximum concurrency (2–1000); must not exceed reservedConcurrency. */
     maxConcurrency: z.number().int().min(2).max(1000),
     maxReceiveCount: z.number().int().min(3).max(5),
+    /** Imaging jobs one practice may have queued or running at once; the next is a 429 ImagingPracticeBusy. */
+    practiceMaxJobs: positiveInt.max(1000),
   })
   .strict();
 
@@ -105,6 +124,8 @@ export const taskConfigSchema = z
     /** Ceiling on completion tokens per model call; also the reservation made before a call. */
     maxOutputTokens: positiveInt,
     cache: cachePolicySchema,
+    /** The default per-practice share of this task's limits. */
+    practiceShare: practiceShareSchema,
     phi: z.enum(PHI_POLICIES).default('scrub'),
     worker: workerSchema.optional(),
   })

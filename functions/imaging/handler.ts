@@ -10,16 +10,17 @@
  */
 import { DynamoJobStore } from '#core/job-store';
 import { ENV, requireEnv } from '#core/env';
-import { createHttpHandler, route } from '#core/http';
+import { createHttpHandler } from '#core/http';
 import { RouteIdempotency } from '#core/idempotency';
 import { SqsJobQueue } from '#core/job-queue';
 import { S3ObjectStore, s3ClientFromEnv } from '#core/object-store';
 import { functionBasicsFromEnv } from '#core/function-basics';
+import { routeKey, serveRoute } from '#core/route-declaration';
 import { readObjectBounded } from './image-objects';
 import { DEFAULT_INFLIGHT_BUDGET, ImagingJobIntake } from './job-intake';
-import { ANALYSIS_MAX_BODY_BYTES, analysisRequestSchema, uploadRequestSchema } from './schemas';
+import { ROUTES } from './routes';
 
-const { observability, doc } = functionBasicsFromEnv();
+const { config, observability, doc } = functionBasicsFromEnv();
 const bucket = requireEnv(ENV.imagesBucket);
 const s3 = s3ClientFromEnv();
 const intake = new ImagingJobIntake({
@@ -30,48 +31,42 @@ const intake = new ImagingJobIntake({
   logger: observability.logger,
   inflightBudget: inflightBudgetFromEnv(),
 });
-/** The per-practice in-flight pixel budget: IMAGING_PRACTICE_INFLIGHT_PIXELS when set, else the default. */
+/**
+ * The per-practice in-flight budget: IMAGING_PRACTICE_INFLIGHT_PIXELS and IMAGING_PRACTICE_INFLIGHT_JOBS
+ * when set, else the default pixels and the catalog's `worker.practiceMaxJobs`.
+ */
 function inflightBudgetFromEnv() {
-  const raw = process.env[ENV.imagingPracticeInflightPixels];
-  if (raw === undefined || raw === '') return DEFAULT_INFLIGHT_BUDGET;
-  const maxPixels = Number(raw);
-  if (!Number.isSafeInteger(maxPixels)) throw new Error(`${ENV.imagingPracticeInflightPixels} must be a whole number of pixels, not ${JSON.stringify(raw.slice(0, 40))}`);
-  return { ...DEFAULT_INFLIGHT_BUDGET, maxPixels };
+  const wholeNumber = (name: typeof ENV.imagingPracticeInflightPixels | typeof ENV.imagingPracticeInflightJobs, unit: string): number | undefined => {
+    const raw = process.env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value)) throw new Error(`${name} must be a whole number of ${unit}, not ${JSON.stringify(raw.slice(0, 40))}`);
+    return value;
+  };
+  return {
+    maxPixels: wholeNumber(ENV.imagingPracticeInflightPixels, 'pixels') ?? DEFAULT_INFLIGHT_BUDGET.maxPixels,
+    maxJobs: wholeNumber(ENV.imagingPracticeInflightJobs, 'jobs') ?? config.worker?.practiceMaxJobs ?? DEFAULT_INFLIGHT_BUDGET.maxJobs,
+  };
 }
 const cacheTable = process.env[ENV.cacheTable];
 const idempotency = cacheTable ? new RouteIdempotency({ tableName: cacheTable, doc }) : undefined;
 
-const ANALYSES_ROUTE = 'POST /v1/imaging/analyses';
+const ANALYSES_ROUTE = routeKey(ROUTES.submitAnalysis);
 
 export const handler = createHttpHandler({
   observability,
   routes: [
-    route({
-      method: 'POST',
-      path: '/v1/imaging/analyses',
-      body: analysisRequestSchema,
-      maxBodyBytes: ANALYSIS_MAX_BODY_BYTES,
-      handle: async ({ body, identity, headers, deadline, annotate }) => {
-        const accept = async () => {
-          const accepted = await intake.submit(identity.practiceId, body);
-          annotate({ jobId: accepted.jobId, format: accepted.header.format, width: accepted.header.width, height: accepted.header.height });
-          return { statusCode: 202, body: { jobId: accepted.jobId, status: accepted.status } };
-        };
-        // A retried submit with the same Idempotency-Key gets the first job back, not a second job.
-        if (!idempotency) return accept();
-        return idempotency.run({ key: headers['idempotency-key'], practiceId: identity.practiceId, route: ANALYSES_ROUTE, body, deadline }, accept);
-      },
+    serveRoute(ROUTES.submitAnalysis, async ({ body, identity, headers, deadline, annotate }) => {
+      const accept = async () => {
+        const accepted = await intake.submit(identity.practiceId, body);
+        annotate({ jobId: accepted.jobId, format: accepted.header.format, width: accepted.header.width, height: accepted.header.height });
+        return { statusCode: 202, body: { jobId: accepted.jobId, status: accepted.status } };
+      };
+      // A retried submit with the same Idempotency-Key gets the first job back, not a second job.
+      if (!idempotency) return accept();
+      return idempotency.run({ key: headers['idempotency-key'], practiceId: identity.practiceId, route: ANALYSES_ROUTE, body, deadline }, accept);
     }),
-    route({
-      method: 'GET',
-      path: '/v1/imaging/analyses/{jobId}',
-      handle: async ({ pathParameters, identity }) => ({ body: await intake.status(pathParameters.jobId ?? '', identity.practiceId) }),
-    }),
-    route({
-      method: 'POST',
-      path: '/v1/imaging/uploads',
-      body: uploadRequestSchema,
-      handle: async ({ body, identity }) => ({ body: await intake.presignUpload(identity.practiceId, body) }),
-    }),
+    serveRoute(ROUTES.analysisStatus, async ({ pathParameters, identity }) => ({ body: await intake.status(pathParameters.jobId ?? '', identity.practiceId) })),
+    serveRoute(ROUTES.presignUpload, async ({ body, identity }) => ({ body: await intake.presignUpload(identity.practiceId, body) })),
   ],
 });

@@ -2,7 +2,7 @@
  * Request, response and model-output schemas of the imaging task.
  */
 import * as z from '#core/zod';
-import { toothNumberSchema } from '../clinical/dental-codes';
+import { toothNumberSchema } from '../domain/dental-codes';
 
 /** Largest image sent inline in the JSON body (decoded bytes). */
 export const INLINE_IMAGE_MAX_BYTES = 4 * 1024 * 1024;

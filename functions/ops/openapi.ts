@@ -1,6 +1,7 @@
 /**
- * The OpenAPI 3.1 document of the gateway, built from the catalog's routes and the zod schemas in
- * {@link ROUTE_DOCUMENTATION}: the very schemas the functions validate with, converted by zod's
+ * The OpenAPI 3.1 document of the gateway, built from the catalog's routes and their declarations
+ * (`functions/<task>/routes.ts`, see {@link servedRoutes}): the very zod schemas the functions
+ * validate with, converted by zod's
  * own JSON Schema 2020-12 output (the dialect OpenAPI 3.1 uses). Served at `GET /openapi.json`
  * and written to the repository's openapi.json by `bin/openapi.ts`, so the front end can
  * generate a client from either.
@@ -11,7 +12,10 @@
 import * as z from '#core/zod';
 import { errorBodySchema } from '#core/error-body';
 import type { TaskConfig } from '#core/task-config';
-import { OPS_ROUTES, ROUTE_DOCUMENTATION, routeKey, type RouteDocumentation } from './route-schemas';
+import type { RouteDeclaration } from '#core/route-declaration';
+import { RouteDocumentationError, servedRoutes, type ServedRoutesOptions } from './route-schemas';
+
+export { RouteDocumentationError };
 
 /** Version of the API contract (the paths are `/v1/...`); bump it when a change breaks clients. */
 export const API_VERSION = '1.0.0';
@@ -22,15 +26,9 @@ const OPS_TAG = 'operations';
 export type JsonSchema = Record<string, unknown>;
 export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, unknown>> };
 
-export interface OpenApiOptions {
+export interface OpenApiOptions extends ServedRoutesOptions {
   /** The resolved catalog (or the `CATALOG` array the ops function receives). */
   tasks: ReadonlyArray<Pick<TaskConfig, 'name' | 'description' | 'routes'>>;
-  /** @default ROUTE_DOCUMENTATION */
-  documentation?: Record<string, RouteDocumentation>;
-}
-
-export class RouteDocumentationError extends Error {
-  override name = 'RouteDocumentationError';
 }
 
 interface DocumentedRoute {
@@ -39,13 +37,12 @@ interface DocumentedRoute {
   tag: string;
   ai: boolean;
   streaming: boolean;
-  doc: RouteDocumentation;
+  doc: RouteDeclaration;
 }
 
-/** Builds the document; throws {@link RouteDocumentationError} naming every route without an entry. */
+/** Builds the document; throws {@link RouteDocumentationError} naming every catalog route without a declaration. */
 export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
-  const documentation = options.documentation ?? ROUTE_DOCUMENTATION;
-  const routes = documentedRoutes(options.tasks, documentation);
+  const routes = documentedRoutes(options);
   const components = new SchemaComponents();
   const errorBody = components.add(errorBodySchema, 'output');
 
@@ -98,21 +95,12 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
   };
 }
 
-function documentedRoutes(tasks: OpenApiOptions['tasks'], documentation: Record<string, RouteDocumentation>): DocumentedRoute[] {
-  const missing: string[] = [];
-  const routes: DocumentedRoute[] = [];
-  const take = (route: { method: 'GET' | 'POST'; path: string; ai: boolean; streaming?: boolean }, tag: string) => {
-    const doc = documentation[routeKey(route)];
-    if (!doc) return void missing.push(routeKey(route));
-    if (route.streaming && !doc.eventStream) throw new RouteDocumentationError(`${routeKey(route)} streams, but its documentation has no eventStream description`);
-    routes.push({ method: route.method, path: route.path, tag, ai: route.ai, streaming: route.streaming === true, doc });
-  };
-  for (const task of tasks) for (const route of task.routes) take(route, task.name);
-  for (const route of OPS_ROUTES) take({ ...route, ai: false }, OPS_TAG);
-  if (missing.length > 0) {
-    throw new RouteDocumentationError(`no OpenAPI documentation for ${missing.join(', ')}: add an entry to ROUTE_DOCUMENTATION in functions/ops/route-schemas.ts`);
-  }
-  return routes;
+function documentedRoutes(options: OpenApiOptions): DocumentedRoute[] {
+  return servedRoutes(options.tasks, options).map(({ key, fn, declaration }) => {
+    const streaming = declaration.streaming === true;
+    if (streaming && !declaration.eventStream) throw new RouteDocumentationError(`${key} streams, but its declaration has no eventStream description`);
+    return { method: declaration.method, path: declaration.path, tag: fn === 'ops' ? OPS_TAG : fn, ai: declaration.ai, streaming, doc: declaration };
+  });
 }
 
 function operation(route: DocumentedRoute, components: SchemaComponents): Record<string, unknown> {
@@ -211,7 +199,7 @@ const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string; 
   '429': {
     name: 'TooManyRequests',
     description:
-      "Throttled: the task is at its concurrency limit (code TaskAtCapacity, answered by API Gateway), over its token budget or tokens-per-minute ceiling (OverBudget), every provider rate-limited it (ProviderThrottled), or the practice's imaging jobs in flight already hold its pixel budget (ImagingPracticeBusy). Retry after Retry-After seconds",
+      "Throttled: the task is at its concurrency limit (code TaskAtCapacity, answered by API Gateway), over its token budget or tokens-per-minute ceiling (OverBudget), the calling practice over its share of the task's daily tokens, tokens per minute or concurrent requests (PracticeOverShare, with the share and the practice's use in error.details), every provider rate-limited it (ProviderThrottled), or the practice's imaging jobs in flight already hold its pixel or job budget (ImagingPracticeBusy, details.limit says which). Retry after Retry-After seconds",
     retryAfter: true,
   },
   '431': { name: 'RequestHeaderFieldsTooLarge', description: 'The request line and headers together are larger than 10,240 bytes' },

@@ -16,6 +16,9 @@ export const healthResponseSchema = z
 /** Longest period the report covers: the day items go back further, but a month answers the question. */
 export const USAGE_MAX_DAYS = 31;
 
+/** How the usage report groups its rows. */
+export const USAGE_GROUPINGS = ['task', 'practice'] as const;
+
 export const usageQuerySchema = z
   .object({
     since: z
@@ -28,6 +31,10 @@ export const usageQuerySchema = z
       .regex(/^\d{1,3}$/, `must be a whole number of days from 1 to ${USAGE_MAX_DAYS}`)
       .optional()
       .describe(`The last N days (1–${USAGE_MAX_DAYS}); use either since or days`),
+    by: z
+      .enum(USAGE_GROUPINGS, { error: `must be one of ${USAGE_GROUPINGS.join(', ')}` })
+      .optional()
+      .describe('task (default): per AI task and per provider key; practice: the chargeback report, per practice and task against its share (whole UTC days)'),
   })
   .strict();
 
@@ -122,7 +129,57 @@ export const usageReportSchema = z
   .strict()
   .meta({ id: 'UsageReport', description: 'Usage per AI task and per provider key for a period' });
 
+const practiceCountersShape = {
+  requests: count,
+  inputTokens: count,
+  outputTokens: count,
+  costMicroUsd: count.describe('Cost in micro-dollars (1,000,000 = 1 USD)'),
+  cacheHits: count,
+  shareRefusals: count.describe('Requests refused with 429 PracticeOverShare (the practice hit its share)'),
+  budgetRefusals: count.describe("Requests refused with 429 OverBudget (the task's own limit)"),
+};
+
+export const practiceShareLimitsSchema = z
+  .object({ dailyTokens: count, tokensPerMinute: count, concurrentRequests: count })
+  .strict()
+  .meta({ id: 'PracticeShareLimits', description: "What one practice may use of one task: the catalog share, or an operator's override" });
+
+export const practiceTaskUsageRowSchema = z
+  .object({
+    task: z.string(),
+    ...practiceCountersShape,
+    peakDayTokens: count.describe("Input + output tokens of the practice's busiest UTC day on this task in the period"),
+    share: practiceShareLimitsSchema,
+    shareSource: z.enum(['catalog', 'override']),
+    peakDayPercent: percent.describe('peakDayTokens against share.dailyTokens'),
+    pressurePercent: percent.describe('What the rows are sorted by: peakDayPercent, at least 100 when the share refused a request'),
+  })
+  .strict()
+  .meta({ id: 'PracticeTaskUsage' });
+
+export const practiceUsageRowSchema = z
+  .object({
+    practiceId: z.string(),
+    ...practiceCountersShape,
+    pressurePercent: percent.describe('The highest pressure of its tasks'),
+    tasks: z.array(practiceTaskUsageRowSchema).describe('Under most pressure first'),
+  })
+  .strict()
+  .meta({ id: 'PracticeUsage' });
+
+export const practiceUsageReportSchema = z
+  .object({
+    since: z.iso.datetime(),
+    until: z.iso.datetime(),
+    resolution: z.literal('day').describe('Practice items are per UTC day: the period is widened to whole days'),
+    days: z.object({ from: z.iso.date(), to: z.iso.date() }).strict(),
+    practices: z.array(practiceUsageRowSchema).describe('Under most pressure first, then by cost'),
+  })
+  .strict()
+  .meta({ id: 'PracticeUsageReport', description: "Chargeback: each practice's AI spend per task for a period, and how close it runs to its shares (by=practice)" });
+
 export type HealthResponse = z.infer<typeof healthResponseSchema>;
 export type UsageQuery = z.infer<typeof usageQuerySchema>;
 export type PressureSummary = z.infer<typeof pressureSummarySchema>;
 export type UsageReportResponse = z.infer<typeof usageReportSchema>;
+export type PracticeUsageReportResponse = z.infer<typeof practiceUsageReportSchema>;

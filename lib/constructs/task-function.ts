@@ -14,7 +14,7 @@ import type { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env';
 import { BEDROCK_INVOKE_ACTIONS, bedrockModelArns, profiledModelOf } from './bedrock-grants';
 import { ManagedPolicyRole } from './managed-policy-role';
-import { BUCKET_ACTIONS, SECRET_MAX_AGE_SECONDS, TABLE_ACTIONS, envNameOf, type BucketAccess, type FunctionRole, type PlanTable, type ResourceGrant, type TableAccess } from '../function-plan';
+import { BUCKET_ACTIONS, INDEX_ACTIONS, SECRET_MAX_AGE_SECONDS, TABLE_ACTIONS, envNameOf, type BucketAccess, type FunctionRole, type PlanTable, type ResourceGrant, type TableAccess } from '../function-plan';
 
 /** Repository root, for entries, the lock file and esbuild's working directory. */
 export const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -188,6 +188,8 @@ export class TaskFunction extends NodejsFunction {
         return this.useSecret(resources.secrets[grant.task]!);
       case 'table':
         return this.useTable(grant.table, resources.tables[grant.table], grant.access);
+      case 'index':
+        return this.useTableIndex(resources.tables[grant.table], grant.index);
       case 'queue':
         return grant.access === 'send' ? this.useImagingQueue(resources.imagingQueue) : this;
       case 'bucket':
@@ -209,8 +211,16 @@ export class TaskFunction extends NodejsFunction {
    * so no role may Scan or batch-read/-delete them (see {@link TABLE_ACTIONS}).
    */
   public useTable(name: PlanTable, table: dynamodb.ITable, access: TableAccess): this {
-    table.grant(this, ...TABLE_ACTIONS[access]);
+    // The table alone: CDK's table.grant() adds `<table>/index/*` once a table has an index; an
+    // index is granted by name, to the one function that queries it (useTableIndex).
+    iam.Grant.addToPrincipal({ grantee: this, actions: [...TABLE_ACTIONS[access]], resourceArns: [table.tableArn] });
     this.addEnvironment(envNameOf({ kind: 'table', table: name, access })!, table.tableName);
+    return this;
+  }
+
+  /** Grants Query on one named index of a table (the per-practice report's `bySortKey` on the ledger). */
+  public useTableIndex(table: dynamodb.ITable, indexName: string): this {
+    iam.Grant.addToPrincipal({ grantee: this, actions: [...INDEX_ACTIONS], resourceArns: [`${table.tableArn}/index/${indexName}`] });
     return this;
   }
 

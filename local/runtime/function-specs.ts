@@ -55,6 +55,7 @@ function localValueOf(grant: ResourceGrant, input: FunctionSpecInput): string {
     case 'secret':
       return input.names.secrets[grant.task] ?? grant.secretName;
     case 'table':
+    case 'index': // no variable of its own (envNameOf): the table's grant names the table
       return input.names.tables[grant.table];
     case 'queue':
       return input.queueUrl;

@@ -36,7 +36,12 @@ export const LOCAL_STAGE = 'local';
 export const IMAGING_WORKER_ID = 'imaging-worker';
 export const OPS_FUNCTION_ID = 'ops';
 
-export const LOCAL_TABLES = { usage: 'smartdental-local-usage', cache: 'smartdental-local-cache', jobs: 'smartdental-local-jobs' } as const;
+export const LOCAL_TABLES = {
+  usage: 'smartdental-local-usage',
+  cache: 'smartdental-local-cache',
+  jobs: 'smartdental-local-jobs',
+  practiceOverrides: 'smartdental-local-practice-overrides',
+} as const;
 export const LOCAL_BUCKET = 'smartdental-local-images';
 export const LOCAL_QUEUE = 'smartdental-local-imaging';
 export const LOCAL_DEAD_LETTER_QUEUE = 'smartdental-local-imaging-dlq';
@@ -117,11 +122,15 @@ export interface RuntimeDescription {
   startupMs: number;
 }
 
-/** Variables every function inherits from the developer's shell (logging knobs only). */
+/**
+ * Variables every function inherits from the developer's shell: logging knobs, and the DynamoDB
+ * connection timeout, which the laptop raises because dynalite answers from this busy process
+ * (functions/core/dynamo.ts says why).
+ */
 function passThroughEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && (name.startsWith('POWERTOOLS_') || name === 'LOG_LEVEL' || name === 'PATH' || name === 'HOME' || name === 'TMPDIR')) kept[name] = value;
+    if (value !== undefined && (name.startsWith('POWERTOOLS_') || name === 'LOG_LEVEL' || name === 'DYNAMODB_CONNECTION_TIMEOUT_MS' || name === 'PATH' || name === 'HOME' || name === 'TMPDIR')) kept[name] = value;
   }
   return kept;
 }
@@ -338,7 +347,7 @@ async function startApi(running: Running, routes: ApiRoute[], doc: DynamoDBDocum
       res.end(JSON.stringify(stats()));
     },
   };
-  const opsPage = opsPageRoutes(createOpsSnapshotReader({ doc, usageTable: LOCAL_TABLES.usage, catalog: running.catalog.tasks, stats, imagingWorkerId: IMAGING_WORKER_ID }));
+  const opsPage = opsPageRoutes(createOpsSnapshotReader({ doc, usageTable: LOCAL_TABLES.usage, practiceOverridesTable: LOCAL_TABLES.practiceOverrides, catalog: running.catalog.tasks, stats, imagingWorkerId: IMAGING_WORKER_ID }));
   return startApiGateway({
     routes,
     functions: running.functions,

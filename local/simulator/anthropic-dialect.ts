@@ -1,5 +1,5 @@
 /** Anthropic Messages, as far as the official `@anthropic-ai/sdk` needs it. */
-import { InvalidSimulatedRequest, isRecord, streamPieces, type Dialect, type SimulatedCall, type SimulatedErrorKind } from './dialect';
+import { InvalidSimulatedRequest, isRecord, streamPieces, type Dialect, type SimulatedCall, type SimulatedErrorKind, type SimulatedUsage } from './dialect';
 import { anthropicRateLimitHeaders } from './rate-limiter';
 import type { PromptParts } from './tokens';
 
@@ -41,12 +41,12 @@ export const anthropicDialect: Dialect = {
   rateLimitHeaders: (state, now) => anthropicRateLimitHeaders(state, now),
 
   completion(call, text, usage, id) {
-    return { ...message(call, id, usage.inputTokens, usage.outputTokens), content: [{ type: 'text', text }], stop_reason: 'end_turn' };
+    return { ...message(call, id, usage, usage.outputTokens), content: [{ type: 'text', text }], stop_reason: 'end_turn' };
   },
 
   streamFrames(call, text, usage, id) {
     const events: Array<[string, unknown]> = [
-      ['message_start', { type: 'message_start', message: { ...message(call, id, usage.inputTokens, 1), content: [], stop_reason: null } }],
+      ['message_start', { type: 'message_start', message: { ...message(call, id, usage, 1), content: [], stop_reason: null } }],
       ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
       ['ping', { type: 'ping' }],
       ...streamPieces(text).map((piece): [string, unknown] => ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } }]),
@@ -58,14 +58,16 @@ export const anthropicDialect: Dialect = {
   },
 };
 
-function message(call: SimulatedCall, id: string, inputTokens: number, outputTokens: number) {
+/** Anthropic's `input_tokens` leaves out the tokens read from the prompt cache. */
+function message(call: SimulatedCall, id: string, usage: SimulatedUsage, outputTokens: number) {
+  const cached = usage.cachedTokens ?? 0;
   return {
     id: `msg_sim_${id}`,
     type: 'message',
     role: 'assistant',
     model: call.model,
     stop_sequence: null,
-    usage: { input_tokens: inputTokens, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, service_tier: 'standard' },
+    usage: { input_tokens: usage.inputTokens - cached, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: cached, service_tier: 'standard' },
   };
 }
 

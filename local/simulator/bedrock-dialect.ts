@@ -86,6 +86,20 @@ export const bedrockDialect: Dialect = {
 
   // Bedrock sends no rate-limit headers; its quotas are per account, Region and model.
   rateLimitHeaders: () => ({}),
+  // ThrottlingException's only member is its message: no retry-after to honour.
+  // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html (Errors)
+  sendsRetryAfter: false,
+
+  // A Converse document cut off, or a ConverseStream whose framing is intact but whose second
+  // event's payload is not JSON: the SDK's event-stream decoder then fails as on a damaged answer.
+  malformedBody(call) {
+    if (!call.stream) return '{"output": {"message": {"role": "assistant", "content": [{"text": ';
+    const broken = codec.encode({
+      headers: { ':message-type': stringHeader('event'), ':event-type': stringHeader('contentBlockDelta'), ':content-type': stringHeader('application/json') },
+      body: new Uint8Array(Buffer.from('{"contentBlockIndex": 0, "delta": {"text": ', 'utf8')),
+    });
+    return Buffer.concat([bedrockEventFrame('messageStart', { role: 'assistant' }), broken]);
+  },
 
   streamContentType: 'application/vnd.amazon.eventstream',
 

@@ -58,6 +58,11 @@ export interface SimulatorConfig {
   rateLimitWindowMs: number;
   /** Pause between the frames of a streamed answer, so a client can hang up half-way. @default 0 */
   streamFrameDelayMs: number;
+  /**
+   * Tokens of every prompt (at most all of it) reported as read from the provider's prompt cache:
+   * OpenAI's `prompt_tokens_details.cached_tokens`, Anthropic's `cache_read_input_tokens`. @default 0
+   */
+  cachedPromptTokens: number;
 }
 
 /** What `configure` and `POST /_sim/config` accept: any top-level field, replaced as a whole. */
@@ -76,6 +81,7 @@ export const DEFAULT_SIMULATOR_CONFIG: SimulatorConfig = {
   throttleRetryAfterSeconds: 1,
   disabledModels: {},
   streamFrameDelayMs: 0,
+  cachedPromptTokens: 0,
   rateLimitWindow: 'fixed',
   rateLimitWindowMs: 60_000,
 };
@@ -101,6 +107,10 @@ export function applyConfigPatch(current: SimulatorConfig, patch: SimulatorConfi
   if (patch.streamFrameDelayMs !== undefined) {
     if (!Number.isInteger(patch.streamFrameDelayMs) || patch.streamFrameDelayMs < 0) throw new Error('streamFrameDelayMs must be a non-negative integer');
     next.streamFrameDelayMs = patch.streamFrameDelayMs;
+  }
+  if (patch.cachedPromptTokens !== undefined) {
+    if (!Number.isInteger(patch.cachedPromptTokens) || patch.cachedPromptTokens < 0) throw new Error('cachedPromptTokens must be a non-negative integer');
+    next.cachedPromptTokens = patch.cachedPromptTokens;
   }
   validateConfig(next);
   return next;

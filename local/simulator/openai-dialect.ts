@@ -1,5 +1,5 @@
 /** OpenAI Chat Completions, as far as the official `openai` SDK needs it. */
-import { InvalidSimulatedRequest, isRecord, streamPieces, type Dialect, type SimulatedCall, type SimulatedErrorKind } from './dialect';
+import { InvalidSimulatedRequest, isRecord, streamPieces, type Dialect, type SimulatedCall, type SimulatedErrorKind, type SimulatedUsage } from './dialect';
 import { openAiRateLimitHeaders } from './rate-limiter';
 import type { PromptParts } from './tokens';
 
@@ -74,12 +74,12 @@ export const openAiDialect: Dialect = {
   },
 };
 
-function usageBody(usage: { inputTokens: number; outputTokens: number }) {
+function usageBody(usage: SimulatedUsage) {
   return {
     prompt_tokens: usage.inputTokens,
     completion_tokens: usage.outputTokens,
     total_tokens: usage.inputTokens + usage.outputTokens,
-    prompt_tokens_details: { cached_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: usage.cachedTokens ?? 0 },
     completion_tokens_details: { reasoning_tokens: 0 },
   };
 }

@@ -43,7 +43,7 @@ it('npm start loads exactly the planned entries', () => {
     plan,
     stage: 'local',
     repoRoot: ROOT,
-    names: { tables: { usage: 'u', cache: 'c', jobs: 'j' }, secrets: {}, queue: 'q', bucket: 'b' },
+    names: { tables: { usage: 'u', cache: 'c', jobs: 'j', practiceOverrides: 'p' }, secrets: {}, queue: 'q', bucket: 'b' },
     queueUrl: 'http://127.0.0.1:9/000000000000/q',
     endpoints: { dynamodb: 'http://127.0.0.1:9', secretsManager: 'http://127.0.0.1:9', sqs: 'http://127.0.0.1:9', s3: 'http://127.0.0.1:9' },
     keyPlans: [],

@@ -7,7 +7,8 @@
  */
 import { join } from 'node:path';
 import type { ManagedPolicyRole } from '../../lib/constructs/managed-policy-role';
-import { BUCKET_ACTIONS, QUEUE_ACTIONS, SECRET_ACTIONS, TABLE_ACTIONS } from '../../lib/function-plan';
+import { CACHE_TABLE, JOBS_TABLE, PRACTICE_OVERRIDES_TABLE, USAGE_TABLE, type TableDefinition } from '../../functions/core/tables';
+import { BUCKET_ACTIONS, INDEX_ACTIONS, PLAN_TABLES, QUEUE_ACTIONS, SECRET_ACTIONS, TABLE_ACTIONS, type PlanTable } from '../../lib/function-plan';
 import { localArn } from '../../local/access-policy';
 import { LOCAL_BUCKET, LOCAL_QUEUE, LOCAL_TABLES, startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { logicalIdOf, synthGateway, type SynthesizedGateway } from './stack-fixture';
@@ -17,7 +18,10 @@ const LOCAL_ONLY = /^(AWS_.*|TZ|PROVIDER_BASE_URLS)$/;
 /** Variables only Lambda gets: source maps belong to the bundle, which the laptop does not build. */
 const AWS_ONLY = new Set(['NODE_OPTIONS']);
 /** Every action a grant of the plan can give; each is checked both ways. */
-const ACTIONS = [...new Set([...Object.values(TABLE_ACTIONS).flat(), ...Object.values(BUCKET_ACTIONS).flat(), ...Object.values(QUEUE_ACTIONS).flat(), ...SECRET_ACTIONS])];
+const ACTIONS = [...new Set([...Object.values(TABLE_ACTIONS).flat(), ...INDEX_ACTIONS, ...Object.values(BUCKET_ACTIONS).flat(), ...Object.values(QUEUE_ACTIONS).flat(), ...SECRET_ACTIONS])];
+/** Each plan table's definition, for the indexes it has: an index is a resource of its own. */
+const DEFINITIONS: Record<PlanTable, TableDefinition> = { usage: USAGE_TABLE, cache: CACHE_TABLE, jobs: JOBS_TABLE, practiceOverrides: PRACTICE_OVERRIDES_TABLE };
+const INDEXES = PLAN_TABLES.flatMap((table) => (DEFINITIONS[table].indexes ?? []).map((index) => ({ table, index: index.indexName })));
 
 const FUNCTIONS: Array<[string, string]> = [
   ['clinical', 'ClinicalApi'],
@@ -44,7 +48,7 @@ afterAll(() => runtime?.close());
 function resourceKinds(): { template: Map<string, string>; local: Map<string, string> } {
   const template = new Map<string, string>();
   const local = new Map<string, string>();
-  for (const table of ['usage', 'cache', 'jobs'] as const) {
+  for (const table of PLAN_TABLES) {
     template.set(logicalIdOf(gw.stack, gw.stack.tables[table]), `table:${table}`);
     local.set(LOCAL_TABLES[table], `table:${table}`);
   }
@@ -94,7 +98,10 @@ function templateAccess(constructId: string, kinds: Map<string, string>): string
     for (const resource of [statement.Resource].flat()) {
       // {Ref: secret}, {Fn::GetAtt: [table, Arn]}, or {Fn::Join: ['', [{Fn::GetAtt: [bucket, Arn]}, '/*']]}
       const text = JSON.stringify(resource);
-      const kind = [...kinds].find(([logicalId]) => text.includes(`"${logicalId}"`))?.[1];
+      const named = [...kinds].find(([logicalId]) => text.includes(`"${logicalId}"`))?.[1];
+      // {Fn::Join: ['', [{Fn::GetAtt: [table, Arn]}, '/index/bySortKey']]}: the index, not the table.
+      const index = /\/index\/([^"]+)"/.exec(text)?.[1];
+      const kind = named && index ? `index:${named.slice('table:'.length)}/${index}` : named;
       if (kind) for (const action of actions) pairs.add(`${action} ${kind}`);
     }
   }
@@ -105,7 +112,8 @@ function templateAccess(constructId: string, kinds: Map<string, string>): string
 function localAccess(id: string): string[] {
   const keyId = runtime.functionSpecs().find((s) => s.id === id)!.env.AWS_ACCESS_KEY_ID;
   const arns: Array<[string, string]> = [
-    ...(['usage', 'cache', 'jobs'] as const).map((t): [string, string] => [`table:${t}`, localArn.table(LOCAL_TABLES[t])]),
+    ...PLAN_TABLES.map((t): [string, string] => [`table:${t}`, localArn.table(LOCAL_TABLES[t])]),
+    ...INDEXES.map(({ table, index }): [string, string] => [`index:${table}/${index}`, localArn.index(LOCAL_TABLES[table], index)]),
     ...Object.keys(gw.stack.tasks).map((task): [string, string] => [`secret:${task}`, localArn.secret(`smartdental/local/${task}`)]),
     ['queue:imaging', localArn.queue(LOCAL_QUEUE)],
     ['bucket:images', localArn.object(LOCAL_BUCKET, 'uploads/any.png')],
@@ -113,7 +121,7 @@ function localAccess(id: string): string[] {
   const pairs: string[] = [];
   for (const [kind, arn] of arns) for (const action of ACTIONS) if (!runtime.access.check(keyId, action, arn)) pairs.push(`${action} ${kind}`);
   // A table action is never a bucket's, and so on: only the service's own actions can apply.
-  return pairs.filter((pair) => pair.split(' ')[0]!.split(':')[0] === { table: 'dynamodb', secret: 'secretsmanager', queue: 'sqs', bucket: 's3' }[pair.split(' ')[1]!.split(':')[0]!]).sort();
+  return pairs.filter((pair) => pair.split(' ')[0]!.split(':')[0] === { table: 'dynamodb', index: 'dynamodb', secret: 'secretsmanager', queue: 'sqs', bucket: 's3' }[pair.split(' ')[1]!.split(':')[0]!]).sort();
 }
 
 

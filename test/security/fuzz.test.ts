@@ -68,7 +68,7 @@ it.each(routes.filter((r) => r.body).map((r) => [r.key, r] as const))('starts %s
     method: route.method,
     resource: route.path,
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(VALID_BODIES[route.key]),
+    body: JSON.stringify(route.example),
     isBase64Encoded: false,
     claims: { sub: 'user-fuzz', 'custom:practiceId': 'practice-fuzz', 'cognito:groups': route.auth === 'admin' ? 'admin' : '' },
     pathParameters: null,

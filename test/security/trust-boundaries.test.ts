@@ -35,7 +35,7 @@ function exampleEvent(route: (typeof routes)[number]): EventOptions {
     method: route.method,
     resource: route.path,
     ...(route.path.includes('{jobId}') ? { pathParameters: { jobId: '0123456789abcdef0123456789abcdef' } } : {}),
-    ...(route.body ? { body: VALID_BODIES[route.key] } : {}),
+    ...(route.body ? { body: route.example } : {}),
   };
 }
 

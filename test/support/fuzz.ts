@@ -1,7 +1,7 @@
 /**
- * Hostile requests for the fuzz tests in test/security: the route list (every catalog route plus
- * the ops routes the OpenAPI documentation names, so a new route is fuzzed without touching this
- * file), a valid example per route, fast-check arbitraries that build API Gateway events from
+ * Hostile requests for the fuzz tests in test/security: the route list (every catalog route, with
+ * its body schema and limit from its task's `routes.ts`, plus the ops routes, so a new route is
+ * fuzzed without touching this file), a valid example per route, fast-check arbitraries that build API Gateway events from
  * malformed, hostile or mutated-valid input, and {@link acceptedByGateway}, an oracle that mirrors
  * the HTTP pipeline's acceptance. The oracle is what makes "every answer is a 4xx" checkable: a
  * generated request that happens to be valid is recognised instead of guessed at.
@@ -12,12 +12,13 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { PNG } from 'pngjs';
 import type { z } from 'zod';
 import { resolveCatalog, type ResolvedCatalog, type TaskName } from '../../lib/catalog';
+import { DEFAULT_MAX_BODY_BYTES } from '../../functions/core/route-declaration';
 import { GROUPS_CLAIM, PRACTICE_CLAIM } from '../../functions/core/identity';
 import { parseIdempotencyKey } from '../../functions/core/idempotency';
 import { checkImageHeader } from '../../functions/imaging/image-intake';
 import { IMAGING_MAX_PIXELS, decodeBase64 } from '../../functions/imaging/job-intake';
 import { INLINE_IMAGE_MAX_BYTES } from '../../functions/imaging/schemas';
-import { ROUTE_DOCUMENTATION } from '../../functions/ops/route-schemas';
+import { servedRoutes, type ServedRoutesOptions } from '../../functions/ops/route-schemas';
 import { usagePeriod } from '../../functions/ops/usage-period';
 import { buildDicom } from './dicom';
 
@@ -29,7 +30,7 @@ export const FUZZ_SEED = process.env.FUZZ_SEED === undefined ? undefined : Numbe
 export const FUZZ_PRACTICE = 'practice-fuzz';
 
 export interface FuzzRoute {
-  /** `POST /v1/clinical/diagnoses`, as the catalog and ROUTE_DOCUMENTATION name routes. */
+  /** `POST /v1/clinical/diagnoses`, as the catalog and the route declarations name routes. */
   key: string;
   method: 'GET' | 'POST';
   path: string;
@@ -41,36 +42,24 @@ export interface FuzzRoute {
   body?: z.ZodType;
   maxBodyBytes: number;
   idempotent: boolean;
+  /** A valid body: {@link VALID_BODIES}' entry, else the declaration's own `example`. */
+  example?: unknown;
 }
 
-const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
-/** The handlers' own `maxBodyBytes` where they raise the default (they do not export them). */
-const MAX_BODY_BYTES: Record<string, number> = {
-  'POST /v1/chat/messages': 512 * 1024,
-  'POST /v1/imaging/analyses': Math.ceil(INLINE_IMAGE_MAX_BYTES / 3) * 4 + 64 * 1024,
-};
-
-/** Every route to fuzz: the catalog's, then the ops function's (documented routes outside the catalog). */
-export function fuzzRoutes(catalog: ResolvedCatalog = resolveCatalog()): FuzzRoute[] {
-  const routes: FuzzRoute[] = [];
-  const add = (method: 'GET' | 'POST', path: string, fn: TaskName | 'ops', streaming: boolean) => {
-    const key = `${method} ${path}`;
-    const doc = ROUTE_DOCUMENTATION[key];
-    if (!doc) throw new Error(`${key} has no entry in ROUTE_DOCUMENTATION, so its request schema is unknown to the fuzzer`);
-    routes.push({ key, method, path, fn, streaming, auth: doc.auth ?? 'user', body: doc.request, maxBodyBytes: MAX_BODY_BYTES[key] ?? DEFAULT_MAX_BODY_BYTES, idempotent: doc.idempotent === true });
-  };
-  const catalogKeys = new Set<string>();
-  for (const task of catalog.tasks)
-    for (const r of task.routes) {
-      catalogKeys.add(`${r.method} ${r.path}`);
-      add(r.method as 'GET' | 'POST', r.path, task.name, r.streaming === true);
-    }
-  for (const key of Object.keys(ROUTE_DOCUMENTATION)) {
-    if (catalogKeys.has(key)) continue;
-    const [method, path] = key.split(' ') as ['GET' | 'POST', string];
-    add(method, path, 'ops', false);
-  }
-  return routes;
+/** Every route to fuzz: the catalog's, then the ops function's, each as its declaration states it. */
+export function fuzzRoutes(catalog: Pick<ResolvedCatalog, 'tasks'> = resolveCatalog(), options: ServedRoutesOptions = {}): FuzzRoute[] {
+  return servedRoutes(catalog.tasks, options).map(({ key, fn, declaration: d }) => ({
+    key,
+    method: d.method,
+    path: d.path,
+    fn: fn as TaskName | 'ops',
+    streaming: d.streaming === true,
+    auth: d.auth ?? 'user',
+    body: d.request,
+    maxBodyBytes: d.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    idempotent: d.idempotent === true,
+    example: VALID_BODIES[key] ?? d.example,
+  }));
 }
 
 // ------------------------------------------------------------------ valid examples
@@ -522,7 +511,7 @@ function claimsFor(route: FuzzRoute): fc.Arbitrary<Record<string, unknown> | und
 function bodyFor(route: FuzzRoute): fc.Arbitrary<{ body: string | null; isBase64Encoded: boolean; kind: string }> {
   const plain = (kind: string) => (body: string | null) => ({ body, isBase64Encoded: false, kind });
   if (!route.body) return fc.option(fc.oneof(hostileString, brokenJson('{}')), { nil: null }).map(plain('ignored-body'));
-  const example = VALID_BODIES[route.key];
+  const example = route.example;
   if (example === undefined) throw new Error(`${route.key} has a request schema but no example in VALID_BODIES`);
   const text = JSON.stringify(example);
   const json = (kind: string) => (value: unknown) => ({ body: JSON.stringify(value) ?? 'null', isBase64Encoded: false, kind });

@@ -1,7 +1,8 @@
 /**
- * One attempt's abort signal: fires when the attempt's time is up or the caller aborts. The SDKs'
- * own `timeout` only covers the wait for response headers; this timer also covers a stream body,
- * so a provider that stops sending half-way cannot hold an attempt past its time.
+ * One attempt's abort signal: fires when the attempt's time is up or the caller aborts. It is the
+ * fetch adapters' only timeout and covers the headers and the whole body, a stream's included, so
+ * a provider that stops sending half-way cannot hold an attempt past its time. (The Bedrock SDK's
+ * own `requestTimeout` is set just above it.)
  */
 import type { ProviderCallOptions } from '../model-call';
 

@@ -8,6 +8,11 @@
  * SDK retries are off (`maxAttempts: 1`): the provider chain does the retrying. The endpoint is the
  * SDK's own (which honours `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, how the local runtime points it at
  * the provider simulator) unless the target names one (a VPC interface endpoint).
+ *
+ * Still the SDK, unlike the OpenAI and Anthropic adapters: measured minified, this client bundled
+ * is ~330 KB where a SigV4-signed fetch (@smithy/signature-v4 plus the event-stream codec of
+ * @smithy/core) is ~21 KB, but today it loads from the runtime's SDK and only on the first
+ * Bedrock call, so the switch (with its own contract test) waits until the AWS SDK is bundled.
  */
 import type { BedrockRuntimeClient, ContentBlock, ConverseRequest, Message, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
 import { ProviderCallError, type ImageInput, type ModelRequest, type ModelResponse, type ModelStreamEvent, type ModelUsage, type ProviderCallOptions, type ProviderClient } from '../model-call';

@@ -1,6 +1,6 @@
 /**
  * The provider adapters behind one factory. A client per target is created once and reused across
- * warm invocations; the SDK clients inside are cached per base URL and key.
+ * warm invocations; their connections are kept alive by fetch's (and the Bedrock client's) pool.
  */
 import { ENV } from '../env';
 import type { ProviderClient } from '../model-call';
@@ -14,7 +14,7 @@ export { BedrockProviderClient } from './bedrock';
 export { OpenAiProviderClient } from './openai';
 export { classifyBedrockError, classifyProviderError, retryAfterSecondsOf } from './provider-errors';
 
-/** Base URL per provider kind, overriding the SDK default and the catalog's `baseUrl`. */
+/** Base URL per provider kind, overriding the provider's public endpoint and the catalog's `baseUrl`. */
 export type ProviderBaseUrls = Partial<Record<ProviderKind, string>>;
 
 const clients = new Map<string, ProviderClient>();

@@ -1,37 +1,33 @@
 /**
- * Turns whatever a provider SDK throws into a {@link ProviderCallError}, the one failure type the
+ * Turns whatever a provider call throws into a {@link ProviderCallError}, the one failure type the
  * provider chain understands. Messages are built here from the status and error type only: a
  * provider's own message can quote part of the key (OpenAI's 401 does), so it is never copied and
- * the SDK error is not attached as `cause`.
+ * the original error is not attached as `cause`.
  */
 import { ProviderCallError, type ProviderFailureKind } from '../model-call';
 import type { ProviderKind } from '../task-config';
-
-type ErrorClass = abstract new (...args: never[]) => Error;
-
-/** The connection-level error classes of one SDK (both SDKs export the same three). */
-export interface SdkErrorClasses {
-  APIConnectionError: ErrorClass;
-  APIConnectionTimeoutError: ErrorClass;
-  APIUserAbortError: ErrorClass;
-}
+import { ProviderConnectionError } from './provider-http';
 
 export interface ClassifyContext {
   provider: ProviderKind;
   model: string;
-  sdk: SdkErrorClasses;
-  /** Our own attempt timer fired (the SDK then reports an abort, not a timeout). */
+  /** Our own attempt timer fired (fetch then reports an abort, not a timeout). */
   timedOut: boolean;
 }
 
+/**
+ * For the OpenAI and Anthropic adapters: what {@link postJson} throws (a status, or no connection),
+ * an abort, a body that is not JSON, or a connection that closed in the middle of the body.
+ */
 export function classifyProviderError(error: unknown, context: ClassifyContext): ProviderCallError {
   if (error instanceof ProviderCallError) return error;
-  const { provider, model, sdk } = context;
+  const { provider, model } = context;
   const fail = (kind: ProviderFailureKind, message: string, status?: number, retryAfterSeconds?: number) =>
     new ProviderCallError(kind, provider, model, `${provider} ${model}: ${message}`, status, retryAfterSeconds);
 
-  if (context.timedOut || error instanceof sdk.APIConnectionTimeoutError) return fail('timeout', 'no answer within the attempt time limit');
-  if (error instanceof sdk.APIUserAbortError) return fail('timeout', 'the attempt was aborted before the answer was complete');
+  const { name, message } = nameAndMessageOf(error);
+  if (context.timedOut || (error instanceof ProviderConnectionError && error.timedOut)) return fail('timeout', 'no answer within the attempt time limit');
+  if (name === 'AbortError') return fail('timeout', 'the attempt was aborted before the answer was complete');
 
   const status = statusOf(error);
   if (status !== undefined) {
@@ -42,10 +38,9 @@ export function classifyProviderError(error: unknown, context: ClassifyContext):
     if (status >= 500) return fail('unavailable', described, status, retryAfterSecondsOf(headersOf(error)));
     return fail('rejected', described, status);
   }
-  if (error instanceof sdk.APIConnectionError) return fail('unavailable', 'the connection failed');
+  if (error instanceof ProviderConnectionError) return fail('unavailable', 'the connection failed');
   // JSON.parse of a broken body or stream event. Compared by name, not instanceof: the error may come
   // from another realm (undici's body parsing, jest's module sandbox).
-  const { name, message } = nameAndMessageOf(error);
   if (name === 'SyntaxError') return fail('malformed', 'the answer was not valid JSON');
   // undici's "terminated": the socket closed in the middle of the body (a cut stream).
   if (name === 'TypeError' && /terminated|other side closed|socket/i.test(message)) {

@@ -1,13 +1,13 @@
 /**
- * The escalation classifier against the labelled corpus (test/fixtures/escalation-corpus.json,
- * and the third blind batch test/fixtures/escalation-blind-3.json, kept apart so its blind figure
- * stays traceable):
+ * The escalation classifier against every labelled escalation fixture, test/fixtures/escalation-*.json
+ * (the corpus and the blind batches, each kept in its own file so its blind figure stays
+ * traceable; read by pattern so that a new batch cannot be left out):
  * every emergency must escalate (recall 100 %), at most 3 % of the other messages may, and the
  * figures, with the classifier's time per message, are printed for `npm test` to show.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import corpus from '../../fixtures/escalation-corpus.json';
-import blind3 from '../../fixtures/escalation-blind-3.json';
 import { detectEmergency } from '../../../functions/chat/escalation';
 
 interface CorpusMessage {
@@ -20,7 +20,19 @@ interface CorpusMessage {
   tags?: string[];
 }
 
-const messages = [...corpus.messages, ...blind3.messages] as CorpusMessage[];
+interface Fixture {
+  file: string;
+  categories?: string[];
+  messages: CorpusMessage[];
+}
+
+const FIXTURES = join(__dirname, '../../fixtures');
+const fixtures: Fixture[] = readdirSync(FIXTURES)
+  .filter((file) => /^escalation-.+\.json$/.test(file))
+  .sort()
+  .map((file) => ({ file, ...(JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as Omit<Fixture, 'file'>) }));
+const corpus = fixtures.find((f) => f.file === 'escalation-corpus.json')!;
+const messages = fixtures.flatMap((f) => f.messages);
 const emergencies = messages.filter((m) => m.escalate);
 const others = messages.filter((m) => !m.escalate);
 const conversation = (m: CorpusMessage) => [...(m.earlier ?? []), { role: 'user' as const, content: m.message }];
@@ -29,15 +41,31 @@ const pct = (n: number, of: number) => `${((100 * n) / of).toFixed(1)} %`;
 
 const figures: string[] = [];
 afterAll(() => {
-  process.stdout.write(`\nEscalation corpus (${messages.length} messages, ${blind3.messages.length} of them the third blind batch: ${emergencies.length} emergencies, ${others.length} others, ${messages.filter((m) => m.language === 'es').length} in Spanish)\n${figures.map((f) => `  ${f}\n`).join('')}`);
+  const files = fixtures.map((f) => `${f.file} ${f.messages.length}`).join(', ');
+  process.stdout.write(`\nEscalation corpus (${messages.length} messages from ${files}: ${emergencies.length} emergencies, ${others.length} others, ${messages.filter((m) => m.language === 'es').length} in Spanish)\n${figures.map((f) => `  ${f}\n`).join('')}`);
 });
 
 describe('escalation corpus', () => {
+  it('reads every labelled escalation fixture, with message ids unique across them', () => {
+    expect(fixtures.map((f) => f.file)).toEqual(expect.arrayContaining(['escalation-corpus.json', 'escalation-blind-3.json', 'escalation-blind-4.json', 'escalation-blind-5.json']));
+    for (const f of fixtures) {
+      expect([f.file, Array.isArray(f.messages) && f.messages.length > 0]).toEqual([f.file, true]);
+      if (f.categories) expect([f.file, new Set(f.categories)]).toEqual([f.file, new Set(corpus.categories)]);
+    }
+    const seen = new Map<string, string>();
+    const duplicates: string[] = [];
+    for (const f of fixtures) {
+      for (const m of f.messages) {
+        if (seen.has(m.id)) duplicates.push(`${m.id} in ${seen.get(m.id)} and ${f.file}`);
+        else seen.set(m.id, f.file);
+      }
+    }
+    expect(duplicates).toEqual([]);
+  });
+
   it('is large and varied enough to mean something', () => {
-    expect(messages.length).toBeGreaterThanOrEqual(900);
-    expect(blind3.messages.length).toBeGreaterThanOrEqual(200);
+    expect(messages.length).toBeGreaterThanOrEqual(1200);
     expect(emergencies.length * 3).toBeGreaterThanOrEqual(messages.length);
-    expect(new Set(messages.map((m) => m.id)).size).toBe(messages.length);
     expect(new Set(emergencies.map((m) => m.category))).toEqual(new Set(corpus.categories));
     for (const tag of ['misspelling', 'negation', 'third-person', 'hypothetical', 'no-accents', 'look-alike', 'context']) {
       expect(messages.filter((m) => m.tags?.includes(tag)).length).toBeGreaterThanOrEqual(5);

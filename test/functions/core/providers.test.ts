@@ -1,6 +1,6 @@
 /**
- * The provider adapters against the provider simulator over real sockets, through the official
- * SDKs: answers, images, streaming with usage, and every failure mapped to its ProviderCallError kind.
+ * The provider adapters against the provider simulator over real sockets: answers, images,
+ * streaming with usage, and every failure mapped to its ProviderCallError kind.
  */
 import { ProviderCallError, type ModelRequest, type ModelStreamEvent, type ProviderClient } from '#core/model-call';
 import { providerBaseUrlsFromEnv, providerClientFor, retryAfterSecondsOf, type ProviderBaseUrls } from '#core/providers/index';
@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => simulator.close());
 beforeEach(() => {
-  simulator.configure({ keys: { [KEY]: {} }, faults: {}, modelFaults: {}, disabledModels: {} });
+  simulator.configure({ keys: { [KEY]: {} }, faults: {}, modelFaults: {}, disabledModels: {}, streamFrameDelayMs: 0 });
   simulator.resetStats();
 });
 
@@ -106,6 +106,20 @@ describe.each(['openai', 'anthropic', 'openai-compatible'] as const)('%s adapter
   it('maps a hanging provider to timeout when the attempt time is up', async () => {
     simulator.configure({ faults: { timeout: 1 } });
     expect(await failureOf(client().complete(request(), { ...call, timeoutMs: 200 }))).toMatchObject({ kind: 'timeout' });
+  });
+
+  it('times out a stream that stops sending after its first frames', async () => {
+    // The SDKs' stream iterators swallowed this abort and ended quietly (then called malformed); fetch reports it.
+    // The first frame (and the headers) come at once, the next only after the attempt's time is up.
+    simulator.configure({ streamFrameDelayMs: 2_000 });
+    const events: ModelStreamEvent[] = [];
+    const error = await failureOf(
+      (async () => {
+        for await (const event of client().stream(request({ responseFormat: 'text' }), { ...call, timeoutMs: 300 })) events.push(event);
+      })(),
+    );
+    expect(error).toMatchObject({ kind: 'timeout', provider });
+    expect(events.filter((e) => e.type === 'done')).toHaveLength(0);
   });
 
   it('throws a ProviderCallError from a stream cut half-way, instead of hanging', async () => {

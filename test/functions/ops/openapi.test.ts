@@ -1,28 +1,29 @@
 import { z } from 'zod';
 import { resolveCatalog } from '../../../lib/catalog';
 import { buildOpenApiDocument, RouteDocumentationError } from '../../../functions/ops/openapi';
-import { ROUTE_DOCUMENTATION, type RouteDocumentation } from '../../../functions/ops/route-schemas';
+import { declareRoute, type RouteDeclaration } from '../../../functions/core/route-declaration';
+import { taskRouteDeclarations } from '../../../functions/ops/task-routes';
 
 const catalog = resolveCatalog();
 
 describe('buildOpenApiDocument', () => {
-  it('refuses a catalog route without documentation and names it', () => {
+  it('refuses a catalog route that its task does not declare, and names it and the file to declare it in', () => {
     const tasks = catalog.tasks.map((t) => (t.name === 'billing' ? { ...t, routes: [...t.routes, { method: 'POST' as const, path: '/v1/billing/refunds', ai: false, streaming: false }] } : t));
     expect(() => buildOpenApiDocument({ tasks })).toThrow(RouteDocumentationError);
-    expect(() => buildOpenApiDocument({ tasks })).toThrow(/POST \/v1\/billing\/refunds/);
+    expect(() => buildOpenApiDocument({ tasks })).toThrow(/POST \/v1\/billing\/refunds \(functions\/billing\/routes\.ts\)/);
   });
 
   it('refuses a streaming route whose documentation does not describe the stream', () => {
-    const { eventStream: _dropped, ...chat } = ROUTE_DOCUMENTATION['POST /v1/chat/messages']!;
-    expect(() => buildOpenApiDocument({ tasks: catalog.tasks, documentation: { ...ROUTE_DOCUMENTATION, 'POST /v1/chat/messages': chat } })).toThrow(/streams/);
+    const declarationsOf = (task: string): RouteDeclaration[] => taskRouteDeclarations(task).map(({ eventStream: _dropped, ...declaration }) => declaration);
+    expect(() => buildOpenApiDocument({ tasks: catalog.tasks, declarationsOf })).toThrow(/POST \/v1\/chat\/messages streams/);
   });
 
   it('keeps a schema that reads differently as a request and as an answer apart instead of overwriting it', () => {
     const visit = z.object({ minutes: z.number().int().default(30) }).meta({ id: 'Visit' });
-    const doc: RouteDocumentation = { operationId: 'bookVisit', summary: 'Book', request: visit, response: visit };
+    const visits = declareRoute({ method: 'POST', path: '/v1/scheduling/visits', ai: false, operationId: 'bookVisit', summary: 'Book', request: visit, response: visit });
     const document = buildOpenApiDocument({
       tasks: catalog.tasks.map((t) => (t.name === 'scheduling' ? { ...t, routes: [...t.routes, { method: 'POST' as const, path: '/v1/scheduling/visits', ai: false, streaming: false }] } : t)),
-      documentation: { ...ROUTE_DOCUMENTATION, 'POST /v1/scheduling/visits': doc },
+      declarationsOf: (task) => [...taskRouteDeclarations(task), ...(task === 'scheduling' ? [visits] : [])],
     }) as any;
     const op = document.paths['/v1/scheduling/visits'].post;
     const requestRef = op.requestBody.content['application/json'].schema.$ref;

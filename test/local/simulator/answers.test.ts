@@ -3,7 +3,7 @@ import { findingsModelOutputSchema } from '../../../functions/imaging/schemas';
 import { IMAGING_SYSTEM_PROMPT, buildImagingUserPrompt } from '../../../functions/imaging/prompts';
 import { diagnosesModelOutputSchema, treatmentPlanModelOutputSchema } from '../../../functions/clinical/schemas';
 import { buildDiagnosesUserPrompt, buildTreatmentPlanUserPrompt } from '../../../functions/clinical/prompts';
-import { checkDiagnoses, checkTreatmentPlan, checkSuggestedCodes } from '../../../functions/clinical/dental-codes';
+import { checkDiagnoses, checkTreatmentPlan, checkSuggestedCodes } from '../../../functions/domain/dental-codes';
 import { claimModelOutputSchema } from '../../../functions/billing/schemas';
 import { buildClaimUserPrompt } from '../../../functions/billing/prompts';
 import { reminderModelOutputSchema, reminderRequestSchema, SMS_MAX_CHARS } from '../../../functions/scheduling/schemas';

@@ -11,7 +11,7 @@ import {
   repairInstructions,
   requiresClaimNarrative,
   warningsFor,
-} from '../../../functions/clinical/dental-codes';
+} from '../../../functions/domain/dental-codes';
 import { diagnosesResponseSchema, treatmentPlanModelOutputSchema, treatmentPlanResponseSchema } from '../../../functions/clinical/schemas';
 
 describe('code and tooth validation', () => {
