@@ -176,8 +176,11 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 400_000,
     maxOutputTokens: 1_500,
     cache: { enabled: false, ttlSeconds: 3600 },
-    // The worker reads 4 X-rays at once; one practice may hold 2 of them.
-    practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 25, concurrentRequests: 2 },
+    // Between practices, imaging is kept fair by the queue (SQS fair queues, one message group per
+    // practice) and the per-practice job and pixel caps: when another practice's job waits, it gets
+    // the next free worker. A concurrency share below the worker's 4 would only re-send a practice's
+    // jobs while workers sit idle, so the share is every worker; the token shares still apply.
+    practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 25, concurrentRequests: 4 },
     phi: 'scrub',
     worker: {
       reservedConcurrency: 4,
@@ -279,7 +282,11 @@ type TaskOverride = Partial<Omit<TaskConfigInput, 'name' | 'worker'>> & { worker
 export const STAGE_PRESETS: Record<string, Partial<Record<TaskName, TaskOverride>>> = {
   dev: {},
   prod: {
-    imaging: { reservedConcurrency: 20, worker: { reservedConcurrency: 10, maxConcurrency: 10 } },
+    imaging: {
+      reservedConcurrency: 20,
+      worker: { reservedConcurrency: 10, maxConcurrency: 10 },
+      practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 25, concurrentRequests: 10 },
+    },
     clinical: {
       reservedConcurrency: 40,
       dailyTokenBudget: 60_000_000,

@@ -512,6 +512,8 @@ export class DynamoUsageLedger implements UsageLedger {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
 
+    if (input.noCallInFlight) return this.zeroReservations(task, minutes, now);
+
     let released = 0;
     const settledMinutes = new Set<string>();
     const days = new Set<string>([utcDay(now), utcDay(now - MINUTE_ITEM_RETENTION_SECONDS * 1000)]);
@@ -548,39 +550,72 @@ export class DynamoUsageLedger implements UsageLedger {
       days.add(sk.slice(4, 14));
     }
 
-    if (input.noCallInFlight) {
-      for (const day of days) {
-        const dayItem = (await this.readRaw({ pk: task, sk: ledgerKey.day(day) })) ?? {};
-        // The minutes swept above hold nothing any more; one whose sweep lost a race still counts.
-        const unswept = minutes.filter((m) => String(m.sk).startsWith(`MIN#${day}`) && !settledMinutes.has(String(m.sk)));
-        const onMinutes = unswept.reduce((sum, m) => sum + Math.max(0, Number(m.reservedTokens ?? 0)), 0);
-        const dayReserved = Number(dayItem.reservedTokens ?? 0);
-        const unrecorded = dayReserved - onMinutes;
-        const counters: Record<string, number> = {};
-        if (unrecorded > 0) Object.assign(counters, { reservedTokens: -unrecorded, committedTokens: -unrecorded, staleReleasedTokens: unrecorded });
-        const inFlightNames: Record<string, string> = {};
-        const inFlightValues: Record<string, number> = {};
-        let n = 0;
-        for (const [name, value] of Object.entries(dayItem)) {
-          if (!name.startsWith('pf#') || Number(value) <= 0) continue;
-          const practiceId = name.slice(3);
-          const onMinuteRequests = unswept.reduce((sum, m) => sum + Math.max(0, Number(m[practiceAttribute.heldRequests(practiceId)] ?? 0)), 0);
-          const lost = Number(value) - onMinuteRequests;
-          if (lost <= 0) continue;
-          counters[name] = -lost;
-          inFlightNames[`#f${n}`] = name;
-          inFlightValues[`:f${n}`] = Number(value);
-          n++;
-        }
-        if (Object.keys(counters).length === 0) continue;
-        const condition = ['#reserved = :reservedNow', ...Object.keys(inFlightNames).map((alias, i) => `${alias} = :f${i}`)].join(' AND ');
-        const given = await this.conditional(
-          this.addCommand({ pk: task, sk: ledgerKey.day(day) }, counters, undefined, {
-            condition: { expression: condition, names: { '#reserved': 'reservedTokens', ...inFlightNames }, values: { ':reservedNow': dayReserved, ...inFlightValues } },
-          }),
-        );
-        if (given && unrecorded > 0) released += unrecorded;
+    return released;
+  }
+
+  /**
+   * At a process start no call can still be running, so every reservation left is stale, whatever
+   * the kill caught: admitted but not yet held, held but not settled, or half settled (settlement
+   * writes the day and the minute item at once, and a kill can land between them). Rather than
+   * moving each minute's tokens to its day, which would count a half-settled call twice, each item
+   * is set back to what it has settled: the day item's outstanding `reservedTokens` (and its
+   * practices' in-flight counts) are given back from the day item itself, each minute item's from
+   * the minute item. A practice's day tokens are given back by what the unsettled minutes still
+   * hold for it: a call killed between its two settlement writes may leave its practice a little
+   * over-counted for the day, never under.
+   */
+  private async zeroReservations(task: string, minutes: Array<Record<string, unknown>>, now: number): Promise<number> {
+    const practiceDayTokens = new Map<string, Map<string, number>>();
+    for (const item of minutes) {
+      const sk = String(item.sk);
+      const reserved = Number(item.reservedTokens ?? 0);
+      const held = Object.entries(item).filter(([name, value]) => (name.startsWith('pr#') || name.startsWith('pn#')) && Number(value) !== 0);
+      if (reserved === 0 && held.length === 0 && item.pendingRelease === undefined) continue;
+      const counters: Record<string, number> = { reservedTokens: -reserved, committedTokens: -reserved };
+      for (const [name, value] of held) counters[name] = -Number(value);
+      const condition = { expression: '#reserved = :reservedNow', names: { '#reserved': 'reservedTokens' }, values: { ':reservedNow': reserved } };
+      const command = this.addCommand({ pk: task, sk }, counters, undefined, { condition });
+      command.input.UpdateExpression += ' REMOVE pendingRelease';
+      if (!(await this.conditional(command))) continue;
+      // A pending release already taken off this minute has not reached its day: the day's own count still holds it.
+      const day = sk.slice(4, 14);
+      for (const [practiceId, [tokens]] of Object.entries(heldByPractice(item))) {
+        if (!tokens) continue;
+        const perDay = practiceDayTokens.get(day) ?? new Map<string, number>();
+        perDay.set(practiceId, (perDay.get(practiceId) ?? 0) + tokens);
+        practiceDayTokens.set(day, perDay);
       }
+    }
+
+    let released = 0;
+    const days = new Set<string>([utcDay(now), utcDay(now - MINUTE_ITEM_RETENTION_SECONDS * 1000), ...practiceDayTokens.keys()]);
+    for (const day of days) {
+      const dayKey = { pk: task, sk: ledgerKey.day(day) };
+      const dayItem = await this.readRaw(dayKey);
+      if (!dayItem) continue;
+      const reserved = Number(dayItem.reservedTokens ?? 0);
+      const counters: Record<string, number> = {};
+      if (reserved !== 0) Object.assign(counters, { reservedTokens: -reserved, committedTokens: -reserved, staleReleasedTokens: reserved });
+      const names: Record<string, string> = { '#reserved': 'reservedTokens' };
+      const values: Record<string, unknown> = { ':reservedNow': reserved };
+      const conditions = ['#reserved = :reservedNow'];
+      let n = 0;
+      for (const [name, value] of Object.entries(dayItem)) {
+        if (!name.startsWith('pf#') || Number(value) === 0) continue;
+        counters[name] = -Number(value);
+        names[`#f${n}`] = name;
+        values[`:f${n}`] = Number(value);
+        conditions.push(`#f${n} = :f${n}`);
+        n++;
+      }
+      for (const [practiceId, tokens] of practiceDayTokens.get(day) ?? []) {
+        const name = practiceAttribute.day(practiceId);
+        const onDay = Number(dayItem[name] ?? 0);
+        if (onDay > 0) counters[name] = (counters[name] ?? 0) - Math.min(tokens, onDay);
+      }
+      if (Object.keys(counters).length === 0) continue;
+      const condition = { expression: conditions.join(' AND '), names, values };
+      if (await this.conditional(this.addCommand(dayKey, counters, undefined, { condition }))) released += reserved;
     }
     return released;
   }

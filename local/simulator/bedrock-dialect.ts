@@ -107,7 +107,7 @@ export const bedrockDialect: Dialect = {
     return {
       output: { message: { role: 'assistant', content: [{ text }] } },
       stopReason: 'end_turn',
-      usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, totalTokens: usage.inputTokens + usage.outputTokens },
+      usage: usageOf(usage),
       metrics: { latencyMs: 1 },
     };
   },
@@ -119,12 +119,27 @@ export const bedrockDialect: Dialect = {
       bedrockEventFrame('contentBlockStop', { contentBlockIndex: 0 }),
       bedrockEventFrame('messageStop', { stopReason: 'end_turn' }),
       bedrockEventFrame('metadata', {
-        usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, totalTokens: usage.inputTokens + usage.outputTokens },
+        usage: usageOf(usage),
         metrics: { latencyMs: 1 },
       }),
     ];
   },
 };
+
+/**
+ * Bedrock's TokenUsage with prompt-cache reads as `cacheReadInputTokens` (sent only when there are
+ * some), left out of `inputTokens` as the gateway's adapter reads them (Anthropic's convention);
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_TokenUsage.html
+ */
+function usageOf(usage: { inputTokens: number; outputTokens: number; cachedTokens?: number }) {
+  const cached = usage.cachedTokens ?? 0;
+  return {
+    inputTokens: usage.inputTokens - cached,
+    outputTokens: usage.outputTokens,
+    totalTokens: usage.inputTokens + usage.outputTokens,
+    ...(cached > 0 ? { cacheReadInputTokens: cached } : {}),
+  };
+}
 
 function readSystem(system: unknown): string {
   if (system === undefined || system === null) return '';

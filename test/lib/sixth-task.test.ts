@@ -71,8 +71,7 @@ const CATALOG_ENTRY = `
     tokensPerMinute: 10_000,
     maxOutputTokens: 200,
     cache: { enabled: false, ttlSeconds: 60 },
-    // Every task has a default share per practice (the catalog requires one since practice shares).
-    practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 20, concurrentRequests: 2 },
+    practiceShare: { dailyTokensPercent: 20, tokensPerMinutePercent: 20, concurrentRequests: 1 },
     phi: 'scrub',
   },
 `;

@@ -195,16 +195,19 @@ it('shows the practices under most pressure, the one its share refused first', a
   }
 
   const snapshot = (await (await fetch(`${runtime.url}/_local/ops.json?window=1h`)).json()) as OpsSnapshot;
-  expect(snapshot.practices.map((p) => [p.practiceId, p.pressurePercent])).toEqual([
+  const seeded = new Set(['practice-burst', 'practice-group', 'practice-calm']);
+  expect(snapshot.practices.filter((p) => seeded.has(p.practiceId)).map((p) => [p.practiceId, p.pressurePercent])).toEqual([
     ['practice-burst', 100],
     ['practice-group', 25],
     ['practice-calm', expect.any(Number)],
   ]);
+  // The first test's chat and clinical traffic, as the ledger itself wrote it for the dev practice.
+  expect(snapshot.practices.find((p) => p.practiceId === 'practice-demo')?.pressurePercent).toBeGreaterThan(0);
   expect(snapshot.practices[1]!.top).toMatchObject({ task: 'chat', shareSource: 'override', dailyTokensShare: chatShare.dailyTokens * 2 });
 
   await page.waitForFunction(() => document.querySelector('#practice-rows tr[data-practice="practice-calm"]') !== null, undefined, { timeout: PAGE_WAIT_MS });
   const order = await page.locator('#practice-rows tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-practice')));
-  expect(order).toEqual(['practice-burst', 'practice-group', 'practice-calm']);
+  expect(order.filter((id) => seeded.has(id ?? ''))).toEqual(['practice-burst', 'practice-group', 'practice-calm']);
   const burst = page.locator('#practice-rows tr[data-practice="practice-burst"]');
   expect(await burst.getAttribute('class')).toContain('hot');
   expect(await burst.locator('[data-field="refused"]').getAttribute('data-share')).toBe('42');

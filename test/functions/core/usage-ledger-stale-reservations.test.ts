@@ -136,3 +136,28 @@ it('at a process start, an in-flight count whose hold was never written is given
   expect(await ledger.readAdmissionItem('billing', day)).toMatchObject({ 'pf#practice-unheld': 0, reservedTokens: 0, committedTokens: 0 });
   await expect(ledger.reserve({ task: 'billing', tokens: 500, ...limits, ...practice, now: t0 + 3_000 })).resolves.toBeDefined();
 });
+
+it('at a process start, a call killed between its two settlement writes is given back by what each item still holds, never twice', async () => {
+  const day = '2026-11-29';
+  const t0 = Date.parse(`${day}T09:00:10.000Z`);
+  // Two calls: one settled on its day item only, one on its minute item only (the writes go out together).
+  await killedCall({ task: 'imaging', tokens: 900, ...limits, now: t0 });
+  await killedCall({ task: 'imaging', tokens: 600, ...limits, now: t0 + 1_000 });
+  const add = (sk: string, values: Record<string, number>) =>
+    harness.doc.send(
+      new UpdateCommand({
+        TableName: harness.tables.usage,
+        Key: { pk: 'TASK#imaging', sk },
+        UpdateExpression: `ADD ${Object.keys(values).map((name, i) => `${name} :v${i}`).join(', ')}`,
+        ExpressionAttributeValues: Object.fromEntries(Object.values(values).map((v, i) => [`:v${i}`, v])),
+      }),
+    );
+  // The 900 call used 700 and settled its day; the 600 call used 400 and settled its minute.
+  await add(`DAY#${day}`, { reservedTokens: -900, committedTokens: -200, inputTokens: 700 });
+  await add(`MIN#${day}T09:00`, { reservedTokens: -600, committedTokens: -200, inputTokens: 400 });
+
+  expect(await ledger.releaseStaleReservations({ task: 'imaging', now: t0 + 5_000, noCallInFlight: true })).toBe(600);
+  expect(await ledger.readTaskDay('imaging', day)).toMatchObject({ reservedTokens: 0, committedTokens: 700 });
+  expect(await ledger.readTaskMinute('imaging', `${day}T09:00`)).toMatchObject({ reservedTokens: 0, committedTokens: 400 });
+  expect(await ledger.releaseStaleReservations({ task: 'imaging', now: t0 + 6_000, noCallInFlight: true })).toBe(0);
+});

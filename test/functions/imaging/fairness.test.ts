@@ -132,8 +132,8 @@ describe.each([
       expect(await jobs.get(bJob, b)).toMatchObject({ status: 'succeeded' });
 
       // Every job ends, and nothing stays counted against either practice.
-      // By the jobs' own state, not the invocations: with 4 workers and A's share of 2 concurrent
-      // requests, some of A's invocations end by deferring the job (re-sent with a delay).
+      // By the jobs' own state, not the invocations: an invocation that meets a practice share or a
+      // 429 ends by deferring its job (re-sent with a delay), so a finished invocation is no final job.
       const final = await waitFor(
         `all ${A_JOBS} of A's jobs to be final`,
         async () => {
