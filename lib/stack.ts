@@ -2,19 +2,11 @@ import { Annotations, CfnOutput, Duration, Stack, Token, Validations, type Stack
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { ENV } from '../functions/core/env';
-import { opsCatalogJson } from '../functions/ops/catalog-env';
-import { USAGE_BY_SORT_KEY_INDEX } from '../functions/core/tables';
 import { deployedFunctionName } from '../functions/core/function-names';
 import type { TaskConfig } from '../functions/core/task-config';
-import {
-  CatalogError,
-  functionConfigFor,
-  opsReservedConcurrency,
-  resolveCatalog,
-  resolveOptionsFromContext,
-  type ResolvedCatalog,
-} from './catalog';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { CatalogError, resolveCatalog, resolveOptionsFromContext, type ResolvedCatalog } from './catalog';
+import { DEFAULT_ALLOWED_ORIGIN, pascal, planFunctions, type PlannedFunction } from './function-plan';
 import { GatewayAlarms } from './constructs/gateway-alarms';
 import { API_GATEWAY_ACCOUNT_ROLES, GatewayApi, type ApiGatewayAccountRole } from './constructs/gateway-api';
 import { GatewayFirewall } from './constructs/gateway-firewall';
@@ -24,12 +16,10 @@ import { ImagingPipeline } from './constructs/imaging-pipeline';
 import { LogEncryptionKey } from './constructs/log-encryption-key';
 import { ModelNetwork, VPC_ENDPOINT_MODES, type ModelNetworkProps } from './constructs/model-network';
 import { TaskDashboard, type DashboardTaskRow } from './constructs/task-dashboard';
-import { TaskFunction, type FunctionNetwork } from './constructs/task-function';
+import { TaskFunction, type FunctionNetwork, type GrantableResources } from './constructs/task-function';
 import { endpointReach } from '../functions/core/model-endpoint';
 import { TaskSecret } from './constructs/task-secret';
 
-/** The front end's origin during development (Vite's default port). */
-export const DEFAULT_ALLOWED_ORIGIN = 'http://localhost:5173';
 
 /** Lambda rejects a function whose environment variables (keys and values) exceed 4 KB. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
@@ -65,6 +55,15 @@ export interface SmartDentalStackProps extends StackProps {
   readonly network?: ModelNetworkProps;
 }
 
+type WorkerConfig = NonNullable<TaskConfig['worker']>;
+
+/** The imaging worker's settings: the stack builds the imaging queue from them. */
+function imagingWorkerOf(catalog: ResolvedCatalog): WorkerConfig {
+  const worker = catalog.byName.imaging?.worker;
+  if (!worker) throw new Error("task catalog: task 'imaging' needs a 'worker' entry: the stack builds the imaging queue from it");
+  return worker;
+}
+
 /** What the stack built for one task, for tests and for wiring. */
 export interface TaskResources {
   readonly config: TaskConfig;
@@ -78,6 +77,8 @@ export interface TaskResources {
  * The SmartDental AI gateway: for every task in the catalog, its own function(s), secret and
  * concurrency ceiling; the imaging queue pipeline; the usage, jobs and cache tables; the REST API
  * behind Cognito; alarms and a dashboard. Environment-agnostic: no lookups, so synth is offline.
+ * The functions, their grants, routes and event sources come from the function plan
+ * (lib/function-plan.ts), which `npm start` runs too.
  */
 export class SmartDentalStack extends Stack {
   public readonly tasks: Record<string, TaskResources> = {};
@@ -89,145 +90,117 @@ export class SmartDentalStack extends Stack {
   public readonly identity: GatewayIdentity;
   /** Present when the stage names a VPC (context vpcId). */
   public readonly network?: ModelNetwork;
+  private readonly logKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: SmartDentalStackProps) {
     super(scope, id, props);
     const { catalog } = props;
     const allowedOrigin = props.allowedOrigin ?? DEFAULT_ALLOWED_ORIGIN;
-    const imagingConfig = catalog.byName.imaging;
-    if (!imagingConfig?.worker) throw new Error("task catalog: task 'imaging' needs a 'worker' entry: the stack builds the imaging queue from it");
+    const imagingWorker = imagingWorkerOf(catalog);
 
-    const logKey = new LogEncryptionKey(this, 'LogEncryption').key;
+    this.logKey = new LogEncryptionKey(this, 'LogEncryption').key;
     this.tables = new GatewayTables(this, 'Tables', { stage: catalog.stage });
     if (props.network) this.network = new ModelNetwork(this, 'ModelNetwork', props.network);
-    this.imaging = new ImagingPipeline(this, 'Imaging', { worker: imagingConfig.worker, allowedOrigin, imageRetentionDays: props.imageRetentionDays });
+    this.imaging = new ImagingPipeline(this, 'Imaging', { worker: imagingWorker, allowedOrigin, imageRetentionDays: props.imageRetentionDays });
     this.identity = new GatewayIdentity(this, 'Identity', { userPoolId: props.userPoolId, userPoolClientId: props.userPoolClientId });
-    this.gateway = new GatewayApi(this, 'Gateway', {
-      stageName: catalog.stage,
+    this.gateway = this.buildGateway(props, allowedOrigin);
+    new GatewayFirewall(this, 'Firewall', { stageArn: this.gateway.api.deploymentStage.stageArn, logKey: this.logKey });
+    this.alarms = new GatewayAlarms(this, 'Alarms');
+
+    const secrets = this.buildSecrets(catalog);
+    const built = this.buildFunctions(planFunctions(catalog, { allowedOrigin }), secrets, catalog.stage);
+    this.ops = built.get('ops')!;
+    this.collectTasks(catalog, secrets, built);
+
+    this.watchPipelineAndApi(imagingWorker);
+    this.buildDashboard(catalog.stage);
+    this.checkEnvironmentSizes();
+    this.warnOfUnreachableModels(catalog);
+    this.addOutputs();
+  }
+
+  private buildGateway(props: SmartDentalStackProps, allowedOrigin: string): GatewayApi {
+    return new GatewayApi(this, 'Gateway', {
+      stageName: props.catalog.stage,
       userPool: this.identity.userPool,
       allowedOrigin,
-      logKey,
+      logKey: this.logKey,
       rateLimit: props.apiRateLimit,
       burstLimit: props.apiBurstLimit,
       maxIntegrationTimeoutSeconds: props.apiTimeoutSeconds,
       accountRole: props.apiGatewayAccountRole,
     });
-    new GatewayFirewall(this, 'Firewall', { stageArn: this.gateway.api.deploymentStage.stageArn, logKey });
-    this.alarms = new GatewayAlarms(this, 'Alarms');
+  }
 
-    const dashboardRows: DashboardTaskRow[] = [];
-    for (const task of catalog.tasks) {
-      const label = pascal(task.name);
-      const taskConfig = functionConfigFor(task);
-      const secret = new TaskSecret(this, `${label}Keys`, { task: task.name, secretName: task.secretName });
-      const networkOf = (id: string) => this.functionNetwork(id, task);
+  /** One secret (with its own key) per task. */
+  private buildSecrets(catalog: ResolvedCatalog): Record<string, TaskSecret> {
+    return Object.fromEntries(catalog.tasks.map((task) => [task.name, new TaskSecret(this, `${pascal(task.name)}Keys`, { task: task.name, secretName: task.secretName })]));
+  }
 
-      // Imaging's API function validates, stores and enqueues; only its worker calls a model, so
-      // only the worker holds the key.
-      const api = new TaskFunction(this, `${label}Api`, {
-        service: task.name,
-        functionName: deployedFunctionName(catalog.stage, task.name, 'api'),
-        entry: `functions/${task.name}/handler.ts`,
-        role: 'api',
-        timeout: Duration.seconds(task.timeoutSeconds),
-        memoryMb: task.memoryMb,
-        reservedConcurrency: task.reservedConcurrency,
-        taskConfig,
-        logKey,
-        allowedOrigin,
-        // Imaging's API function calls no model, so only its worker needs the model's network.
-        network: task.worker ? undefined : networkOf(`${label}Api`),
-      }).useTable('CACHE_TABLE', this.tables.cache, 'readWrite');
-      // Imaging's API function never calls a model, so it neither holds the key nor writes the ledger.
-      if (!task.worker) {
-        api
-          .useSecret(secret.secret)
-          .useTable('USAGE_TABLE', this.tables.usage, 'readWrite')
-          // Admission reads the practice's share override; only operators write it.
-          .useTable('PRACTICE_OVERRIDES_TABLE', this.tables.practiceOverrides, 'read')
-          .useBedrockModels(bedrockModelsOf(task));
-      }
+  /** Every planned function, by its plan id. */
+  private buildFunctions(plan: PlannedFunction[], secrets: Record<string, TaskSecret>, stage: string): Map<string, TaskFunction> {
+    const resources: GrantableResources = {
+      secrets: Object.fromEntries(Object.entries(secrets).map(([task, s]) => [task, s.secret])),
+      tables: { usage: this.tables.usage, cache: this.tables.cache, jobs: this.tables.jobs, practiceOverrides: this.tables.practiceOverrides },
+      imagingQueue: this.imaging.queue,
+      imagesBucket: this.imaging.imagesBucket,
+    };
+    return new Map(plan.map((planned) => [planned.id, this.buildFunction(planned, resources, stage)]));
+  }
 
-      let worker: TaskFunction | undefined;
-      if (task.worker) {
-        api
-          .useTable('JOBS_TABLE', this.tables.jobs, 'readWrite')
-          .useImagingQueue(this.imaging.queue)
-          .useImagesBucket(this.imaging.imagesBucket, 'readWrite');
-        worker = new TaskFunction(this, `${label}Worker`, {
-          service: task.name,
-          functionName: deployedFunctionName(catalog.stage, task.name, 'worker'),
-          entry: `functions/${task.name}/worker.ts`,
-          role: 'worker',
-          timeout: Duration.seconds(task.worker.timeoutSeconds),
-          memoryMb: task.worker.memoryMb,
-          reservedConcurrency: task.worker.reservedConcurrency,
-          taskConfig,
-          logKey,
-          network: networkOf(`${label}Worker`),
-        })
-          .useSecret(secret.secret)
-          .useBedrockModels(bedrockModelsOf(task))
-          .useTable('USAGE_TABLE', this.tables.usage, 'readWrite')
-          .useTable('CACHE_TABLE', this.tables.cache, 'readWrite')
-          .useTable('JOBS_TABLE', this.tables.jobs, 'readWrite')
-          .useTable('PRACTICE_OVERRIDES_TABLE', this.tables.practiceOverrides, 'read')
-          // The worker re-sends a job with a delay when the provider answers 429.
-          .useImagingQueue(this.imaging.queue)
-          .useImagesBucket(this.imaging.imagesBucket, 'read');
-        this.imaging.consumeWith(worker);
-        this.alarms.watchFunction(worker, `${label}Worker`);
-      }
-
-      for (const route of task.routes) {
-        this.gateway.addRoute(route, api, { timeout: Duration.seconds(task.timeoutSeconds) });
-      }
-      this.alarms.watchFunction(api, `${label}Api`);
-      this.alarms.watchTask(task.name, label);
-      dashboardRows.push({ task: task.name, functions: [{ label: 'api', fn: api }, ...(worker ? [{ label: 'worker', fn: worker }] : [])] });
-      this.tasks[task.name] = { config: task, secret, api, worker };
-    }
-
-    this.alarms.watchQueueAge(this.imaging.queue, 'Imaging', Duration.seconds(imagingConfig.worker.timeoutSeconds * 5));
-    this.alarms.watchDeadLetters(this.imaging.deadLetterQueue, 'Imaging');
-
-    const opsTimeout = Duration.seconds(10);
-    this.ops = new TaskFunction(this, 'OpsApi', {
-      service: 'ops',
+  /** One planned function: the construct, its grants, event sources, routes and alarms. */
+  private buildFunction(planned: PlannedFunction, resources: GrantableResources, stage: string): TaskFunction {
+    const timeout = Duration.seconds(planned.limits.timeoutSeconds);
+    const fn = new TaskFunction(this, planned.constructId, {
+      service: planned.service,
       // The ops function reads its stage back from its own name (functions/ops/handler.ts).
-      functionName: deployedFunctionName(catalog.stage, 'ops', 'api'),
-      entry: 'functions/ops/handler.ts',
-      role: 'api',
-      timeout: opsTimeout,
-      memoryMb: 256,
-      reservedConcurrency: opsReservedConcurrency(catalog),
-      logKey,
-      allowedOrigin,
-    })
-      .useTable('USAGE_TABLE', this.tables.usage, 'read')
-      .useTableIndex(this.tables.usage, USAGE_BY_SORT_KEY_INDEX.indexName)
-      // The per-practice report compares each practice's use with its effective share.
-      .useTable('PRACTICE_OVERRIDES_TABLE', this.tables.practiceOverrides, 'read')
-      // In AWS a throttled invoke never reaches a function, so the report reads Throttles from CloudWatch.
-      .useMetricData();
-    // The usage report compares each task with its budget, TPM ceiling and timeout.
-    this.ops.addEnvironment(ENV.catalog, opsCatalogJson(catalog.tasks));
-    this.gateway.addRoute({ method: 'GET', path: '/health' }, this.ops, { authorized: false, timeout: opsTimeout });
-    this.gateway.addRoute({ method: 'GET', path: '/openapi.json' }, this.ops, { authorized: false, timeout: opsTimeout });
-    this.gateway.addRoute({ method: 'GET', path: '/v1/usage' }, this.ops, { timeout: opsTimeout });
-    this.alarms.watchFunction(this.ops, 'OpsApi');
-    this.alarms.watchApi(this.gateway.api, 'Api');
+      functionName: deployedFunctionName(stage, planned.service, planned.role),
+      entry: planned.entry.file,
+      handler: planned.entry.export,
+      role: planned.role,
+      timeout,
+      memoryMb: planned.limits.memoryMb,
+      reservedConcurrency: planned.limits.reservedConcurrency,
+      environment: planned.environment,
+      logKey: this.logKey,
+      network: this.functionNetwork(planned.constructId, planned.privateModelUrls),
+    });
+    for (const grant of planned.grants) fn.useGrant(grant, resources);
+    fn.useBedrockModels(planned.bedrockModels);
+    if (planned.metricData) fn.useMetricData();
+    for (const source of planned.eventSources) this.imaging.consumeWith(fn, source);
+    for (const route of planned.routes) this.gateway.addRoute(route, fn, { authorized: route.auth !== 'none', timeout });
+    this.alarms.watchFunction(fn, planned.constructId);
+    return fn;
+  }
 
+  private collectTasks(catalog: ResolvedCatalog, secrets: Record<string, TaskSecret>, built: Map<string, TaskFunction>): void {
+    for (const task of catalog.tasks) {
+      this.alarms.watchTask(task.name, pascal(task.name));
+      this.tasks[task.name] = { config: task, secret: secrets[task.name]!, api: built.get(task.name)!, worker: built.get(`${task.name}-worker`) };
+    }
+  }
+
+  private watchPipelineAndApi(worker: WorkerConfig): void {
+    this.alarms.watchQueueAge(this.imaging.queue, 'Imaging', Duration.seconds(worker.timeoutSeconds * 5));
+    this.alarms.watchDeadLetters(this.imaging.deadLetterQueue, 'Imaging');
+    this.alarms.watchApi(this.gateway.api, 'Api');
+  }
+
+  private buildDashboard(stage: string): void {
+    const rows: DashboardTaskRow[] = Object.entries(this.tasks).map(([task, { api, worker }]) => ({
+      task,
+      functions: [{ label: 'api', fn: api }, ...(worker ? [{ label: 'worker', fn: worker }] : [])],
+    }));
     new TaskDashboard(this, 'Dashboard', {
-      dashboardName: `smartdental-ai-${catalog.stage}`,
-      rows: dashboardRows,
+      dashboardName: `smartdental-ai-${stage}`,
+      rows,
       imagingQueue: this.imaging.queue,
       imagingDeadLetters: this.imaging.deadLetterQueue,
     });
+  }
 
-    this.checkEnvironmentSizes();
-    this.warnOfUnreachableModels(catalog);
-
+  private addOutputs(): void {
     new CfnOutput(this, 'ApiUrl', { value: this.gateway.api.url });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'UsageLedgerTableName', { value: this.tables.usage.tableName, description: 'for npm run usage -- --region <region> --table <this>' });
@@ -260,11 +233,10 @@ export class SmartDentalStack extends Stack {
   }
 
   /**
-   * The VPC placement of a function of `task`: its private subnets and a security group of its
-   * own, when the task's chain names a model server on a private address and the stage has a VPC.
+   * The VPC placement of a function: its private subnets and a security group of its own, when it
+   * calls a model server on a private address and the stage has a VPC.
    */
-  private functionNetwork(id: string, task: TaskConfig): FunctionNetwork | undefined {
-    const privateUrls = privateModelUrlsOf(task);
+  private functionNetwork(id: string, privateUrls: string[]): FunctionNetwork | undefined {
     if (!this.network || privateUrls.length === 0) return undefined;
     return { vpc: this.network.vpc, subnets: this.network.subnets, securityGroup: this.network.securityGroupFor(id, privateUrls) };
   }
@@ -313,20 +285,6 @@ export function environmentSizeOf(stack: Stack, fn: lambda.Function): number {
 /** True for localhost, 127.0.0.0/8 and ::1. */
 export function isLoopbackUrl(url: string): boolean {
   return endpointReach(url) === 'loopback';
-}
-
-/** The Bedrock model ids of the task's chain: all its role may invoke on Bedrock. */
-export function bedrockModelsOf(task: TaskConfig): string[] {
-  return [...new Set(task.providers.filter((target) => target.provider === 'bedrock').map((target) => target.model))];
-}
-
-/** The task's model servers on a private address: what its functions must reach from a VPC. */
-export function privateModelUrlsOf(task: TaskConfig): string[] {
-  return task.providers.flatMap((target) => (target.baseUrl && endpointReach(target.baseUrl) === 'private' ? [target.baseUrl] : []));
-}
-
-function pascal(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_m, _dash: string, c: string) => c.toUpperCase());
 }
 
 /** Reads a positive integer context value (strings on the command line, numbers in cdk.json). */

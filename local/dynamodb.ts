@@ -10,8 +10,12 @@ import {
   type DynamoDBClient,
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import dynalite from 'dynalite';
 import { CACHE_TABLE, JOBS_TABLE, PRACTICE_OVERRIDES_TABLE, USAGE_TABLE, type TableDefinition } from '../functions/core/tables';
+import { accessKeyIdOf, localArn, type LocalAccessPolicy } from './access-policy';
 import { closeServer, listenOnLoopback } from './loopback-server';
 
 export interface EmbeddedDynamoDb {
@@ -25,15 +29,61 @@ export interface StartDynamoDbOptions {
   dataDir?: string;
   /** @default 0 (a free port) */
   port?: number;
+  /** Who may call what on which table, by access key id (see access-policy.ts). @default no checks */
+  access?: LocalAccessPolicy;
 }
 
 export async function startDynamoDb(options: StartDynamoDbOptions = {}): Promise<EmbeddedDynamoDb> {
   const server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  if (options.access) guardWithPolicy(server, options.access);
   const port = await listenOnLoopback(server, options.port);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     close: () => closeServer(server),
   };
+}
+
+/**
+ * Puts the access policy in front of dynalite: a call the caller's function was not granted gets
+ * DynamoDB's own refusal, HTTP 400 with `AccessDeniedException`, before dynalite sees it.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html
+ */
+function guardWithPolicy(server: ReturnType<typeof dynalite>, access: LocalAccessPolicy): void {
+  const serveDynalite = server.listeners('request')[0] as RequestListener;
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks);
+      const denial = denialOf(access, request, body);
+      if (denial) {
+        const text = JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: denial });
+        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': randomUUID() });
+        response.end(text);
+        return;
+      }
+      // dynalite reads the body it is handed as a stream, as it would the socket.
+      const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), { headers: request.headers, method: request.method, url: request.url });
+      serveDynalite(replay as unknown as IncomingMessage, response);
+    })().catch(() => response.destroy());
+  });
+}
+
+function denialOf(access: LocalAccessPolicy, request: IncomingMessage, body: Buffer): string | undefined {
+  const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1];
+  if (!operation) return undefined; // dynalite answers what is not an operation
+  let input: { TableName?: unknown; IndexName?: unknown };
+  try {
+    input = JSON.parse(body.toString('utf8') || '{}') as typeof input;
+  } catch {
+    return undefined; // dynalite answers SerializationException
+  }
+  const table = typeof input.TableName === 'string' ? input.TableName : '*';
+  // A Query or Scan of an index is authorized on the index's own ARN, not the table's:
+  // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-specific-table-indexes.html
+  const resource = typeof input.IndexName === 'string' ? localArn.index(table, input.IndexName) : localArn.table(table);
+  return access.check(accessKeyIdOf(request.headers.authorization), `dynamodb:${operation}`, resource)?.message;
 }
 
 /** Physical table names, as the stack passes them in `USAGE_TABLE`, `CACHE_TABLE`, `JOBS_TABLE`. */

@@ -14,6 +14,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { closeServer, listenOnLoopback } from './loopback-server';
+import { localArn, type LocalAccessPolicy } from './access-policy';
 import { S3Failure, sha256Hex, verifyPostPolicy, verifyRequestSignature, type LocalCredentials } from './s3-auth';
 
 /** What the local runtime and the tests give the functions as AWS credentials. */
@@ -41,7 +42,12 @@ export interface ObjectStoreOptions {
   credentials?: LocalCredentials;
   /** The store's clock for expiries (epoch ms). @default Date.now */
   now?: () => number;
+  /** Who may do what to which bucket's objects, by access key id (see access-policy.ts). @default no checks */
+  access?: LocalAccessPolicy;
 }
+
+/** The S3 action a request needs (HEAD is authorized as GetObject). */
+const OBJECT_ACTIONS: Record<string, string> = { GET: 's3:GetObject', HEAD: 's3:GetObject', PUT: 's3:PutObject', DELETE: 's3:DeleteObject', POST: 's3:PutObject' };
 
 export interface LocalObjectStore {
   /** Base URL for `AWS_ENDPOINT_URL_S3` (path-style). */
@@ -120,6 +126,11 @@ export async function startObjectStore(options: ObjectStoreOptions = {}): Promis
   const backend = options.dataDir ? folderBackend(options.dataDir) : memoryBackend();
   const credentials = options.credentials ?? LOCAL_CREDENTIALS;
   const now = options.now ?? Date.now;
+  /** A request the signer's function was not granted: S3's 403 AccessDenied. */
+  const authorize = (accessKeyId: string, method: string, bucket: string, key: string): void => {
+    const denial = options.access?.check(accessKeyId, OBJECT_ACTIONS[method] ?? `s3:${method}`, localArn.object(bucket, key));
+    if (denial) throw new S3Failure(403, 'AccessDenied', denial.message);
+  };
 
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -153,6 +164,7 @@ export async function startObjectStore(options: ObjectStoreOptions = {}): Promis
     let signed;
     try {
       signed = verifyRequestSignature({ method: req.method ?? 'GET', target: req.url ?? '/', headers: req.headers }, credentials, now());
+      authorize(signed.accessKeyId, req.method ?? 'GET', bucket, key);
     } catch (error) {
       req.resume();
       throw error;
@@ -235,12 +247,14 @@ export async function startObjectStore(options: ObjectStoreOptions = {}): Promis
     }
     if (!file) throw new S3Failure(400, 'InvalidArgument', 'POST requires exactly one file upload per request.');
     const body = Buffer.from(await file.arrayBuffer());
-    verifyPostPolicy({ bucket, fields, fileSize: body.length }, credentials, now());
+    const { accessKeyId } = verifyPostPolicy({ bucket, fields, fileSize: body.length }, credentials, now());
 
     const field = (name: string) => fields.find(([n]) => n.toLowerCase() === name)?.[1];
     const keyTemplate = field('key');
     if (!keyTemplate) throw new S3Failure(400, 'InvalidArgument', "Bucket POST must contain a field named 'key'.");
     const key = keyTemplate.replace('${filename}', file.name);
+    // A presigned POST carries the signer's authority: the function that signed it must hold PutObject.
+    authorize(accessKeyId, 'POST', bucket, key);
     if (body.length > maxObjectBytes) throw new S3Failure(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: body.length, MaxSizeAllowed: maxObjectBytes });
     const etag = `"${createHash('md5').update(body).digest('hex')}"`;
     await backend.put(bucket, key, { body, contentType: field('content-type') ?? 'binary/octet-stream', etag, lastModified: now() });

@@ -113,6 +113,8 @@ export interface SignedRequest {
 export interface VerifiedRequest {
   /** The payload hash the signature covers: a hex SHA-256, `UNSIGNED-PAYLOAD` or `STREAMING-…`. */
   payloadHash: string;
+  /** Who signed it. */
+  accessKeyId: string;
 }
 
 /**
@@ -174,7 +176,7 @@ export function verifyRequestSignature(request: SignedRequest, credentials: Loca
   const canonicalRequest = [request.method, path, canonicalQueryString, canonicalHeaders, signedHeaders.join(';'), payloadHash].join('\n');
   const stringToSign = [ALGORITHM, amzDate, scope.scope, sha256Hex(canonicalRequest)].join('\n');
   if (!sameSignature(createHmac('sha256', signingKey(secret, scope)).update(stringToSign).digest('hex'), signature)) throw signatureMismatch();
-  return { payloadHash };
+  return { payloadHash, accessKeyId: scope.accessKeyId };
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -201,7 +203,7 @@ const UNCONDITIONED_FIELDS = new Set(['policy', 'x-amz-signature', 'file']);
  * expiry, every condition against the form (every field but the exempt ones must be named by a
  * condition), then the file size against `content-length-range`. Field names match without case.
  */
-export function verifyPostPolicy(upload: PostUpload, credentials: LocalCredentials, now: number): void {
+export function verifyPostPolicy(upload: PostUpload, credentials: LocalCredentials, now: number): { accessKeyId: string } {
   const form = new Map<string, string>();
   for (const [name, value] of upload.fields) form.set(name.toLowerCase(), value);
   const policyBase64 = form.get('policy');
@@ -260,6 +262,7 @@ export function verifyPostPolicy(upload: PostUpload, credentials: LocalCredentia
   if (lengthRange && upload.fileSize < lengthRange.min) {
     throw new S3Failure(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', { ProposedSize: upload.fileSize, MinSizeAllowed: lengthRange.min });
   }
+  return { accessKeyId: scope.accessKeyId };
 }
 
 function decodePolicy(policyBase64: string): { expiration?: unknown; conditions?: unknown } {

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { accessKeyIdOf, localArn, type LocalAccessPolicy } from './access-policy';
 import { closeServer, listenOnLoopback } from './loopback-server';
 
 export interface SecretsManagerStandIn {
@@ -31,6 +32,8 @@ export interface StartSecretsManagerOptions {
   port?: number;
   /** @default 'us-east-1' */
   region?: string;
+  /** Who may read which secret, by access key id (see access-policy.ts). @default no checks */
+  access?: LocalAccessPolicy;
 }
 
 interface StoredSecret {
@@ -80,9 +83,19 @@ export async function startSecretsManager(options: StartSecretsManagerOptions = 
     return secret;
   };
 
-  const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
-    GetSecretValue(input) {
+  /**
+   * A secret the caller's function was not granted: Secrets Manager's AccessDeniedException (400).
+   * https://docs.aws.amazon.com/secretsmanager/latest/apireference/CommonErrors.html
+   */
+  const authorize = (accessKeyId: string | undefined, operation: string, secret: StoredSecret): void => {
+    const denial = options.access?.check(accessKeyId, `secretsmanager:${operation}`, localArn.secret(secret.name));
+    if (denial) throw new ServiceError('AccessDeniedException', denial.message);
+  };
+
+  const operations: Record<string, (input: Record<string, unknown>, accessKeyId: string | undefined) => unknown> = {
+    GetSecretValue(input, accessKeyId) {
       const secret = find(input.SecretId);
+      authorize(accessKeyId, 'GetSecretValue', secret);
       return {
         ARN: secret.arn,
         Name: secret.name,
@@ -92,20 +105,24 @@ export async function startSecretsManager(options: StartSecretsManagerOptions = 
         CreatedDate: secret.createdAt / 1000,
       };
     },
-    PutSecretValue(input) {
+    PutSecretValue(input, accessKeyId) {
       const secret = find(input.SecretId);
+      authorize(accessKeyId, 'PutSecretValue', secret);
       if (typeof input.SecretString !== 'string') throw new ServiceError('InvalidParameterException', 'SecretString is required');
       const updated = setSecret(secret.name, input.SecretString);
       return { ARN: updated.arn, Name: updated.name, VersionId: updated.versionId, VersionStages: ['AWSCURRENT'] };
     },
-    CreateSecret(input) {
+    CreateSecret(input, accessKeyId) {
+      const denial = options.access?.check(accessKeyId, 'secretsmanager:CreateSecret', localArn.secret(String(input.Name)));
+      if (denial) throw new ServiceError('AccessDeniedException', denial.message);
       if (typeof input.Name !== 'string' || input.Name === '') throw new ServiceError('InvalidParameterException', 'Name is required');
       if (secrets.has(input.Name)) throw new ServiceError('ResourceExistsException', `The operation failed because the secret ${input.Name} already exists.`);
       const created = setSecret(input.Name, typeof input.SecretString === 'string' ? input.SecretString : '');
       return { ARN: created.arn, Name: created.name, VersionId: created.versionId };
     },
-    DescribeSecret(input) {
+    DescribeSecret(input, accessKeyId) {
       const secret = find(input.SecretId);
+      authorize(accessKeyId, 'DescribeSecret', secret);
       return { ARN: secret.arn, Name: secret.name, CreatedDate: secret.createdAt / 1000, VersionIdsToStages: { [secret.versionId]: ['AWSCURRENT'] } };
     },
   };
@@ -133,7 +150,7 @@ export async function startSecretsManager(options: StartSecretsManagerOptions = 
       } catch {
         throw new ServiceError('SerializationException', 'The request body is not valid JSON');
       }
-      send(response, 200, run(input));
+      send(response, 200, run(input, accessKeyIdOf(request.headers.authorization)));
     } catch (error) {
       const failure = error instanceof ServiceError ? error : new ServiceError('InternalServiceError', 'Internal error', 500);
       response.setHeader('x-amzn-errortype', failure.type);

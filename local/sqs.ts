@@ -25,6 +25,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeF
 import { dirname } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { accessKeyIdOf, localArn, type LocalAccessPolicy } from './access-policy';
 import { TenantActivity } from './fair-queue';
 import { closeServer, listenOnLoopback } from './loopback-server';
 
@@ -430,7 +431,7 @@ class SqsProtocolError extends Error {
  * Serves the SQS JSON protocol (AWS JSON 1.0, `X-Amz-Target: AmazonSQS.<Action>`) on loopback
  * for SendMessage, SendMessageBatch, GetQueueUrl and GetQueueAttributes. Signatures are not checked.
  */
-export async function startSqsEndpoint(options: { queues: LocalQueue[]; port?: number; host?: string }): Promise<SqsEndpoint> {
+export async function startSqsEndpoint(options: { queues: LocalQueue[]; port?: number; host?: string; access?: LocalAccessPolicy }): Promise<SqsEndpoint> {
   const host = options.host ?? '127.0.0.1';
   const byName = new Map(options.queues.map((q) => [q.name, q]));
   let endpoint = '';
@@ -503,6 +504,7 @@ export async function startSqsEndpoint(options: { queues: LocalQueue[]; port?: n
       } catch {
         throw new SqsProtocolError('com.amazonaws.sqs#InvalidParameterValue', 'InvalidParameterValue;Sender', 'The request body is not JSON');
       }
+      authorizeSqs(options.access, req, action, input);
       const output = run(input);
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() });
       res.end(JSON.stringify(output));
@@ -533,4 +535,18 @@ function sendOne(queue: LocalQueue, input: Record<string, unknown>): { messageId
   const delay = input.DelaySeconds === undefined ? 0 : Number(input.DelaySeconds);
   if (input.MessageGroupId !== undefined && typeof input.MessageGroupId !== 'string') throw new Error('MessageGroupId must be a string');
   return queue.send(input.MessageBody, { delaySeconds: delay, messageGroupId: input.MessageGroupId });
+}
+
+/**
+ * A call the caller's function was not granted: SQS's AccessDenied (its JSON protocol carries the
+ * query error code in `x-amzn-query-error`, which the SDK reports as the error's name).
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html
+ */
+function authorizeSqs(access: LocalAccessPolicy | undefined, req: IncomingMessage, action: string, input: Record<string, unknown>): void {
+  if (!access) return;
+  const name = String(input.QueueUrl ?? input.QueueName ?? '').split('/').filter(Boolean).pop() ?? '';
+  // SendMessageBatch is authorized as sqs:SendMessage.
+  const iamAction = `sqs:${action === 'SendMessageBatch' ? 'SendMessage' : action}`;
+  const denial = access.check(accessKeyIdOf(req.headers.authorization), iamAction, localArn.queue(name));
+  if (denial) throw new SqsProtocolError('com.amazon.coral.service#AccessDeniedException', 'AccessDenied;Sender', denial.message, 403);
 }

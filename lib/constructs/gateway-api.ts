@@ -76,9 +76,30 @@ export class GatewayApi extends Construct {
       retention: logs.RetentionDays.THREE_MONTHS,
       encryptionKey: props.logKey,
     });
-    const corsOrigin = `'${props.allowedOrigin}'`;
+    this.api = this.buildRestApi(props);
+    this.addGatewayAnswers(`'${props.allowedOrigin}'`);
+    this.authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      cognitoUserPools: [props.userPool],
+      identitySource: 'method.request.header.Authorization',
+      resultsCacheTtl: Duration.minutes(5),
+    });
+    this.validator = this.api.addRequestValidator('Validator', {
+      requestValidatorName: 'body-and-parameters',
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    // The gateway only checks that a body is a JSON object; each handler's zod schema checks the
+    // fields and answers 400 naming them.
+    this.jsonObjectModel = this.api.addModel('JsonObject', {
+      contentType: 'application/json',
+      modelName: 'JsonObject',
+      schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
+    });
+    this.acknowledgeApiFindings();
+  }
 
-    this.api = new apigateway.RestApi(this, 'Api', {
+  private buildRestApi(props: GatewayApiProps): apigateway.RestApi {
+    return new apigateway.RestApi(this, 'Api', {
       restApiName: `smartdental-ai-${props.stageName}`,
       description: 'SmartDental AI gateway: one Lambda, key and concurrency limit per AI task',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
@@ -114,6 +135,9 @@ export class GatewayApi extends Construct {
         maxAge: Duration.hours(1),
       },
     });
+  }
+
+  private addGatewayAnswers(corsOrigin: string): void {
     // API Gateway's own answers (401 from the authorizer, 400 from validation, 429 from
     // throttling, a throttled function's invoke) get the project's error body, Retry-After where a
     // retry helps, and the CORS headers, or the browser hides the status from the app.
@@ -130,25 +154,9 @@ export class GatewayApi extends Construct {
         templates: { 'application/json': gatewayResponseTemplate(answer) },
       });
     }
+  }
 
-    this.authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
-      cognitoUserPools: [props.userPool],
-      identitySource: 'method.request.header.Authorization',
-      resultsCacheTtl: Duration.minutes(5),
-    });
-    this.validator = this.api.addRequestValidator('Validator', {
-      requestValidatorName: 'body-and-parameters',
-      validateRequestBody: true,
-      validateRequestParameters: true,
-    });
-    // The gateway only checks that a body is a JSON object; each handler's zod schema checks the
-    // fields and answers 400 naming them.
-    this.jsonObjectModel = this.api.addModel('JsonObject', {
-      contentType: 'application/json',
-      modelName: 'JsonObject',
-      schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
-    });
-
+  private acknowledgeApiFindings(): void {
     const cacheReason =
       'Every AI route is a POST whose answer depends on the caller\'s practice and body; API Gateway caching would risk serving one practice\'s answer to another. Caching happens in the functions, scoped per practice.';
     Validations.of(this.api).acknowledge({ id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted', reason: cacheReason });

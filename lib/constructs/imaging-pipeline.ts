@@ -5,11 +5,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { TaskConfig } from '../../functions/core/task-config';
+import { VISIBILITY_TIMEOUT_FACTOR, type SqsEventSourcePlan } from '../function-plan';
 
 type WorkerConfig = NonNullable<TaskConfig['worker']>;
 
-/** AWS guidance: a queue's visibility timeout at least six times the consumer's timeout. */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 export interface ImagingPipelineProps {
   /** The imaging worker's catalog settings: timeout, batch size, concurrency, receive count. */
@@ -31,17 +30,39 @@ export class ImagingPipeline extends Construct {
   public readonly accessLogsBucket: s3.Bucket;
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
-  private readonly worker: WorkerConfig;
 
   constructor(scope: Construct, id: string, props: ImagingPipelineProps) {
     super(scope, id);
     // Grant S3 log delivery through a bucket policy, not the legacy LogDeliveryWrite ACL that
     // a bucket with ACLs disabled (BucketOwnerEnforced) rejects. Set before any child exists.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
-    this.worker = props.worker;
-    const retentionDays = props.imageRetentionDays ?? 30;
+    this.accessLogsBucket = this.buildAccessLogsBucket();
+    this.imagesBucket = this.buildImagesBucket(props);
+    const replicationReason =
+      'Radiographs here are transient working copies that expire after the retention period; the analysis results live in DynamoDB with point-in-time recovery, so replicating images to a second region would only duplicate patient data.';
+    for (const bucket of [this.imagesBucket, this.accessLogsBucket]) {
+      Validations.of(bucket).acknowledge({ id: 'HIPAA.Security-S3BucketReplicationEnabled', reason: replicationReason });
+    }
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    // A standard queue, never FIFO: sent with MessageGroupId = the practice it is an SQS fair
+    // queue, which delivers a quiet practice's job before a noisy one's backlog (functions/core/job-queue.ts,
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-fair-queues.html).
+    this.queue = new sqs.Queue(this, 'Jobs', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(props.worker.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.worker.maxReceiveCount },
+    });
+  }
 
-    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+  /** Where S3 writes the images bucket's server access logs. */
+  private buildAccessLogsBucket(): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'AccessLogs', {
       // S3 server access logging delivers only to SSE-S3 buckets.
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
@@ -51,20 +72,25 @@ export class ImagingPipeline extends Construct {
       lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(this.accessLogsBucket).acknowledge({
+    Validations.of(bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This bucket is the server access log destination itself; logging it would log its own log deliveries.',
     });
-    Validations.of(this.accessLogsBucket).acknowledge({
+    Validations.of(bucket).acknowledge({
       id: 'HIPAA.Security-S3BucketLoggingEnabled',
       reason: 'This bucket is the server access log destination itself; logging it would log its own log deliveries.',
     });
-    Validations.of(this.accessLogsBucket).acknowledge({
+    Validations.of(bucket).acknowledge({
       id: 'HIPAA.Security-S3DefaultEncryptionKMS',
       reason: 'S3 server access logging supports only SSE-S3 (AES256) on the destination bucket; SSE-KMS would make log delivery fail.',
     });
+    return bucket;
+  }
 
-    this.imagesBucket = new s3.Bucket(this, 'Images', {
+  /** The radiographs: KMS-encrypted, private, expiring after the retention period. */
+  private buildImagesBucket(props: ImagingPipelineProps): s3.Bucket {
+    const retentionDays = props.imageRetentionDays ?? 30;
+    return new s3.Bucket(this, 'Images', {
       // aws:kms with the AWS-managed key: KMS encryption without extra grants for presigned POSTs.
       encryption: s3.BucketEncryption.KMS_MANAGED,
       bucketKeyEnabled: true,
@@ -85,39 +111,18 @@ export class ImagingPipeline extends Construct {
       cors: [{ allowedOrigins: [props.allowedOrigin], allowedMethods: [s3.HttpMethods.POST], allowedHeaders: ['content-type', 'content-length'], exposedHeaders: ['ETag', 'Location'], maxAge: 3000 }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const replicationReason =
-      'Radiographs here are transient working copies that expire after the retention period; the analysis results live in DynamoDB with point-in-time recovery, so replicating images to a second region would only duplicate patient data.';
-    for (const bucket of [this.imagesBucket, this.accessLogsBucket]) {
-      Validations.of(bucket).acknowledge({ id: 'HIPAA.Security-S3BucketReplicationEnabled', reason: replicationReason });
-    }
-
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    // A standard queue, never FIFO: sent with MessageGroupId = the practice it is an SQS fair
-    // queue, which delivers a quiet practice's job before a noisy one's backlog (functions/core/job-queue.ts,
-    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-fair-queues.html).
-    this.queue = new sqs.Queue(this, 'Jobs', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: Duration.seconds(props.worker.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
-      retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.worker.maxReceiveCount },
-    });
   }
 
   /**
-   * Connects the worker: partial batch failures (one bad radiograph does not redeliver its batch)
-   * and `maxConcurrency` from the catalog, which the catalog keeps at or below the worker's
-   * reserved concurrency so SQS never invokes more workers than may run.
+   * Connects the worker as its function plan says: partial batch failures (one bad radiograph
+   * does not redeliver its batch) and `maxConcurrency` from the catalog, which the catalog keeps at
+   * or below the worker's reserved concurrency so SQS never invokes more workers than may run.
    */
-  public consumeWith(worker: lambda.Function): SqsEventSource {
+  public consumeWith(worker: lambda.Function, plan: SqsEventSourcePlan): SqsEventSource {
     const source = new SqsEventSource(this.queue, {
-      batchSize: this.worker.batchSize,
-      maxConcurrency: this.worker.maxConcurrency,
-      reportBatchItemFailures: true,
+      batchSize: plan.batchSize,
+      maxConcurrency: plan.maxConcurrency,
+      reportBatchItemFailures: plan.reportBatchItemFailures,
     });
     worker.addEventSource(source);
     return source;

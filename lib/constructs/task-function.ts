@@ -5,17 +5,16 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, SourceMapMode, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env';
-import { METRICS_NAMESPACE, serviceNameOf } from '../../functions/core/metric-names';
 import { BEDROCK_INVOKE_ACTIONS, bedrockModelArns, profiledModelOf } from './bedrock-grants';
 import { ManagedPolicyRole } from './managed-policy-role';
-import type { FunctionTaskConfig } from '../../functions/core/task-config';
+import { BUCKET_ACTIONS, INDEX_ACTIONS, SECRET_MAX_AGE_SECONDS, TABLE_ACTIONS, envNameOf, type BucketAccess, type FunctionRole, type PlanTable, type ResourceGrant, type TableAccess } from '../function-plan';
 
 /** Repository root, for entries, the lock file and esbuild's working directory. */
 export const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -25,8 +24,6 @@ export const PROJECT_ROOT = path.join(__dirname, '..', '..');
  * output, so the banner recreates it from the module URL.
  */
 const CREATE_REQUIRE_BANNER = "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);";
-
-export type FunctionRole = 'api' | 'worker';
 
 export interface TaskFunctionProps {
   /** Service name: the task (`clinical`) or `ops`; used for Powertools and the description. */
@@ -39,6 +36,8 @@ export interface TaskFunctionProps {
   readonly functionName?: string;
   /** Handler file relative to the repository root, e.g. `functions/clinical/handler.ts`. */
   readonly entry: string;
+  /** The name the entry exports. @default 'handler' */
+  readonly handler?: string;
   /** `api` behind API Gateway, `worker` behind the imaging queue. */
   readonly role: FunctionRole;
   readonly timeout: Duration;
@@ -48,14 +47,12 @@ export interface TaskFunctionProps {
    * account whose quota of 10 rejects any reservation).
    */
   readonly reservedConcurrency: number | null;
-  /** The task's resolved catalog entry; sets `AI_TASK` and `TASK_CONFIG`. Omit for ops. */
-  readonly taskConfig?: FunctionTaskConfig;
+  /** Variables with a fixed value, from the function plan (lib/function-plan.ts); grants add the rest. */
+  readonly environment: Readonly<Record<string, string>>;
   /** Key that encrypts the function's log group (HIPAA: log data may name a practice). */
   readonly logKey: kms.IKey;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
-  /** Front-end origin echoed in CORS headers. @default no ALLOWED_ORIGIN variable */
-  readonly allowedOrigin?: string;
   /** Runs the function in these private subnets (a self-hosted model server on a private address). @default no VPC */
   readonly network?: FunctionNetwork;
 }
@@ -66,23 +63,38 @@ export interface FunctionNetwork {
   readonly securityGroup: ec2.ISecurityGroup;
 }
 
-/** How a function uses a table: the ops report only reads; task functions update counters. */
-export type TableAccess = 'read' | 'readWrite';
-export type TableEnv = typeof ENV.usageTable | typeof ENV.cacheTable | typeof ENV.jobsTable | typeof ENV.practiceOverridesTable;
-export type BucketAccess = 'read' | 'readWrite';
+/** The resources a grant of the function plan can name, as the stack built them. */
+export interface GrantableResources {
+  readonly secrets: Readonly<Record<string, secretsmanager.ISecret>>;
+  readonly tables: Readonly<Record<PlanTable, dynamodb.ITable>>;
+  readonly imagingQueue: sqs.IQueue;
+  readonly imagesBucket: s3.IBucket;
+}
 
 /**
- * DynamoDB actions per access level, listed one by one instead of CDK's grantReadData /
- * grantReadWriteData, which add Scan, BatchGetItem and BatchWriteItem.
- * - read: the usage report (functions/core/usage-report.ts) queries and gets ledger items.
- * - readWrite: the ledger (conditional UpdateItem, GetItem), the cache (GetItem, PutItem), the job
- *   store (conditional PutItem/UpdateItem, GetItem) and Powertools Idempotency's
- *   DynamoDBPersistenceLayer (GetItem, PutItem, UpdateItem, and DeleteItem when a request fails).
+ * What every function shares: Node 24 on arm64, X-Ray tracing, and a local esbuild bundle as
+ * minified ESM with source maps.
  */
-export const TABLE_ACTIONS: Record<TableAccess, readonly string[]> = {
-  read: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'],
-  readWrite: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
-};
+const BUNDLED_FUNCTION_DEFAULTS = {
+  projectRoot: PROJECT_ROOT,
+  depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+  runtime: lambda.Runtime.NODEJS_24_X,
+  architecture: lambda.Architecture.ARM_64,
+  tracing: lambda.Tracing.ACTIVE,
+  bundling: {
+    format: OutputFormat.ESM,
+    minify: true,
+    sourceMap: true,
+    sourceMapMode: SourceMapMode.DEFAULT,
+    sourcesContent: false,
+    target: 'node24',
+    mainFields: ['module', 'main'],
+    banner: CREATE_REQUIRE_BANNER,
+    // The Node 24 runtime ships SDK v3; bundling it would double every bundle's size.
+    externalModules: ['@aws-sdk/*'],
+    forceDockerBundling: false,
+  },
+} satisfies Partial<NodejsFunctionProps>;
 
 /**
  * A Lambda function with the defaults every function of the gateway shares: Node 24 on arm64,
@@ -110,53 +122,31 @@ export class TaskFunction extends NodejsFunction {
     });
     logGroup.grantWrite(role);
 
-    const environment: Record<string, string> = {
-      [ENV.functionRole]: props.role,
-      POWERTOOLS_SERVICE_NAME: serviceNameOf(props.service),
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
-    };
-    if (props.taskConfig) {
-      environment[ENV.task] = props.taskConfig.name;
-      environment[ENV.taskConfig] = JSON.stringify(props.taskConfig);
-    }
-    if (props.allowedOrigin) environment[ENV.allowedOrigin] = props.allowedOrigin;
+    // Source maps are a property of the bundle, so only the deployed function needs the flag.
+    const environment: Record<string, string> = { ...props.environment, NODE_OPTIONS: '--enable-source-maps' };
 
     super(scope, id, {
+      ...BUNDLED_FUNCTION_DEFAULTS,
       description: `SmartDental ${props.service} (${props.role})`,
       functionName: props.functionName,
       entry: path.join(PROJECT_ROOT, props.entry),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      handler: props.handler ?? 'handler',
       timeout: props.timeout,
       memorySize: props.memoryMb,
       reservedConcurrentExecutions: props.reservedConcurrency ?? undefined,
-      tracing: lambda.Tracing.ACTIVE,
       logGroup,
       role,
       environment,
       vpc: props.network?.vpc,
       vpcSubnets: props.network?.subnets,
       securityGroups: props.network ? [props.network.securityGroup] : undefined,
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: CREATE_REQUIRE_BANNER,
-        // The Node 24 runtime ships SDK v3; bundling it would double every bundle's size.
-        externalModules: ['@aws-sdk/*'],
-        forceDockerBundling: false,
-      },
     });
     this.service = props.service;
+    this.acknowledgeFindings(role, props);
+  }
 
+  /** The cdk-nag findings every gateway function carries by design, each with its reason. */
+  private acknowledgeFindings(role: iam.IRole, props: TaskFunctionProps): void {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so AWS requires Resource *.',
@@ -188,8 +178,27 @@ export class TaskFunction extends NodejsFunction {
     }
   }
 
+  /**
+   * Applies one grant of the function plan: the access and the variable naming the resource, in
+   * one call. Consuming a queue is the event source's grant (ImagingPipeline.consumeWith).
+   */
+  public useGrant(grant: ResourceGrant, resources: GrantableResources): this {
+    switch (grant.kind) {
+      case 'secret':
+        return this.useSecret(resources.secrets[grant.task]!);
+      case 'table':
+        return this.useTable(grant.table, resources.tables[grant.table], grant.access);
+      case 'index':
+        return this.useTableIndex(resources.tables[grant.table], grant.index);
+      case 'queue':
+        return grant.access === 'send' ? this.useImagingQueue(resources.imagingQueue) : this;
+      case 'bucket':
+        return this.useImagesBucket(resources.imagesBucket, grant.access);
+    }
+  }
+
   /** Grants read on the task's own secret (and decrypt through Secrets Manager) and sets SECRET_ID. */
-  public useSecret(secret: secretsmanager.ISecret, maxAgeSeconds = 300): this {
+  public useSecret(secret: secretsmanager.ISecret, maxAgeSeconds = SECRET_MAX_AGE_SECONDS): this {
     secret.grantRead(this);
     this.addEnvironment(ENV.secretId, secret.secretArn);
     this.addEnvironment(ENV.secretMaxAgeSeconds, String(maxAgeSeconds));
@@ -201,17 +210,17 @@ export class TaskFunction extends NodejsFunction {
    * runtime sends: the ledger, the cache and the idempotency records are shared by every practice,
    * so no role may Scan or batch-read/-delete them (see {@link TABLE_ACTIONS}).
    */
-  public useTable(envName: TableEnv, table: dynamodb.ITable, access: TableAccess): this {
+  public useTable(name: PlanTable, table: dynamodb.ITable, access: TableAccess): this {
     // The table alone: CDK's table.grant() adds `<table>/index/*` once a table has an index; an
     // index is granted by name, to the one function that queries it (useTableIndex).
     iam.Grant.addToPrincipal({ grantee: this, actions: [...TABLE_ACTIONS[access]], resourceArns: [table.tableArn] });
-    this.addEnvironment(envName, table.tableName);
+    this.addEnvironment(envNameOf({ kind: 'table', table: name, access })!, table.tableName);
     return this;
   }
 
   /** Grants Query on one named index of a table (the per-practice report's `bySortKey` on the ledger). */
   public useTableIndex(table: dynamodb.ITable, indexName: string): this {
-    iam.Grant.addToPrincipal({ grantee: this, actions: ['dynamodb:Query'], resourceArns: [`${table.tableArn}/index/${indexName}`] });
+    iam.Grant.addToPrincipal({ grantee: this, actions: [...INDEX_ACTIONS], resourceArns: [`${table.tableArn}/index/${indexName}`] });
     return this;
   }
 
@@ -267,7 +276,7 @@ export class TaskFunction extends NodejsFunction {
    * are signed with this role's credentials.
    */
   public useImagesBucket(bucket: s3.IBucket, access: BucketAccess): this {
-    const actions = access === 'read' ? ['s3:GetObject', 's3:DeleteObject'] : ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'];
+    const actions = [...BUCKET_ACTIONS[access]];
     this.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [bucket.arnForObjects('*')] }));
     if (bucket.encryptionKey) {
       bucket.encryptionKey.grant(this, 'kms:Decrypt', ...(access === 'readWrite' ? ['kms:GenerateDataKey'] : []));

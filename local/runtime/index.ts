@@ -1,40 +1,40 @@
 /**
- * `npm start` in one call: the whole gateway on one machine. Starts the stand-ins (dynalite, the
- * Secrets Manager stand-in, the local queue and object store, the provider simulator), each Lambda
- * function as a pool of execution environments with the environment the stack would give it
- * (lambda-function.ts), and the local API Gateway in front. Used by `bin/local.ts`, the integration tests and the benchmark.
+ * `npm start` in one call: the whole gateway on one machine, from the same function plan the stack
+ * builds (lib/function-plan.ts). Starts the stand-ins (dynalite, the Secrets Manager stand-in, the
+ * local queue and object store, the provider simulator) behind an access policy of the plan's
+ * grants, each planned function as a pool of execution environments with the environment the
+ * stack would give it (function-specs.ts, lambda-function.ts), its event source, and the local API
+ * Gateway in front. Used by `bin/local.ts`, the integration tests and the benchmark.
  */
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { resolveCatalog, functionConfigFor, opsReservedConcurrency, type ResolveOptions, type TaskConfig } from '../../lib/catalog';
-import { ENV } from '../../functions/core/env';
-import { opsCatalogJson } from '../../functions/ops/catalog-env';
-import { OPS_ROUTES } from '../../functions/ops/route-schemas';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { resolveCatalog, type ResolveOptions, type ResolvedCatalog, type TaskConfig } from '../../lib/catalog';
+import { DEFAULT_ALLOWED_ORIGIN, VISIBILITY_TIMEOUT_FACTOR, planFunctions, type PlannedFunction } from '../../lib/function-plan';
 import { createDocumentClient } from '../../functions/core/dynamo';
 import { DynamoUsageLedger } from '../../functions/core/usage-ledger';
-import type { TaskName } from '../../functions/core/task-config';
-import { createTables, startDynamoDb } from '../dynamodb';
+import { LocalAccessPolicy, type LocalResourceNames } from '../access-policy';
+import { createTables, startDynamoDb, type EmbeddedDynamoDb } from '../dynamodb';
 import { createOpsSnapshotReader, opsPageRoutes } from '../ops-page';
-import { startObjectStore } from '../object-store';
-import { startSecretsManager } from '../secrets-manager';
+import { startObjectStore, type LocalObjectStore } from '../object-store';
+import { startSecretsManager, type SecretsManagerStandIn } from '../secrets-manager';
 import { startProviderSimulator, type ProviderSimulator, type ProviderSimulatorOptions } from '../simulator';
-import { LocalQueue, QueuePoller, startSqsEndpoint, type LocalMessage } from '../sqs';
-import { startApiGateway, type ApiGatewayOptions, type ApiRoute, type LocalRoute } from './api-gateway';
+import { LocalQueue, QueuePoller, startSqsEndpoint, type LocalMessage, type SqsEndpoint } from '../sqs';
+import { startApiGateway, type ApiGatewayOptions, type ApiRoute, type LocalApiGateway, type LocalRoute } from './api-gateway';
 import { devIdentities, type DevIdentity } from './dev-tokens';
+import { LOCAL_SECRET_ACCESS_KEY, RUNTIME_ACCESS_KEY_ID, localFunctionSpecs, registerAccess } from './function-specs';
 import { LocalLambdaFunction, type LocalFunctionSpec } from './lambda-function';
 import { recoverAfterRestart, type RecoveryReport } from './recovery';
 import type { RuntimeStats } from './stats';
 import { planTaskKeys, readLocalSecretsFile, type TaskKeyPlan } from './task-keys';
 
+type WorkerConfig = NonNullable<TaskConfig['worker']>;
+
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const LOCAL_STAGE = 'local';
-/** Concurrency of a function without a reservation: the default account limit. */
-export const UNRESERVED_CONCURRENCY = 1000;
 export const IMAGING_WORKER_ID = 'imaging-worker';
 export const OPS_FUNCTION_ID = 'ops';
-/** Ops routes that API Gateway serves without the authorizer. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/openapi.json']);
 
 export const LOCAL_TABLES = {
   usage: 'smartdental-local-usage',
@@ -104,6 +104,10 @@ export interface LocalRuntime {
   tables: typeof LOCAL_TABLES;
   /** What the start-up recovery did (with a data dir; all empty otherwise). */
   recovery: RecoveryReport;
+  /** What each function was started with: its environment, limits and handler (the parity test reads it). */
+  functionSpecs(): LocalFunctionSpec[];
+  /** What the stand-ins allow each function's key (built from the plan's grants). */
+  access: LocalAccessPolicy;
   close(): Promise<void>;
 }
 
@@ -116,11 +120,6 @@ export interface RuntimeDescription {
   imagingWorker: { limit: number; maxConcurrency: number; batchSize: number; visibilityTimeoutSeconds: number; maxReceiveCount: number };
   simulatorUrl: string;
   startupMs: number;
-}
-
-/** Handler file of a function, by the layout every task folder follows. */
-function handlerFileOf(task: string, file = 'handler.ts'): string {
-  return join(REPO_ROOT, 'functions', task, file);
 }
 
 /**
@@ -136,263 +135,303 @@ function passThroughEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return kept;
 }
 
+/** What was started, closed in reverse order: the API stops taking requests before the stand-ins behind it go. */
+class Closers {
+  private readonly closers: Array<() => Promise<unknown>> = [];
+  add(...closers: Array<() => Promise<unknown>>): void {
+    this.closers.push(...closers);
+  }
+  async closeAll(): Promise<void> {
+    for (const close of this.closers.splice(0).reverse()) await close().catch(() => undefined);
+  }
+}
+
+/** The names `npm start` gives the plan's resources, which the access policy is written in. */
+function localResourceNames(catalog: ResolvedCatalog): LocalResourceNames {
+  return { tables: LOCAL_TABLES, secrets: Object.fromEntries(catalog.tasks.map((t) => [t.name, t.secretName])), queue: LOCAL_QUEUE, bucket: LOCAL_BUCKET };
+}
+
+interface StandIns {
+  dynamo: EmbeddedDynamoDb;
+  objectStore: LocalObjectStore;
+  simulator: ProviderSimulator;
+  secrets: SecretsManagerStandIn;
+  keyPlans: TaskKeyPlan[];
+  queues: LocalQueues;
+}
+
+interface LocalQueues {
+  imaging: LocalQueue;
+  deadLetters: LocalQueue;
+  sqs: SqsEndpoint;
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
+}
+
+/** dynalite, the object store, the provider simulator, the task keys and Secrets Manager, the queues. */
+async function startStandIns(options: LocalRuntimeOptions, catalog: ResolvedCatalog, access: LocalAccessPolicy, credentials: Record<string, string>, closers: Closers): Promise<StandIns> {
+  const [dynamo, objectStore, simulator] = await Promise.all([
+    startDynamoDb({ dataDir: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined, access }),
+    startObjectStore({ dataDir: options.dataDir ? join(options.dataDir, 'objects') : undefined, credentials, access }),
+    startProviderSimulator({ ...options.simulator }),
+  ]);
+  closers.add(() => dynamo.close(), () => objectStore.close(), () => simulator.close());
+
+  const keyPlans = planTaskKeys({
+    tasks: catalog.tasks,
+    simulator,
+    env: options.env ?? process.env,
+    secretsFile: readLocalSecretsFile(options.secretsFile ?? join(REPO_ROOT, 'local', 'secrets.json')),
+  });
+  const simulatedKeys = Object.fromEntries(keyPlans.filter((p) => p.simulatedKey).map((p) => [p.simulatedKey!, {}]));
+  simulator.configure({ keys: { ...simulatedKeys, ...(options.simulator?.keys ?? {}) } });
+  const secrets = await startSecretsManager({ secrets: Object.fromEntries(keyPlans.map((p) => [p.secretName, p.secretString])), access });
+  closers.add(() => secrets.close());
+  const queues = await startQueues(options, imagingWorkerOf(catalog), access, closers);
+  return { dynamo, objectStore, simulator, secrets, keyPlans, queues };
+}
+
+/** The imaging queue and its dead-letter queue behind the SQS endpoint; durable with a data dir, as SQS is. */
+async function startQueues(options: LocalRuntimeOptions, worker: WorkerConfig, access: LocalAccessPolicy, closers: Closers): Promise<LocalQueues> {
+  const visibilityTimeoutSeconds = options.imagingVisibilityTimeoutSeconds ?? VISIBILITY_TIMEOUT_FACTOR * worker.timeoutSeconds;
+  const journalOf = (name: string) => (options.dataDir ? join(options.dataDir, 'queues', `${name}.jsonl`) : undefined);
+  const deadLetters = new LocalQueue({ name: LOCAL_DEAD_LETTER_QUEUE, visibilityTimeoutMs: visibilityTimeoutSeconds * 1000, journalFile: journalOf(LOCAL_DEAD_LETTER_QUEUE) });
+  const imaging = new LocalQueue({
+    name: LOCAL_QUEUE,
+    visibilityTimeoutMs: visibilityTimeoutSeconds * 1000,
+    redrive: { deadLetterQueue: deadLetters, maxReceiveCount: worker.maxReceiveCount },
+    journalFile: journalOf(LOCAL_QUEUE),
+  });
+  const sqs = await startSqsEndpoint({ queues: [imaging, deadLetters], access });
+  closers.add(() => sqs.close());
+  return { imaging, deadLetters, sqs, visibilityTimeoutSeconds, maxReceiveCount: worker.maxReceiveCount };
+}
+
+function imagingWorkerOf(catalog: ResolvedCatalog): WorkerConfig {
+  const worker = catalog.byName.imaging?.worker;
+  if (!worker) throw new Error("the catalog's imaging task has no worker settings");
+  return worker;
+}
+
+/** The tables, created with the runtime's own key, and the ledger the runtime itself writes (throttles, recovery). */
+async function openLedger(dynamo: EmbeddedDynamoDb, closers: Closers): Promise<{ doc: DynamoDBDocumentClient; ledger: DynamoUsageLedger }> {
+  const clientConfig = { endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: RUNTIME_ACCESS_KEY_ID, secretAccessKey: LOCAL_SECRET_ACCESS_KEY } };
+  const client = new DynamoDBClient(clientConfig);
+  closers.add(async () => client.destroy());
+  await createTables(client, LOCAL_TABLES);
+  const doc = createDocumentClient(clientConfig);
+  closers.add(async () => doc.destroy());
+  return { doc, ledger: new DynamoUsageLedger({ doc, tableName: LOCAL_TABLES.usage }) };
+}
+
+/** Before any function runs: whatever the data dir holds from a killed process is dead now. */
+async function recoverIfRestarted(options: LocalRuntimeOptions, catalog: ResolvedCatalog, standIns: StandIns, doc: DynamoDBDocumentClient, ledger: DynamoUsageLedger): Promise<RecoveryReport> {
+  if (!options.dataDir) return { releasedTokens: 0, requeuedJobs: [], deletedImages: [] };
+  return recoverAfterRestart({
+    doc,
+    jobsTable: LOCAL_TABLES.jobs,
+    ledger,
+    tasks: catalog.tasks.map((t) => t.name),
+    queue: standIns.queues.imaging,
+    deadLetterQueue: standIns.queues.deadLetters,
+    objects: standIns.objectStore,
+    bucket: LOCAL_BUCKET,
+  });
+}
+
+/** The plan's functions as local execution-environment pools, each signing with its own key. */
+function createFunctions(plan: PlannedFunction[], standIns: StandIns, catalog: ResolvedCatalog, options: LocalRuntimeOptions, grants: { access: LocalAccessPolicy; credentials: Record<string, string> }): Map<string, LocalLambdaFunction> {
+  const specs = localFunctionSpecs({
+    plan,
+    stage: LOCAL_STAGE,
+    repoRoot: REPO_ROOT,
+    names: localResourceNames(catalog),
+    queueUrl: standIns.queues.sqs.queueUrl(LOCAL_QUEUE),
+    endpoints: { dynamodb: standIns.dynamo.endpoint, secretsManager: standIns.secrets.endpoint, sqs: standIns.queues.sqs.endpoint, s3: standIns.objectStore.endpoint },
+    keyPlans: standIns.keyPlans,
+    inherited: passThroughEnv(options.env ?? process.env),
+    extra: { ...(options.quiet ? { POWERTOOLS_LOG_LEVEL: 'ERROR' } : {}), ...options.functionEnv },
+    concurrencyOverrides: options.concurrencyOverrides,
+    handlerOverrides: options.handlerOverrides,
+    quiet: options.quiet,
+  });
+  registerAccess(plan, specs, grants.access, grants.credentials);
+  return new Map(specs.map((spec) => [spec.id, new LocalLambdaFunction(spec)]));
+}
+
+/** Counted where AWS counts it: the Lambda Throttles metric, and here the task's ledger item. */
+function countThrottles(plan: PlannedFunction[], functions: Map<string, LocalLambdaFunction>, ledger: DynamoUsageLedger): void {
+  for (const planned of plan) {
+    const task = planned.task;
+    if (task) functions.get(planned.id)!.on('throttle', () => void ledger.record(task, { lambdaThrottles: 1 }).catch(() => undefined));
+  }
+}
+
+/**
+ * Cold-starts every function now, so the first request is not the slow one; as many at once as
+ * there are cores, since loading the SDKs is CPU-bound and more only thrash. A failed cold start
+ * surfaces on the first invocation of that function, as in Lambda. Resolves with the ms since start.
+ */
+function warmUp(functions: Map<string, LocalLambdaFunction>, options: LocalRuntimeOptions, startedAt: number): Promise<number> {
+  const queue = [...functions.values()].sort((a, b) => Number(b.spec.id === OPS_FUNCTION_ID) - Number(a.spec.id === OPS_FUNCTION_ID));
+  const warmers = Array.from({ length: Math.max(1, Math.min(availableParallelism(), queue.length)) }, async () => {
+    for (let fn = queue.shift(); fn; fn = queue.shift()) {
+      const began = Date.now();
+      await fn.start();
+      options.onProgress?.(`${fn.spec.functionName} loaded in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    }
+  });
+  const warm = Promise.all(warmers).then(() => Date.now() - startedAt);
+  warm.catch(() => undefined);
+  return warm;
+}
+
+/** The plan's SQS event sources: the imaging queue feeding its worker, at most maxConcurrency batches at once. */
+function startEventSources(plan: PlannedFunction[], functions: Map<string, LocalLambdaFunction>, queues: LocalQueues, closers: Closers): { poller: QueuePoller; maxConcurrency: number } {
+  const planned = plan.find((p) => p.eventSources.length > 0)!;
+  const source = planned.eventSources[0]!;
+  const consumer = functions.get(planned.id)!;
+  const maxConcurrency = Math.min(source.maxConcurrency, consumer.spec.concurrencyLimit);
+  const poller = new QueuePoller(
+    queues.imaging,
+    async (event) => {
+      const outcome = await consumer.invoke(event);
+      return outcome.kind === 'result' ? (outcome.result as { batchItemFailures: Array<{ itemIdentifier: string }> } | undefined) : undefined;
+    },
+    { batchSize: source.batchSize, maxConcurrency },
+  );
+  poller.start();
+  closers.add(() => poller.stop());
+  return { poller, maxConcurrency };
+}
+
+/** Every planned route, public where the plan says `auth: 'none'`. */
+function routesOf(plan: PlannedFunction[]): ApiRoute[] {
+  return plan.flatMap((planned) => planned.routes.map((r): ApiRoute => ({ method: r.method, path: r.path, functionId: planned.id, public: r.auth === 'none' })));
+}
+
+interface Running {
+  startedAt: number;
+  catalog: ResolvedCatalog;
+  standIns: StandIns;
+  functions: Map<string, LocalLambdaFunction>;
+  poller: QueuePoller;
+  maxConcurrency: number;
+  access: LocalAccessPolicy;
+}
+
+function statsOf(running: Running): RuntimeStats {
+  const { imaging, deadLetters, visibilityTimeoutSeconds, maxReceiveCount } = running.standIns.queues;
+  return {
+    startedAt: new Date(running.startedAt).toISOString(),
+    functions: Object.fromEntries([...running.functions].map(([id, fn]) => [id, fn.stats()])),
+    imagingQueue: {
+      ...imaging.depth(),
+      deadLetters: deadLetters.depth().depth + deadLetters.depth().inFlight,
+      workerInvocationsInFlight: running.poller.stats().inFlightInvocations,
+      maxConcurrency: running.maxConcurrency,
+      visibilityTimeoutSeconds,
+      maxReceiveCount,
+    },
+  };
+}
+
+/** The local API Gateway: the plan's routes, the runtime's stats and the operations page. */
+async function startApi(running: Running, routes: ApiRoute[], doc: DynamoDBDocumentClient, options: LocalRuntimeOptions, allowedOrigin: string): Promise<LocalApiGateway> {
+  const stats = () => statsOf(running);
+  const statsRoute: LocalRoute = {
+    method: 'GET',
+    path: '/_local/stats',
+    handle: (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(stats()));
+    },
+  };
+  const opsPage = opsPageRoutes(createOpsSnapshotReader({ doc, usageTable: LOCAL_TABLES.usage, practiceOverridesTable: LOCAL_TABLES.practiceOverrides, catalog: running.catalog.tasks, stats, imagingWorkerId: IMAGING_WORKER_ID }));
+  return startApiGateway({
+    routes,
+    functions: running.functions,
+    identities: devIdentities(options.env ?? process.env),
+    port: options.port ?? 3000,
+    stage: LOCAL_STAGE,
+    allowedOrigin,
+    ...options.http,
+    localRoutes: [statsRoute, ...opsPage, ...(options.localRoutes ?? [])],
+  });
+}
+
+function describeRuntime(running: Running, url: string, routes: ApiRoute[], options: LocalRuntimeOptions): RuntimeDescription {
+  const { functions, standIns, catalog } = running;
+  const limitOf = (id: string) => functions.get(id)!.spec.concurrencyLimit;
+  const worker = imagingWorkerOf(catalog);
+  return {
+    url,
+    routes: routes.map((r) => ({ ...r, limit: limitOf(r.functionId) })),
+    identities: devIdentities(options.env ?? process.env),
+    dataDir: options.dataDir,
+    tasks: catalog.tasks.map((t) => ({ task: t.name, limit: limitOf(t.name), providers: standIns.keyPlans.find((p) => p.task === t.name)!.providers })),
+    imagingWorker: {
+      limit: limitOf(IMAGING_WORKER_ID),
+      maxConcurrency: running.maxConcurrency,
+      batchSize: worker.batchSize,
+      visibilityTimeoutSeconds: standIns.queues.visibilityTimeoutSeconds,
+      maxReceiveCount: worker.maxReceiveCount,
+    },
+    simulatorUrl: standIns.simulator.url,
+    startupMs: Date.now() - running.startedAt,
+  };
+}
+
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const startedAt = Date.now();
-  let warmMs: number | undefined;
   const env = options.env ?? process.env;
   const catalog = resolveCatalog({ stage: LOCAL_STAGE, taskOverrides: options.taskOverrides });
-  const closers: Array<() => Promise<unknown>> = [];
-  const closeAll = async () => {
-    // Reverse order: the API stops taking requests before the stand-ins behind it go.
-    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
-  };
-
+  const allowedOrigin = env.SMARTDENTAL_ALLOWED_ORIGIN || DEFAULT_ALLOWED_ORIGIN;
+  const plan = planFunctions(catalog, { allowedOrigin });
+  const access = new LocalAccessPolicy(localResourceNames(catalog), new Set([RUNTIME_ACCESS_KEY_ID]));
+  // The object store checks signatures; each function's key is added as it is created.
+  const credentials: Record<string, string> = { [RUNTIME_ACCESS_KEY_ID]: LOCAL_SECRET_ACCESS_KEY };
+  const closers = new Closers();
   try {
-    const imaging = catalog.byName.imaging;
-    const worker = imaging.worker;
-    if (!worker) throw new Error("the catalog's imaging task has no worker settings");
+    const standIns = await startStandIns(options, catalog, access, credentials, closers);
+    const { doc, ledger } = await openLedger(standIns.dynamo, closers);
+    const recovery = await recoverIfRestarted(options, catalog, standIns, doc, ledger);
 
-    // ---- stand-ins, started side by side
-    const [dynamo, objectStore, simulator] = await Promise.all([
-      startDynamoDb({ dataDir: options.dataDir ? join(options.dataDir, 'dynamodb') : undefined }),
-      startObjectStore({ dataDir: options.dataDir ? join(options.dataDir, 'objects') : undefined }),
-      startProviderSimulator({ ...options.simulator }),
-    ]);
-    closers.push(() => dynamo.close(), () => objectStore.close(), () => simulator.close());
-
-    const plans = planTaskKeys({
-      tasks: catalog.tasks,
-      simulator,
-      env,
-      secretsFile: readLocalSecretsFile(options.secretsFile ?? join(REPO_ROOT, 'local', 'secrets.json')),
-    });
-    const simulatedKeys = Object.fromEntries(plans.filter((p) => p.simulatedKey).map((p) => [p.simulatedKey!, {}]));
-    simulator.configure({ keys: { ...simulatedKeys, ...(options.simulator?.keys ?? {}) } });
-
-    const secrets = await startSecretsManager({ secrets: Object.fromEntries(plans.map((p) => [p.secretName, p.secretString])) });
-    closers.push(() => secrets.close());
-
-    const visibilityTimeoutSeconds = options.imagingVisibilityTimeoutSeconds ?? 6 * worker.timeoutSeconds;
-    // SQS is durable; with a data dir, so are the local queues.
-    const journalOf = (name: string) => (options.dataDir ? join(options.dataDir, 'queues', `${name}.jsonl`) : undefined);
-    const deadLetterQueue = new LocalQueue({ name: LOCAL_DEAD_LETTER_QUEUE, visibilityTimeoutMs: visibilityTimeoutSeconds * 1000, journalFile: journalOf(LOCAL_DEAD_LETTER_QUEUE) });
-    const imagingQueue = new LocalQueue({
-      name: LOCAL_QUEUE,
-      visibilityTimeoutMs: visibilityTimeoutSeconds * 1000,
-      redrive: { deadLetterQueue, maxReceiveCount: worker.maxReceiveCount },
-      journalFile: journalOf(LOCAL_QUEUE),
-    });
-    const sqs = await startSqsEndpoint({ queues: [imagingQueue, deadLetterQueue] });
-    closers.push(() => sqs.close());
-
-    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    closers.push(async () => dynamoClient.destroy());
-    await createTables(dynamoClient, LOCAL_TABLES);
-    const ledgerDoc = createDocumentClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    closers.push(async () => ledgerDoc.destroy());
-    const ledger = new DynamoUsageLedger({ doc: ledgerDoc, tableName: LOCAL_TABLES.usage });
-    // Before any function runs: whatever the folder holds from a killed process is dead now.
-    const recovery: RecoveryReport = options.dataDir
-      ? await recoverAfterRestart({
-          doc: ledgerDoc,
-          jobsTable: LOCAL_TABLES.jobs,
-          ledger,
-          tasks: catalog.tasks.map((t) => t.name),
-          queue: imagingQueue,
-          deadLetterQueue,
-          objects: objectStore,
-          bucket: LOCAL_BUCKET,
-        })
-      : { releasedTokens: 0, requeuedJobs: [], deletedImages: [] };
-
-    // ---- functions
-    const identities = devIdentities(env);
-    const allowedOrigin = env.SMARTDENTAL_ALLOWED_ORIGIN || 'http://localhost:5173';
-    const sharedEnv: Record<string, string> = {
-      ...passThroughEnv(env),
-      AWS_REGION: 'us-east-1',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      AWS_ENDPOINT_URL_S3: objectStore.endpoint,
-      TZ: 'UTC',
-      [ENV.usageTable]: LOCAL_TABLES.usage,
-      [ENV.cacheTable]: LOCAL_TABLES.cache,
-      [ENV.jobsTable]: LOCAL_TABLES.jobs,
-      [ENV.practiceOverridesTable]: LOCAL_TABLES.practiceOverrides,
-      [ENV.allowedOrigin]: allowedOrigin,
-      ...(options.quiet ? { POWERTOOLS_LOG_LEVEL: 'ERROR' } : {}),
-      ...options.functionEnv,
-    };
-    const { [ENV.cacheTable]: _cache, [ENV.jobsTable]: _jobs, ...opsEnv } = sharedEnv;
-    const limitOf = (id: string, reserved: number | null) => options.concurrencyOverrides?.[id] ?? reserved ?? UNRESERVED_CONCURRENCY;
-
-    const specs: LocalFunctionSpec[] = [];
-    const taskEnv = (task: TaskConfig, role: 'api' | 'worker'): Record<string, string> => {
-      const plan = plans.find((p) => p.task === task.name)!;
-      const vars: Record<string, string> = {
-        ...sharedEnv,
-        [ENV.task]: task.name,
-        [ENV.taskConfig]: JSON.stringify(functionConfigFor(task)),
-        [ENV.functionRole]: role,
-        [ENV.secretId]: task.secretName,
-        [ENV.providerBaseUrls]: JSON.stringify(plan.providerBaseUrls),
-        // Bedrock: AWS_ENDPOINT_URL_BEDROCK_RUNTIME and the task's own access key id (simulated), or real credentials.
-        ...plan.awsEnvironment,
-      };
-      if (task.name === 'imaging') {
-        vars[ENV.imagingQueueUrl] = sqs.queueUrl(LOCAL_QUEUE);
-        vars[ENV.imagesBucket] = LOCAL_BUCKET;
-      }
-      return vars;
-    };
-    for (const task of catalog.tasks) {
-      specs.push({
-        id: task.name,
-        functionName: `smartdental-${LOCAL_STAGE}-${task.name}`,
-        handlerFile: handlerFileOf(task.name),
-        env: taskEnv(task, 'api'),
-        timeoutSeconds: task.timeoutSeconds,
-        memoryMb: task.memoryMb,
-        concurrencyLimit: limitOf(task.name, task.reservedConcurrency),
-        quiet: options.quiet,
-      });
-    }
-    const workerLimit = limitOf(IMAGING_WORKER_ID, worker.reservedConcurrency);
-    specs.push({
-      id: IMAGING_WORKER_ID,
-      functionName: `smartdental-${LOCAL_STAGE}-imaging-worker`,
-      handlerFile: handlerFileOf('imaging', 'worker.ts'),
-      env: taskEnv(imaging, 'worker'),
-      timeoutSeconds: worker.timeoutSeconds,
-      memoryMb: worker.memoryMb,
-      concurrencyLimit: workerLimit,
-      quiet: options.quiet,
-    });
-    specs.push({
-      id: OPS_FUNCTION_ID,
-      functionName: `smartdental-${LOCAL_STAGE}-ops`,
-      handlerFile: handlerFileOf('ops'),
-      // As the stack sets it: the usage table only (no cache, jobs or queue), and its reservation.
-      env: { ...opsEnv, [ENV.functionRole]: 'ops', [ENV.catalog]: opsCatalogJson(catalog.tasks) },
-      timeoutSeconds: 10,
-      memoryMb: 256,
-      concurrencyLimit: limitOf(OPS_FUNCTION_ID, opsReservedConcurrency(catalog)),
-      quiet: options.quiet,
-    });
-
-    for (const spec of specs) spec.handlerFile = options.handlerOverrides?.[spec.id] ?? spec.handlerFile;
-    const functions = new Map(specs.map((spec) => [spec.id, new LocalLambdaFunction(spec)]));
-    closers.push(() => Promise.all([...functions.values()].map((fn) => fn.close())));
-    for (const fn of functions.values()) {
-      // Counted where AWS counts it: the Lambda Throttles metric, and here the task's ledger item.
-      const task = fn.spec.id === IMAGING_WORKER_ID ? 'imaging' : (fn.spec.id as TaskName);
-      if (fn.spec.id !== OPS_FUNCTION_ID) fn.on('throttle', () => void ledger.record(task, { lambdaThrottles: 1 }).catch(() => undefined));
-    }
-    // Cold-start every function now, so the first request is not the slow one; as many at once
-    // as there are cores, since loading the SDKs is CPU-bound and more only thrash.
-    const warmQueue = [...functions.values()].sort((a, b) => Number(b.spec.id === OPS_FUNCTION_ID) - Number(a.spec.id === OPS_FUNCTION_ID));
-    const warmers = Array.from({ length: Math.max(1, Math.min(availableParallelism(), warmQueue.length)) }, async () => {
-      for (let fn = warmQueue.shift(); fn; fn = warmQueue.shift()) {
-        const began = Date.now();
-        await fn.start();
-        options.onProgress?.(`${fn.spec.functionName} loaded in ${((Date.now() - began) / 1000).toFixed(1)} s`);
-      }
-    });
-    const warm = Promise.all(warmers).then(() => {
-      warmMs = Date.now() - startedAt;
-    });
-    // A failed cold start surfaces on the first invocation of that function, as in Lambda.
-    warm.catch(() => undefined);
+    const functions = createFunctions(plan, standIns, catalog, options, { access, credentials });
+    closers.add(() => Promise.all([...functions.values()].map((fn) => fn.close())));
+    countThrottles(plan, functions, ledger);
+    const warm = warmUp(functions, options, startedAt);
     if ((options.warmUp ?? 'wait') === 'wait') await warm;
 
-    // ---- imaging event source mapping
-    const maxConcurrency = Math.min(worker.maxConcurrency, workerLimit);
-    const imagingWorker = functions.get(IMAGING_WORKER_ID)!;
-    const poller = new QueuePoller(
-      imagingQueue,
-      async (event) => {
-        const outcome = await imagingWorker.invoke(event);
-        return outcome.kind === 'result' ? (outcome.result as { batchItemFailures: Array<{ itemIdentifier: string }> } | undefined) : undefined;
-      },
-      { batchSize: worker.batchSize, maxConcurrency },
-    );
-    poller.start();
-    closers.push(() => poller.stop());
-
-    // ---- API
-    const routes: ApiRoute[] = [
-      ...catalog.tasks.flatMap((task) => task.routes.map((r): ApiRoute => ({ method: r.method, path: r.path, functionId: task.name, public: false }))),
-      ...OPS_ROUTES.map((r): ApiRoute => ({ method: r.method, path: r.path, functionId: OPS_FUNCTION_ID, public: PUBLIC_PATHS.has(r.path) })),
-    ];
-    const stats = (): RuntimeStats => ({
-      startedAt: new Date(startedAt).toISOString(),
-      functions: Object.fromEntries([...functions].map(([id, fn]) => [id, fn.stats()])),
-      imagingQueue: {
-        ...imagingQueue.depth(),
-        deadLetters: deadLetterQueue.depth().depth + deadLetterQueue.depth().inFlight,
-        workerInvocationsInFlight: poller.stats().inFlightInvocations,
-        maxConcurrency,
-        visibilityTimeoutSeconds,
-        maxReceiveCount: worker.maxReceiveCount,
-      },
-    });
-    const statsRoute: LocalRoute = {
-      method: 'GET',
-      path: '/_local/stats',
-      handle: (_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        res.end(JSON.stringify(stats()));
-      },
-    };
-    const api = await startApiGateway({
-      routes,
-      functions,
-      identities,
-      port: options.port ?? 3000,
-      stage: LOCAL_STAGE,
-      allowedOrigin,
-      ...options.http,
-      localRoutes: [
-        statsRoute,
-        ...opsPageRoutes(createOpsSnapshotReader({ doc: ledgerDoc, usageTable: LOCAL_TABLES.usage, practiceOverridesTable: LOCAL_TABLES.practiceOverrides, catalog: catalog.tasks, stats, imagingWorkerId: IMAGING_WORKER_ID })),
-        ...(options.localRoutes ?? []),
-      ],
-    });
-    closers.push(() => api.close());
-
-    const startupMs = Date.now() - startedAt;
-    const description: RuntimeDescription = {
-      url: api.url,
-      routes: routes.map((r) => ({ ...r, limit: functions.get(r.functionId)!.spec.concurrencyLimit })),
-      identities,
-      dataDir: options.dataDir,
-      tasks: catalog.tasks.map((t) => ({ task: t.name, limit: functions.get(t.name)!.spec.concurrencyLimit, providers: plans.find((p) => p.task === t.name)!.providers })),
-      imagingWorker: { limit: workerLimit, maxConcurrency, batchSize: worker.batchSize, visibilityTimeoutSeconds, maxReceiveCount: worker.maxReceiveCount },
-      simulatorUrl: simulator.url,
-      startupMs,
-    };
-
-    let closing: Promise<void> | undefined;
-    return {
-      url: api.url,
-      port: api.port,
-      ready: warm.then(() => warmMs ?? Date.now() - startedAt),
-      stats,
-      deadLetters: () => deadLetterQueue.peek(),
-      simulator,
-      describe: () => description,
-      endpoints: { dynamodb: dynamo.endpoint, secretsManager: secrets.endpoint, sqs: sqs.endpoint, s3: objectStore.endpoint },
-      tables: LOCAL_TABLES,
-      recovery,
-      close: () => (closing ??= closeAll()),
-    };
+    const { poller, maxConcurrency } = startEventSources(plan, functions, standIns.queues, closers);
+    const running: Running = { startedAt, catalog, standIns, functions, poller, maxConcurrency, access };
+    const routes = routesOf(plan);
+    const api = await startApi(running, routes, doc, options, allowedOrigin);
+    closers.add(() => api.close());
+    const description = describeRuntime(running, api.url, routes, options);
+    return runtimeHandle(running, api, description, warm, recovery, closers);
   } catch (error) {
-    await closeAll();
+    await closers.closeAll();
     throw error;
   }
+}
+
+function runtimeHandle(running: Running, api: LocalApiGateway, description: RuntimeDescription, warm: Promise<number>, recovery: RecoveryReport, closers: Closers): LocalRuntime {
+  const { standIns } = running;
+  let closing: Promise<void> | undefined;
+  return {
+    url: api.url,
+    port: api.port,
+    ready: warm,
+    stats: () => statsOf(running),
+    deadLetters: () => standIns.queues.deadLetters.peek(),
+    simulator: standIns.simulator,
+    describe: () => description,
+    endpoints: { dynamodb: standIns.dynamo.endpoint, secretsManager: standIns.secrets.endpoint, sqs: standIns.queues.sqs.endpoint, s3: standIns.objectStore.endpoint },
+    tables: LOCAL_TABLES,
+    recovery,
+    functionSpecs: () => [...running.functions.values()].map((fn) => fn.spec),
+    access: running.access,
+    close: () => (closing ??= closers.closeAll()),
+  };
 }

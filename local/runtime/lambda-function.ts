@@ -27,6 +27,8 @@ export interface LocalFunctionSpec {
   /** Lambda function name, e.g. `smartdental-local-clinical`. */
   functionName: string;
   handlerFile: string;
+  /** The name the handler file exports. @default 'handler' */
+  handlerExport?: string;
   env: Record<string, string>;
   timeoutSeconds: number;
   memoryMb: number;
@@ -125,7 +127,7 @@ class ExecutionEnvironment {
     private readonly events: EnvironmentEvents,
     private readonly onExit: (environment: ExecutionEnvironment) => void,
   ) {
-    const data: FunctionHostData = { handlerFile: spec.handlerFile };
+    const data: FunctionHostData = { handlerFile: spec.handlerFile, handlerName: spec.handlerExport };
     this.worker = new Worker(BOOTSTRAP_FILE, {
       workerData: data,
       env: spec.env,

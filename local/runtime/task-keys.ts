@@ -18,7 +18,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { ProviderKind, TaskConfig } from '../../functions/core/task-config';
+import type { ProviderKind, ProviderTarget, TaskConfig } from '../../functions/core/task-config';
 
 /** Where one provider of a task is served from. */
 export type ProviderSource = 'real' | 'simulated' | 'local-model';
@@ -133,73 +133,96 @@ export function simulatedKeyFor(task: string): string {
   return `sim-${task}-key`;
 }
 
+interface PlanContext {
+  env: NodeJS.ProcessEnv;
+  file: LocalSecretsFile;
+  localModelUrl: string | undefined;
+  bedrock: BedrockMode;
+  bedrockEndpoint: string;
+  simulator: SimulatorUrls;
+}
+
+/** What one task's plan collects while its chain is walked. */
+interface TaskKeyDraft {
+  secret: Record<string, string[]>;
+  baseUrls: Record<string, string>;
+  providers: PlannedProvider[];
+  simulated: boolean;
+  awsEnvironment: Record<string, string>;
+}
+
 export function planTaskKeys(options: PlanOptions): TaskKeyPlan[] {
   const env = options.env ?? process.env;
-  const file = options.secretsFile ?? {};
-  const localModelUrl = env.SMARTDENTAL_LOCAL_MODEL_URL?.trim() || undefined;
-  const bedrock = options.tasks.some((task) => task.providers.some((target) => target.provider === 'bedrock')) ? bedrockModeOf(env) : { kind: 'simulated' as const };
-  const bedrockEndpoint = options.simulator.bedrockEndpoint ?? options.simulator.anthropicBaseUrl;
-
+  const context: PlanContext = {
+    env,
+    file: options.secretsFile ?? {},
+    localModelUrl: env.SMARTDENTAL_LOCAL_MODEL_URL?.trim() || undefined,
+    bedrock: options.tasks.some((task) => task.providers.some((target) => target.provider === 'bedrock')) ? bedrockModeOf(env) : { kind: 'simulated' as const },
+    bedrockEndpoint: options.simulator.bedrockEndpoint ?? options.simulator.anthropicBaseUrl,
+    simulator: options.simulator,
+  };
   return options.tasks.map((task) => {
-    const secret: Record<string, string[]> = {};
-    const baseUrls: Record<string, string> = {};
-    const providers: PlannedProvider[] = [];
-    let simulated = false;
-    let awsEnvironment: Record<string, string> = {};
-
+    const draft: TaskKeyDraft = { secret: {}, baseUrls: {}, providers: [], simulated: false, awsEnvironment: {} };
     for (const target of task.providers) {
-      if (target.provider === 'bedrock') {
-        // No key in the secret: the role (here: the developer's credentials, or a simulated access key) signs.
-        if (bedrock.kind === 'real') {
-          awsEnvironment = bedrock.environment;
-          providers.push({ provider: 'bedrock', model: target.model, source: 'real', keyCount: 0, target: target.baseUrl ?? `https://bedrock-runtime.${bedrock.region}.amazonaws.com` });
-        } else {
-          simulated = true;
-          awsEnvironment = { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrockEndpoint, AWS_ACCESS_KEY_ID: simulatedKeyFor(task.name) };
-          // The catalog's own endpoint (a VPC endpoint) would win over the variable: point it at the simulator too.
-          if (target.baseUrl) baseUrls.bedrock = bedrockEndpoint;
-          providers.push({ provider: 'bedrock', model: target.model, source: 'simulated', keyCount: 0, target: bedrockEndpoint });
-        }
-        continue;
-      }
-      const entry = target.keyName ?? target.provider;
-      const fromEnv = env[keyEnvName(task.name, entry)]
-        ?.split(',')
-        .map((k) => k.trim())
-        .filter(Boolean);
-      const fromFile = file[task.name]?.[entry];
-      const configured = fromEnv?.length ? fromEnv : fromFile === undefined ? [] : [fromFile].flat();
-
-      let source: ProviderSource;
-      let destination: string;
-      if (target.provider === 'openai-compatible' && localModelUrl) {
-        source = 'local-model';
-        destination = localModelUrl;
-        baseUrls['openai-compatible'] = localModelUrl;
-        // Self-hosted servers usually ignore the key, but the SDK insists on one.
-        secret[entry] ??= configured.length ? configured : ['local-model'];
-      } else if (configured.length > 0) {
-        source = 'real';
-        destination = target.baseUrl ?? PROVIDER_DEFAULT_API[target.provider];
-        secret[entry] ??= configured;
-      } else {
-        source = 'simulated';
-        simulated = true;
-        destination = target.provider === 'anthropic' ? options.simulator.anthropicBaseUrl : options.simulator.openaiBaseUrl;
-        baseUrls[target.provider] = destination;
-        secret[entry] ??= [simulatedKeyFor(task.name)];
-      }
-      providers.push({ provider: target.provider, model: target.model, source, keyCount: secret[entry]!.length, target: destination });
+      if (target.provider === 'bedrock') planBedrockTarget(task, target, context, draft);
+      else planKeyedTarget(task, target, context, draft);
     }
-
     return {
       task: task.name,
       secretName: task.secretName,
-      secretString: JSON.stringify(secret),
-      providers,
-      providerBaseUrls: baseUrls,
-      simulatedKey: simulated ? simulatedKeyFor(task.name) : undefined,
-      awsEnvironment,
+      secretString: JSON.stringify(draft.secret),
+      providers: draft.providers,
+      providerBaseUrls: draft.baseUrls,
+      simulatedKey: draft.simulated ? simulatedKeyFor(task.name) : undefined,
+      awsEnvironment: draft.awsEnvironment,
     };
   });
+}
+
+/** No key in the secret: the role (here: the developer's credentials, or a simulated access key) signs. */
+function planBedrockTarget(task: TaskConfig, target: ProviderTarget, context: PlanContext, draft: TaskKeyDraft): void {
+  const { bedrock, bedrockEndpoint } = context;
+  if (bedrock.kind === 'real') {
+    draft.awsEnvironment = bedrock.environment;
+    draft.providers.push({ provider: 'bedrock', model: target.model, source: 'real', keyCount: 0, target: target.baseUrl ?? `https://bedrock-runtime.${bedrock.region}.amazonaws.com` });
+    return;
+  }
+  draft.simulated = true;
+  draft.awsEnvironment = { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrockEndpoint, AWS_ACCESS_KEY_ID: simulatedKeyFor(task.name) };
+  // The catalog's own endpoint (a VPC endpoint) would win over the variable: point it at the simulator too.
+  if (target.baseUrl) draft.baseUrls.bedrock = bedrockEndpoint;
+  draft.providers.push({ provider: 'bedrock', model: target.model, source: 'simulated', keyCount: 0, target: bedrockEndpoint });
+}
+
+/** A keyed provider: the local model server, the developer's real key, or the simulator. */
+function planKeyedTarget(task: TaskConfig, target: ProviderTarget, context: PlanContext, draft: TaskKeyDraft): void {
+  const { secret, baseUrls } = draft;
+  const entry = target.keyName ?? target.provider;
+  const fromEnv = context.env[keyEnvName(task.name, entry)]
+    ?.split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  const fromFile = context.file[task.name]?.[entry];
+  const configured = fromEnv?.length ? fromEnv : fromFile === undefined ? [] : [fromFile].flat();
+
+  let source: ProviderSource;
+  let destination: string;
+  if (target.provider === 'openai-compatible' && context.localModelUrl) {
+    source = 'local-model';
+    destination = context.localModelUrl;
+    baseUrls['openai-compatible'] = context.localModelUrl;
+    // Self-hosted servers usually ignore the key, but the SDK insists on one.
+    secret[entry] ??= configured.length ? configured : ['local-model'];
+  } else if (configured.length > 0) {
+    source = 'real';
+    destination = target.baseUrl ?? PROVIDER_DEFAULT_API[target.provider];
+    secret[entry] ??= configured;
+  } else {
+    source = 'simulated';
+    draft.simulated = true;
+    destination = target.provider === 'anthropic' ? context.simulator.anthropicBaseUrl : context.simulator.openaiBaseUrl;
+    baseUrls[target.provider] = destination;
+    secret[entry] ??= [simulatedKeyFor(task.name)];
+  }
+  draft.providers.push({ provider: target.provider, model: target.model, source, keyCount: secret[entry]!.length, target: destination });
 }

@@ -4,10 +4,9 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { TASK_CATALOG, functionConfigFor, resolveCatalog } from '../../lib/catalog';
-import { VISIBILITY_TIMEOUT_FACTOR } from '../../lib/constructs/imaging-pipeline';
+import { DEFAULT_ALLOWED_ORIGIN, VISIBILITY_TIMEOUT_FACTOR } from '../../lib/function-plan';
 import type { ManagedPolicyRole } from '../../lib/constructs/managed-policy-role';
 import type { TaskFunction } from '../../lib/constructs/task-function';
-import { DEFAULT_ALLOWED_ORIGIN } from '../../lib/stack';
 import { ENV } from '../../functions/core/env';
 import { METRIC, METRICS_NAMESPACE, serviceNameOf } from '../../functions/core/metric-names';
 import { parseTaskConfig, TASK_NAMES } from '../../functions/core/task-config';

@@ -4,7 +4,8 @@
  * exactly the item actions the runtime code sends.
  */
 import type { ManagedPolicyRole } from '../../lib/constructs/managed-policy-role';
-import { TABLE_ACTIONS, type TaskFunction } from '../../lib/constructs/task-function';
+import type { TaskFunction } from '../../lib/constructs/task-function';
+import { TABLE_ACTIONS } from '../../lib/function-plan';
 import { ENV } from '../../functions/core/env';
 import { logicalIdOf, synthGateway, type SynthesizedGateway } from './stack-fixture';
 

@@ -132,8 +132,16 @@ describe.each([
       expect(await jobs.get(bJob, b)).toMatchObject({ status: 'succeeded' });
 
       // Every job ends, and nothing stays counted against either practice.
-      await waitFor(`all ${A_JOBS} of A's jobs to finish`, () => aJobs.every((id) => log.some((e) => e.kind === 'finished' && e.jobId === id)), { limitMs: DRAIN_LIMIT_MS });
-      const final = await Promise.all(aJobs.map((id) => jobs.get(id, a)));
+      // By the jobs' own state, not the invocations: an invocation that meets a practice share or a
+      // 429 ends by deferring its job (re-sent with a delay), so a finished invocation is no final job.
+      const final = await waitFor(
+        `all ${A_JOBS} of A's jobs to be final`,
+        async () => {
+          const seen = await Promise.all(aJobs.map((id) => jobs.get(id, a)));
+          return seen.every((j) => j?.status === 'succeeded' || j?.status === 'failed') && seen;
+        },
+        { limitMs: DRAIN_LIMIT_MS, intervalMs: 200 },
+      );
       expect(final.filter((j) => j?.status === 'succeeded')).toHaveLength(A_JOBS);
       expect(await inflight(a)).toEqual({ jobs: 0, pixels: 0, entries: 0 });
       expect(await inflight(b)).toEqual({ jobs: 0, pixels: 0, entries: 0 });
