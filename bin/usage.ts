@@ -73,7 +73,7 @@ const localStateSchema = z
     dynamoEndpoint: z.url(),
     usageTable: z.string().min(1),
     /** The resolved catalog the runtime runs with (its budgets may be overridden). */
-    catalog: resolvedCatalogSchema.optional(),
+    catalog: z.optional(resolvedCatalogSchema),
     pid: z.number().int().optional(),
   })
   .loose();

@@ -4,7 +4,7 @@
  * settlement in the ledger, and metrics. Handlers describe *what* to ask; this decides *how*.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { z } from 'zod';
+import type * as z from './zod';
 import { InvalidModelOutputError, PhiNotAllowedError, ProviderUnavailableError } from './errors';
 import { METRIC } from './metric-names';
 import type { ChatTurn, ImageInput, ModelRequest, ModelResponse, ModelStreamEvent, ModelUsage } from './model-call';

@@ -14,14 +14,10 @@ export const CDT_CODE_PATTERN = /^D\d{4}$/;
 export const TOOTH_NUMBER_PATTERN = /^(?:[1-9]|[12]\d|3[0-2]|[A-T])$/;
 
 export const cdtCodeSchema = z
-  .string()
-  .regex(CDT_CODE_PATTERN, 'must be a CDT code: D and four digits, e.g. D2740')
-  .describe('CDT procedure code: D and four digits, e.g. D2740');
+  .string().check(z.regex(CDT_CODE_PATTERN, 'must be a CDT code: D and four digits, e.g. D2740'), z.describe('CDT procedure code: D and four digits, e.g. D2740'));
 
 export const toothNumberSchema = z
-  .string()
-  .regex(TOOTH_NUMBER_PATTERN, 'must be a Universal tooth number: 1–32 (permanent) or A–T (primary)')
-  .describe('Tooth in Universal notation: "1"–"32" for permanent teeth, "A"–"T" for primary teeth');
+  .string().check(z.regex(TOOTH_NUMBER_PATTERN, 'must be a Universal tooth number: 1–32 (permanent) or A–T (primary)'), z.describe('Tooth in Universal notation: "1"–"32" for permanent teeth, "A"–"T" for primary teeth'));
 
 export function isCdtCode(value: unknown): value is string {
   return typeof value === 'string' && CDT_CODE_PATTERN.test(value);
