@@ -16,7 +16,7 @@
  * have <=4000 characters"). Every schema module imports this file, so it runs before any parse.
  */
 import { config } from 'zod/mini';
-import en from 'zod/v4/locales/en.js';
+import { en } from 'zod/v4/locales';
 
 config(en());
 
