@@ -19,25 +19,25 @@ export const PROVIDER_KINDS = ['openai', 'anthropic', 'openai-compatible', 'bedr
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 export const providerTargetSchema = z.strictObject({
-    provider: z.enum(PROVIDER_KINDS),
-    model: z.string().check(z.minLength(1)),
-    /**
-     * Required for `openai-compatible` (a self-hosted model server); optional override otherwise
-     * (for `bedrock`, a Bedrock Runtime endpoint such as a VPC interface endpoint).
-     */
-    baseUrl: z.optional(z.url()),
-    /**
-     * Which entry of the task's secret holds the key for this provider. Defaults to the provider
-     * kind (`openai`, `anthropic`, `openai-compatible`).
-     */
-    keyName: z.optional(z.string().check(z.minLength(1))),
-  }).check(z.refine((t) => t.provider !== 'openai-compatible' || t.baseUrl !== undefined, {
-    message: 'an openai-compatible provider needs a baseUrl (the model server, e.g. http://10.0.0.5:8000/v1)',
-    path: ['baseUrl'],
-  }), z.refine((t) => t.provider !== 'bedrock' || t.keyName === undefined, {
-    message: "a bedrock provider has no key: the function's execution role is its credential (remove keyName)",
-    path: ['keyName'],
-  }));
+  provider: z.enum(PROVIDER_KINDS),
+  model: z.string().check(z.minLength(1)),
+  /**
+   * Required for `openai-compatible` (a self-hosted model server); optional override otherwise
+   * (for `bedrock`, a Bedrock Runtime endpoint such as a VPC interface endpoint).
+   */
+  baseUrl: z.optional(z.url()),
+  /**
+   * Which entry of the task's secret holds the key for this provider. Defaults to the provider
+   * kind (`openai`, `anthropic`, `openai-compatible`).
+   */
+  keyName: z.optional(z.string().check(z.minLength(1))),
+}).check(z.refine((t) => t.provider !== 'openai-compatible' || t.baseUrl !== undefined, {
+  message: 'an openai-compatible provider needs a baseUrl (the model server, e.g. http://10.0.0.5:8000/v1)',
+  path: ['baseUrl'],
+}), z.refine((t) => t.provider !== 'bedrock' || t.keyName === undefined, {
+  message: "a bedrock provider has no key: the function's execution role is its credential (remove keyName)",
+  path: ['keyName'],
+}));
 export type ProviderTarget = z.infer<typeof providerTargetSchema>;
 
 /**
@@ -51,60 +51,60 @@ export type PhiPolicy = (typeof PHI_POLICIES)[number];
 export const HTTP_METHODS = ['GET', 'POST'] as const;
 
 export const routeSchema = z.strictObject({
-    method: z.enum(HTTP_METHODS),
-    /** API Gateway resource path, e.g. `/v1/imaging/analyses/{jobId}`. */
-    path: z.string().check(z.regex(/^\/v1\/[a-z-]+(\/[a-z-]+|\/\{[a-zA-Z]+\})*$/, 'must look like /v1/<task>/<resource>')),
-    /** Whether this route calls a model (false: plain code such as billing estimates). */
-    ai: z.boolean(),
-    /** Answer as a response stream (server-sent events) when the client asks for it. */
-    streaming: z._default(z.boolean(), false),
-  });
+  method: z.enum(HTTP_METHODS),
+  /** API Gateway resource path, e.g. `/v1/imaging/analyses/{jobId}`. */
+  path: z.string().check(z.regex(/^\/v1\/[a-z-]+(\/[a-z-]+|\/\{[a-zA-Z]+\})*$/, 'must look like /v1/<task>/<resource>')),
+  /** Whether this route calls a model (false: plain code such as billing estimates). */
+  ai: z.boolean(),
+  /** Answer as a response stream (server-sent events) when the client asks for it. */
+  streaming: z._default(z.boolean(), false),
+});
 export type Route = z.infer<typeof routeSchema>;
 
 export const cachePolicySchema = z.strictObject({
-    enabled: z.boolean(),
-    ttlSeconds: z.number().check(z.int(), z.gte(1), z.lte(7 * 24 * 3600)),
-  });
+  enabled: z.boolean(),
+  ttlSeconds: z.number().check(z.int(), z.gte(1), z.lte(7 * 24 * 3600)),
+});
 
 const positiveInt = z.number().check(z.int(), z.positive());
 
 export const workerSchema = z.strictObject({
-    /** Reserved concurrency of the worker; `null` when the stage turns reservations off. */
-    reservedConcurrency: z.nullable(positiveInt),
-    timeoutSeconds: positiveInt.check(z.lte(900)),
-    memoryMb: positiveInt.check(z.gte(128), z.lte(10240)),
-    batchSize: positiveInt.check(z.lte(10)),
-    /** SQS event source maximum concurrency (2–1000); must not exceed reservedConcurrency. */
-    maxConcurrency: z.number().check(z.int(), z.gte(2), z.lte(1000)),
-    maxReceiveCount: z.number().check(z.int(), z.gte(3), z.lte(5)),
-  });
+  /** Reserved concurrency of the worker; `null` when the stage turns reservations off. */
+  reservedConcurrency: z.nullable(positiveInt),
+  timeoutSeconds: positiveInt.check(z.lte(900)),
+  memoryMb: positiveInt.check(z.gte(128), z.lte(10240)),
+  batchSize: positiveInt.check(z.lte(10)),
+  /** SQS event source maximum concurrency (2–1000); must not exceed reservedConcurrency. */
+  maxConcurrency: z.number().check(z.int(), z.gte(2), z.lte(1000)),
+  maxReceiveCount: z.number().check(z.int(), z.gte(3), z.lte(5)),
+});
 
 export const taskConfigSchema = z.strictObject({
-    name: z.enum(TASK_NAMES),
-    description: z.string().check(z.minLength(1)),
-    routes: z.array(routeSchema).check(z.minLength(1)),
-    providers: z.array(providerTargetSchema).check(z.minLength(1)),
-    secretName: z.string().check(z.regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a valid Secrets Manager name')),
-    /** Reserved concurrency of the task's API function; `null` when the stage turns reservations off. */
-    reservedConcurrency: z.nullable(positiveInt),
-    timeoutSeconds: positiveInt.check(z.lte(900)),
-    memoryMb: positiveInt.check(z.gte(128), z.lte(10240)),
-    dailyTokenBudget: positiveInt,
-    tokensPerMinute: positiveInt,
-    /** Ceiling on completion tokens per model call; also the reservation made before a call. */
-    maxOutputTokens: positiveInt,
-    cache: cachePolicySchema,
-    phi: z._default(z.enum(PHI_POLICIES), 'scrub'),
-    worker: z.optional(workerSchema),
-  });
+  name: z.enum(TASK_NAMES),
+  description: z.string().check(z.minLength(1)),
+  routes: z.array(routeSchema).check(z.minLength(1)),
+  providers: z.array(providerTargetSchema).check(z.minLength(1)),
+  secretName: z.string().check(z.regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'must be a valid Secrets Manager name')),
+  /** Reserved concurrency of the task's API function; `null` when the stage turns reservations off. */
+  reservedConcurrency: z.nullable(positiveInt),
+  timeoutSeconds: positiveInt.check(z.lte(900)),
+  memoryMb: positiveInt.check(z.gte(128), z.lte(10240)),
+  dailyTokenBudget: positiveInt,
+  tokensPerMinute: positiveInt,
+  /** Ceiling on completion tokens per model call; also the reservation made before a call. */
+  maxOutputTokens: positiveInt,
+  cache: cachePolicySchema,
+  phi: z._default(z.enum(PHI_POLICIES), 'scrub'),
+  worker: z.optional(workerSchema),
+});
 export type TaskConfig = z.infer<typeof taskConfigSchema>;
 export type TaskConfigInput = z.input<typeof taskConfigSchema>;
 
 /** Price of a model in US dollars per million tokens (= micro-dollars per token). */
 export const modelPriceSchema = z.strictObject({
-    inputUsdPerMTok: z.number().check(z.nonnegative()),
-    outputUsdPerMTok: z.number().check(z.nonnegative()),
-  });
+  inputUsdPerMTok: z.number().check(z.nonnegative()),
+  outputUsdPerMTok: z.number().check(z.nonnegative()),
+});
 export type ModelPrice = z.infer<typeof modelPriceSchema>;
 
 /** What a function receives in `TASK_CONFIG`: its task plus the prices of the models it may call. */

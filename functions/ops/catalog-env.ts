@@ -7,8 +7,7 @@ import { ENV } from '#core/env';
 import { functionTaskConfigSchema, taskConfigSchema, type TaskConfig } from '#core/task-config';
 
 /** The resolved catalog as JSON. Entries may carry their model prices too (as TASK_CONFIG does); they are dropped. */
-export const resolvedCatalogSchema = z.pipe(z
-  .array(z.extend(taskConfigSchema, { prices: z.optional(functionTaskConfigSchema.shape.prices) })).check(z.minLength(1)), z.transform((tasks): TaskConfig[] => tasks.map(({ prices: _prices, ...task }) => task)));
+export const resolvedCatalogSchema = z.pipe(z.array(z.extend(taskConfigSchema, { prices: z.optional(functionTaskConfigSchema.shape.prices) })).check(z.minLength(1)), z.transform((tasks): TaskConfig[] => tasks.map(({ prices: _prices, ...task }) => task)));
 
 /** Parses `CATALOG`; a missing or broken value is a deployment bug, so the message says where to look. */
 export function parseCatalogEnv(env: NodeJS.ProcessEnv = process.env): TaskConfig[] {
