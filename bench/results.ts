@@ -5,7 +5,7 @@
  */
 import { cpus, totalmem } from 'node:os';
 
-export const SCENARIO_NAMES = ['coldstart', 'ledger', 'overhead', 'savings', 'isolation', 'memory', 'imaging', 'soak'] as const;
+export const SCENARIO_NAMES = ['coldstart', 'ledger', 'overhead', 'savings', 'isolation', 'memory', 'imaging', 'fairness', 'soak'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export type FigureValue = number | string | boolean | null;

@@ -4,6 +4,8 @@ import type { FigureTable, FigureValue, ScenarioName, TargetVerdict } from './re
 
 export interface BenchContext {
   quick: boolean;
+  /** Milliseconds added to every DynamoDB call in the overhead scenario's second configuration. */
+  dynamoDelayMs: number;
   /** Repository root (entries, bundling, where results go). */
   repoRoot: string;
   progress: Progress;

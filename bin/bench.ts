@@ -1,15 +1,17 @@
 /**
  * `npm run bench`: measures the gateway's claims on this machine (see bench/RESULTS.md).
  *
- *   npm run bench -- [--quick] [--only <scenario>[,<scenario>…]]
+ *   npm run bench -- [--quick] [--only <scenario>[,<scenario>…]] [--dynamo-delay-ms <ms>]
  *
- * Writes bench/results.json, bench/RESULTS.md, bench/README-section.md and (isolation)
- * bench/isolation.svg. Exits 1 when a scenario could not run to its end; missed targets are
+ * A full run writes bench/results.json, bench/RESULTS.md, bench/README-section.md and (isolation)
+ * bench/isolation.svg; a quick or partial run writes bench/results.quick.json and
+ * bench/RESULTS.quick.md instead (see bench/output-files.ts). Exits 1 when a scenario could not run to its end; missed targets are
  * reported as "MISSED: …" lines, in RESULTS.md and here, and do not change the exit code.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BENCH_USAGE, BenchArgsError, parseBenchArgs } from '../bench/cli-args';
+import { benchOutputFiles } from '../bench/output-files';
 import { consoleProgress } from '../bench/progress';
 import { machineInfo, mergeResults, regressions, type BenchResults, type ScenarioResult } from '../bench/results';
 import { renderReadmeSection, renderResultsMarkdown } from '../bench/results-markdown';
@@ -20,14 +22,13 @@ import { SCENARIOS } from '../bench/scenarios';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const REPO_ROOT = resolve(__dirname, '..');
-const RESULTS_JSON = join(REPO_ROOT, 'bench', 'results.json');
 
 /** A scenario that runs past this is abandoned (its loops are bounded; this guards a hang). */
 const SCENARIO_TIME_LIMIT_MS = { full: 6 * 60_000, quick: 120_000 };
 
-async function readPrevious(): Promise<BenchResults | undefined> {
+async function readPrevious(relativePath: string): Promise<BenchResults | undefined> {
   try {
-    return JSON.parse(await readFile(RESULTS_JSON, 'utf8')) as BenchResults;
+    return JSON.parse(await readFile(join(REPO_ROOT, relativePath), 'utf8')) as BenchResults;
   } catch {
     return undefined;
   }
@@ -58,19 +59,22 @@ async function main(): Promise<number> {
   }
 
   const mode = args.quick ? 'quick' : 'full';
+  const outputs = benchOutputFiles(args);
   const progress = consoleProgress();
   const cleanups: Array<() => Promise<unknown>> = [];
+  const write = async (relativePath: string, content: string) => {
+    const file = join(REPO_ROOT, relativePath);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, content);
+  };
   const context: BenchContext = {
     onFinish: (cleanup) => cleanups.push(cleanup),
     quick: args.quick,
+    dynamoDelayMs: args.dynamoDelayMs,
     repoRoot: REPO_ROOT,
     progress,
     shared: new Map(),
-    async writeArtifact(relativePath, content) {
-      const file = join(REPO_ROOT, relativePath);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, content);
-    },
+    writeArtifact: (relativePath, content) => write(outputs.artifact(relativePath), content),
   };
   const machine = machineInfo();
   progress.say(`bench (${mode}): ${args.scenarios.join(', ')} on ${machine.cpus} cores, Node ${machine.node}`);
@@ -110,14 +114,16 @@ async function main(): Promise<number> {
 
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 
-  const merged = mergeResults(await readPrevious(), results, machine, new Date());
-  await context.writeArtifact('bench/results.json', `${JSON.stringify(merged, null, 2)}\n`);
-  await context.writeArtifact('bench/RESULTS.md', renderResultsMarkdown(merged));
-  await context.writeArtifact('bench/README-section.md', renderReadmeSection(merged));
+  // A scratch run keeps only what it ran: the full run's figures stay in the committed files.
+  const merged = mergeResults(outputs.kind === 'full' ? await readPrevious(outputs.resultsJson) : undefined, results, machine, new Date());
+  await write(outputs.resultsJson, `${JSON.stringify(merged, null, 2)}\n`);
+  await write(outputs.resultsMarkdown, renderResultsMarkdown(merged));
+  if (outputs.readmeSection) await write(outputs.readmeSection, renderReadmeSection(merged));
 
   const missed = regressions({ ...merged, scenarios: results });
   for (const line of missed) process.stdout.write(`${line}\n`);
-  process.stdout.write(`${missed.length === 0 ? 'Every target met.' : `${missed.length} target(s) missed.`} Results: bench/RESULTS.md, bench/results.json\n`);
+  const where = `${outputs.resultsMarkdown}, ${outputs.resultsJson}${outputs.kind === 'scratch' ? ' (scratch: a quick or partial run leaves the committed full-run results alone)' : ''}`;
+  process.stdout.write(`${missed.length === 0 ? 'Every target met.' : `${missed.length} target(s) missed.`} Results: ${where}\n`);
   return results.some((r) => r.status === 'failed') ? 1 : 0;
 }
 

@@ -57,6 +57,8 @@ async function main(): Promise<void> {
   }
   // Set before any SDK client exists: Lambda runs Node 24, this machine may run 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  // dynalite answers from this process, whose event loop also serves the API: see functions/core/dynamo.ts.
+  process.env.DYNAMODB_CONNECTION_TIMEOUT_MS ??= '10000';
   const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
 
   process.stdout.write('Starting the local gateway: DynamoDB, queue, object store, secrets, provider simulator, functions…\n');
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
   // `npm run usage` finds the running gateway's ledger through this file.
   const stateFile = resolve('.smartdental', 'local.json');
   mkdirSync(dirname(stateFile), { recursive: true });
-  writeFileSync(stateFile, `${JSON.stringify({ dynamoEndpoint: runtime.endpoints.dynamodb, usageTable: runtime.tables.usage, pid: process.pid }, null, 2)}\n`);
+  writeFileSync(stateFile, `${JSON.stringify({ dynamoEndpoint: runtime.endpoints.dynamodb, usageTable: runtime.tables.usage, practiceOverridesTable: runtime.tables.practiceOverrides, pid: process.pid }, null, 2)}\n`);
   runtime.ready.then(
     (ms) => process.stdout.write(`All functions are warm ${(ms / 1000).toFixed(1)} s after start.\n`),
     (error: unknown) => process.stderr.write(`A function failed to load: ${(error as Error).message}\n`),

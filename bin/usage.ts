@@ -8,6 +8,10 @@
  * `npm start -- --data-dir`, or `--region`/`--table` for a deployed stack. A deployed stack's
  * Lambda throttles come from CloudWatch (its functions never see a throttled invoke, so the ledger
  * cannot count them); the stage's function names follow from `--stage` (see function-names.ts).
+ *
+ * `--by practice` gives the chargeback report instead: each practice's spend per task over whole
+ * UTC days, against its share (the catalog's, or an override from the PracticeOverrides table),
+ * under most pressure first; `--csv` prints it as CSV for finance.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -18,8 +22,9 @@ import { resolveCatalog, type TaskConfig } from '../lib/catalog';
 import { createDocumentClient } from '../functions/core/dynamo';
 import { BadRequestError } from '../functions/core/errors';
 import { CloudWatchPlatformMetrics, createCloudWatchClient, type PlatformMetrics } from '../functions/core/platform-metrics';
+import { practiceUsageCsv, readPracticeUsageReport, type PracticeUsageReport } from '../functions/core/practice-usage-report';
 import { readUsageReport, type UsageTotals } from '../functions/core/usage-report';
-import { resolvedCatalogSchema } from '../functions/ops/catalog-env';
+import { resolvedCatalogSchema, type OpsTaskConfig } from '../functions/ops/catalog-env';
 import type { UsageReportResponse } from '../functions/ops/schemas';
 import { usagePeriod } from '../functions/ops/usage-period';
 import { usageReportResponse } from '../functions/ops/usage-pressure';
@@ -32,6 +37,8 @@ const REPO_ROOT = resolve(__dirname, '..');
 export const LOCAL_STATE_FILE = join(REPO_ROOT, '.smartdental', 'local.json');
 /** The usage table's name in `npm start` (LOCAL_TABLES.usage in local/runtime). */
 const LOCAL_USAGE_TABLE = 'smartdental-local-usage';
+/** The overrides table's name in `npm start` (LOCAL_TABLES.practiceOverrides in local/runtime). */
+const LOCAL_OVERRIDES_TABLE = 'smartdental-local-practice-overrides';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 const HELP = `Usage: npm run usage -- [period] [source] [--json]
@@ -52,8 +59,16 @@ Source (default: the running \`npm start\`, found through .smartdental/local.jso
   --stage <s>              catalog stage for budgets and ceilings (default: local, or dev when deployed)
   --state <file>           the local runtime's state file (default .smartdental/local.json)
 
+Grouping
+  --by task|practice       task (default): per AI task and key; practice: the chargeback report,
+                           each practice's spend per task (whole UTC days) against its share,
+                           under most pressure first
+  --overrides-table <t>    the PracticeOverrides table for the practices' shares (default: the
+                           local gateway's; a deployed stack's needs it, else the catalog shares)
+
 Output
-  --json                   the report as JSON (the same as GET /v1/usage)
+  --json                   the report as JSON (the same as GET /v1/usage, with by=practice)
+  --csv                    with --by practice: one CSV line per practice and task, for finance
   --help                   this text
 `;
 
@@ -72,6 +87,7 @@ const localStateSchema = z
   .object({
     dynamoEndpoint: z.url(),
     usageTable: z.string().min(1),
+    practiceOverridesTable: z.string().min(1).optional(),
     /** The resolved catalog the runtime runs with (its budgets may be overridden). */
     catalog: z.optional(resolvedCatalogSchema),
     pid: z.number().int().optional(),
@@ -81,7 +97,9 @@ const localStateSchema = z
 interface LedgerSource {
   doc: DynamoDBDocumentClient;
   table: string;
-  catalog: ReadonlyArray<TaskConfig>;
+  /** The PracticeOverrides table; absent: every practice against the catalog share. */
+  overridesTable?: string;
+  catalog: ReadonlyArray<OpsTaskConfig>;
   /** A deployed stage's CloudWatch metrics; absent for a local ledger. */
   platform?: PlatformMetrics;
   /** For messages: where the ledger is. */
@@ -106,7 +124,10 @@ async function main(argv: string[]): Promise<number> {
         table: { type: 'string' },
         stage: { type: 'string' },
         state: { type: 'string' },
+        by: { type: 'string' },
+        'overrides-table': { type: 'string' },
         json: { type: 'boolean', default: false },
+        csv: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }).values;
@@ -126,8 +147,23 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
 
+  const by = args.by ?? 'task';
+  if (by !== 'task' && by !== 'practice') throw new UsageCliError(`--by must be task or practice, got '${by}'`, 2);
+  if (args.csv && by !== 'practice') throw new UsageCliError('--csv is for the chargeback report: add --by practice', 2);
+  if (args.csv && args.json) throw new UsageCliError('give --csv or --json, not both', 2);
+
   const source = await openSource(args);
   try {
+    if (by === 'practice') {
+      const overridesTable = args['overrides-table'] ?? source.overridesTable;
+      const report = await readPracticeUsageReport(source.doc, { table: source.table, overridesTable, since: period.since, until: period.until, catalog: source.catalog, now: period.until }).catch(
+        (error: unknown) => {
+          throw explain(error, source);
+        },
+      );
+      process.stdout.write(args.csv ? practiceUsageCsv(report) : args.json ? `${JSON.stringify(report, null, 2)}\n` : renderPracticeReport(report, source.description, overridesTable));
+      return 0;
+    }
     const report = await readUsageReport(source.doc, {
       table: source.table,
       since: period.since,
@@ -149,8 +185,14 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function openSource(args: { endpoint?: string; 'data-dir'?: string; region?: string; table?: string; stage?: string; state?: string }): Promise<LedgerSource> {
+  const source = await openLedger(args);
+  // The local gateway's overrides table sits beside its ledger; a deployed one is named with --overrides-table.
+  return source.platform ? source : { ...source, overridesTable: source.overridesTable ?? LOCAL_OVERRIDES_TABLE };
+}
+
+async function openLedger(args: { endpoint?: string; 'data-dir'?: string; region?: string; table?: string; stage?: string; state?: string }): Promise<LedgerSource> {
   const catalogFor = (stage: string) => resolveCatalog({ stage }).tasks;
-  const local = (endpoint: string, table: string, description: string, hint: string, catalog: ReadonlyArray<TaskConfig>, close: () => Promise<void> = async () => {}): LedgerSource => {
+  const local = (endpoint: string, table: string, description: string, hint: string, catalog: ReadonlyArray<OpsTaskConfig>, close: () => Promise<void> = async () => {}): LedgerSource => {
     const doc = createDocumentClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
     return { doc, table, catalog, description, hint, close: async () => (doc.destroy(), close()) };
   };
@@ -213,7 +255,8 @@ async function openSource(args: { endpoint?: string; 'data-dir'?: string; region
     throw new UsageCliError(`${stateFile} is not a state file of \`npm start\` (expected {"dynamoEndpoint", "usageTable"}); delete it and start the gateway again.`);
   }
   const catalog = state.catalog ?? catalogFor(args.stage ?? 'local');
-  return local(state.dynamoEndpoint, state.usageTable, `the local gateway (${state.dynamoEndpoint}, table ${state.usageTable})`, `Is \`npm start\` still running? ${stateFile} may be left over from a gateway that stopped.`, catalog);
+  const source = local(state.dynamoEndpoint, state.usageTable, `the local gateway (${state.dynamoEndpoint}, table ${state.usageTable})`, `Is \`npm start\` still running? ${stateFile} may be left over from a gateway that stopped.`, catalog);
+  return { ...source, overridesTable: state.practiceOverridesTable };
 }
 
 /** Turns an SDK or socket failure into one sentence that says what to do. */
@@ -296,6 +339,40 @@ function renderReport(report: UsageReportResponse, source: string): string {
     '',
     'Per provider key (fingerprints, never keys)',
     report.keys.length === 0 ? '(no key was used in the period)' : table(keyColumns, report.keys),
+    '',
+  ].join('\n');
+}
+
+type PracticeTaskLine = { practiceId: string; row: PracticeUsageReport['practices'][number]['tasks'][number] };
+
+const practiceColumns: Column<PracticeTaskLine>[] = [
+  { title: 'PRACTICE', value: (l) => l.practiceId, left: true },
+  { title: 'TASK', value: (l) => l.row.task, left: true },
+  { title: 'REQUESTS', value: (l) => count(l.row.requests) },
+  { title: 'IN TOKENS', value: (l) => count(l.row.inputTokens) },
+  { title: 'OUT TOKENS', value: (l) => count(l.row.outputTokens) },
+  { title: 'COST', value: (l) => dollars(l.row.costMicroUsd) },
+  { title: 'CACHE HITS', value: (l) => count(l.row.cacheHits) },
+  { title: 'PEAK DAY', value: (l) => count(l.row.peakDayTokens) },
+  { title: 'DAY SHARE', value: (l) => `${count(l.row.share.dailyTokens)}${l.row.shareSource === 'override' ? '*' : ''}` },
+  { title: 'OF SHARE', value: (l) => `${l.row.peakDayPercent}%` },
+  { title: 'SHARE 429', value: (l) => count(l.row.shareRefusals) },
+  { title: 'BUDGET 429', value: (l) => count(l.row.budgetRefusals) },
+];
+
+function renderPracticeReport(report: PracticeUsageReport, source: string, overridesTable: string | undefined): string {
+  const top = report.practices[0];
+  const lines = report.practices.flatMap((p) => p.tasks.map((row) => ({ practiceId: p.practiceId, row })));
+  const total = report.practices.reduce((sum, p) => sum + p.costMicroUsd, 0);
+  return [
+    top
+      ? `Practice under most pressure: ${top.practiceId} (${top.tasks[0]!.task}: ${top.tasks[0]!.shareRefusals > 0 ? `${count(top.tasks[0]!.shareRefusals)} requests refused at its share; ` : ''}busiest day ${top.tasks[0]!.peakDayPercent}% of its daily share)`
+      : 'Practice under most pressure: none (no practice used AI in the period)',
+    '',
+    `Chargeback ${report.days.from} → ${report.days.to} (whole UTC days) from ${source}: ${report.practices.length} ${report.practices.length === 1 ? 'practice' : 'practices'}, ${dollars(total)}`,
+    `Shares: the catalog's, ${overridesTable ? `with the overrides in ${overridesTable} (* = override)` : 'no overrides table given (--overrides-table)'}`,
+    '',
+    lines.length === 0 ? '(no practice used AI in the period)' : table(practiceColumns, lines),
     '',
   ].join('\n');
 }

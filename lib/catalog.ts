@@ -176,6 +176,11 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 400_000,
     maxOutputTokens: 1_500,
     cache: { enabled: false, ttlSeconds: 3600 },
+    // Between practices, imaging is kept fair by the queue (SQS fair queues, one message group per
+    // practice) and the per-practice job and pixel caps: when another practice's job waits, it gets
+    // the next free worker. A concurrency share below the worker's 4 would only re-send a practice's
+    // jobs while workers sit idle, so the share is every worker; the token shares still apply.
+    practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 25, concurrentRequests: 4 },
     phi: 'scrub',
     worker: {
       reservedConcurrency: 4,
@@ -184,6 +189,8 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
       batchSize: 1,
       maxConcurrency: 4,
       maxReceiveCount: 4,
+      // 20 jobs at a practice's pace are minutes of work; a burst past it waits at the practice, not in the shared queue.
+      practiceMaxJobs: 20,
     },
   },
   clinical: {
@@ -203,6 +210,8 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 200_000,
     maxOutputTokens: 2_000,
     cache: { enabled: true, ttlSeconds: 900 },
+    // Diagnosis is the dentist's work, not patients' traffic: a practice gets a larger share.
+    practiceShare: { dailyTokensPercent: 20, tokensPerMinutePercent: 30, concurrentRequests: 4 },
     phi: 'scrub',
   },
   billing: {
@@ -221,6 +230,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 100_000,
     maxOutputTokens: 1_200,
     cache: { enabled: true, ttlSeconds: 3600 },
+    practiceShare: { dailyTokensPercent: 15, tokensPerMinutePercent: 25, concurrentRequests: 2 },
     phi: 'scrub',
   },
   scheduling: {
@@ -239,6 +249,7 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 50_000,
     maxOutputTokens: 300,
     cache: { enabled: true, ttlSeconds: 86_400 },
+    practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 20, concurrentRequests: 2 },
     phi: 'scrub',
   },
   chat: {
@@ -259,6 +270,8 @@ export const TASK_CATALOG: Record<TaskName, TaskConfigInput> = {
     tokensPerMinute: 150_000,
     maxOutputTokens: 600,
     cache: { enabled: false, ttlSeconds: 300 },
+    // Patients' chat is where a hostile or runaway practice bursts: the tightest shares.
+    practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 20, concurrentRequests: 4 },
     phi: 'scrub',
   },
 };
@@ -269,11 +282,25 @@ type TaskOverride = Partial<Omit<TaskConfigInput, 'name' | 'worker'>> & { worker
 export const STAGE_PRESETS: Record<string, Partial<Record<TaskName, TaskOverride>>> = {
   dev: {},
   prod: {
-    imaging: { reservedConcurrency: 20, worker: { reservedConcurrency: 10, maxConcurrency: 10 } },
-    clinical: { reservedConcurrency: 40, dailyTokenBudget: 60_000_000, tokensPerMinute: 800_000 },
+    imaging: {
+      reservedConcurrency: 20,
+      worker: { reservedConcurrency: 10, maxConcurrency: 10 },
+      practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 25, concurrentRequests: 10 },
+    },
+    clinical: {
+      reservedConcurrency: 40,
+      dailyTokenBudget: 60_000_000,
+      tokensPerMinute: 800_000,
+      practiceShare: { dailyTokensPercent: 20, tokensPerMinutePercent: 30, concurrentRequests: 12 },
+    },
     billing: { reservedConcurrency: 20, dailyTokenBudget: 20_000_000 },
     scheduling: { reservedConcurrency: 10 },
-    chat: { reservedConcurrency: 50, dailyTokenBudget: 40_000_000, tokensPerMinute: 600_000 },
+    chat: {
+      reservedConcurrency: 50,
+      dailyTokenBudget: 40_000_000,
+      tokensPerMinute: 600_000,
+      practiceShare: { dailyTokensPercent: 10, tokensPerMinutePercent: 20, concurrentRequests: 20 },
+    },
   },
 };
 

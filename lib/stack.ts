@@ -3,6 +3,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { ENV } from '../functions/core/env';
+import { opsCatalogJson } from '../functions/ops/catalog-env';
+import { USAGE_BY_SORT_KEY_INDEX } from '../functions/core/tables';
 import { deployedFunctionName } from '../functions/core/function-names';
 import type { TaskConfig } from '../functions/core/task-config';
 import {
@@ -137,7 +139,14 @@ export class SmartDentalStack extends Stack {
         network: task.worker ? undefined : networkOf(`${label}Api`),
       }).useTable('CACHE_TABLE', this.tables.cache, 'readWrite');
       // Imaging's API function never calls a model, so it neither holds the key nor writes the ledger.
-      if (!task.worker) api.useSecret(secret.secret).useTable('USAGE_TABLE', this.tables.usage, 'readWrite').useBedrockModels(bedrockModelsOf(task));
+      if (!task.worker) {
+        api
+          .useSecret(secret.secret)
+          .useTable('USAGE_TABLE', this.tables.usage, 'readWrite')
+          // Admission reads the practice's share override; only operators write it.
+          .useTable('PRACTICE_OVERRIDES_TABLE', this.tables.practiceOverrides, 'read')
+          .useBedrockModels(bedrockModelsOf(task));
+      }
 
       let worker: TaskFunction | undefined;
       if (task.worker) {
@@ -162,6 +171,7 @@ export class SmartDentalStack extends Stack {
           .useTable('USAGE_TABLE', this.tables.usage, 'readWrite')
           .useTable('CACHE_TABLE', this.tables.cache, 'readWrite')
           .useTable('JOBS_TABLE', this.tables.jobs, 'readWrite')
+          .useTable('PRACTICE_OVERRIDES_TABLE', this.tables.practiceOverrides, 'read')
           // The worker re-sends a job with a delay when the provider answers 429.
           .useImagingQueue(this.imaging.queue)
           .useImagesBucket(this.imaging.imagesBucket, 'read');
@@ -195,10 +205,13 @@ export class SmartDentalStack extends Stack {
       allowedOrigin,
     })
       .useTable('USAGE_TABLE', this.tables.usage, 'read')
+      .useTableIndex(this.tables.usage, USAGE_BY_SORT_KEY_INDEX.indexName)
+      // The per-practice report compares each practice's use with its effective share.
+      .useTable('PRACTICE_OVERRIDES_TABLE', this.tables.practiceOverrides, 'read')
       // In AWS a throttled invoke never reaches a function, so the report reads Throttles from CloudWatch.
       .useMetricData();
     // The usage report compares each task with its budget, TPM ceiling and timeout.
-    this.ops.addEnvironment(ENV.catalog, JSON.stringify(catalog.tasks));
+    this.ops.addEnvironment(ENV.catalog, opsCatalogJson(catalog.tasks));
     this.gateway.addRoute({ method: 'GET', path: '/health' }, this.ops, { authorized: false, timeout: opsTimeout });
     this.gateway.addRoute({ method: 'GET', path: '/openapi.json' }, this.ops, { authorized: false, timeout: opsTimeout });
     this.gateway.addRoute({ method: 'GET', path: '/v1/usage' }, this.ops, { timeout: opsTimeout });
@@ -218,6 +231,7 @@ export class SmartDentalStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.gateway.api.url });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'UsageLedgerTableName', { value: this.tables.usage.tableName, description: 'for npm run usage -- --region <region> --table <this>' });
+    new CfnOutput(this, 'PracticeOverridesTableName', { value: this.tables.practiceOverrides.tableName, description: 'for npm run practices -- --region <region> --table <this>' });
     for (const [name, resources] of Object.entries(this.tasks)) {
       new CfnOutput(this, `${pascal(name)}SecretName`, { value: resources.config.secretName, description: `put the ${name} task's provider keys here` });
     }

@@ -11,7 +11,7 @@ import {
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { CACHE_TABLE, JOBS_TABLE, USAGE_TABLE, type TableDefinition } from '../functions/core/tables';
+import { CACHE_TABLE, JOBS_TABLE, PRACTICE_OVERRIDES_TABLE, USAGE_TABLE, type TableDefinition } from '../functions/core/tables';
 import { closeServer, listenOnLoopback } from './loopback-server';
 
 export interface EmbeddedDynamoDb {
@@ -41,6 +41,8 @@ export interface TableNames {
   usage: string;
   cache: string;
   jobs: string;
+  /** `PRACTICE_OVERRIDES_TABLE`; created only when named. */
+  practiceOverrides?: string;
 }
 
 /**
@@ -53,8 +55,11 @@ export async function createTables(client: DynamoDBClient, names: TableNames): P
     [names.usage, USAGE_TABLE],
     [names.cache, CACHE_TABLE],
     [names.jobs, JOBS_TABLE],
+    ...(names.practiceOverrides ? [[names.practiceOverrides, PRACTICE_OVERRIDES_TABLE] as [string, TableDefinition]] : []),
   ];
   for (const [tableName, definition] of wanted) {
+    // A `--data-dir` database from before an index existed keeps its tables without it (dynalite
+    // cannot add one later); the per-practice report then says so.
     if (await tableExists(client, tableName)) continue;
     const keys: KeySchemaElement[] = [{ AttributeName: definition.partitionKey, KeyType: 'HASH' }];
     const attributes: AttributeDefinition[] = [{ AttributeName: definition.partitionKey, AttributeType: 'S' }];
@@ -62,8 +67,27 @@ export async function createTables(client: DynamoDBClient, names: TableNames): P
       keys.push({ AttributeName: definition.sortKey, KeyType: 'RANGE' });
       attributes.push({ AttributeName: definition.sortKey, AttributeType: 'S' });
     }
+    const indexes = definition.indexes ?? [];
+    for (const index of indexes) {
+      for (const name of [index.partitionKey, index.sortKey]) {
+        if (name && !attributes.some((a) => a.AttributeName === name)) attributes.push({ AttributeName: name, AttributeType: 'S' });
+      }
+    }
     await client.send(
-      new CreateTableCommand({ TableName: tableName, KeySchema: keys, AttributeDefinitions: attributes, BillingMode: 'PAY_PER_REQUEST' }),
+      new CreateTableCommand({
+        TableName: tableName,
+        KeySchema: keys,
+        AttributeDefinitions: attributes,
+        BillingMode: 'PAY_PER_REQUEST',
+        GlobalSecondaryIndexes:
+          indexes.length === 0
+            ? undefined
+            : indexes.map((index) => ({
+                IndexName: index.indexName,
+                KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }, ...(index.sortKey ? [{ AttributeName: index.sortKey, KeyType: 'RANGE' as const }] : [])],
+                Projection: { ProjectionType: 'KEYS_ONLY' as const },
+              })),
+      }),
     );
   }
   // dynalite turns a table ACTIVE on a timer, later still with a data directory on disk; a write

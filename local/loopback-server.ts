@@ -6,8 +6,17 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * Node closes a kept-alive connection after 5 s idle; the SDKs reuse such a socket at the moment
+ * the server drops it and see `read ECONNRESET`, which on a loaded machine can happen on every
+ * retry of a burst. AWS endpoints keep idle connections far longer, so the stand-ins keep them
+ * a minute.
+ */
+const IDLE_KEEP_ALIVE_MS = 60_000;
+
 /** Listens on `host:port` (0 picks a free port) and resolves with the port, or rejects (e.g. EADDRINUSE). */
 export function listenOnLoopback(server: Server, port = 0, host = '127.0.0.1'): Promise<number> {
+  server.keepAliveTimeout = IDLE_KEEP_ALIVE_MS;
   return new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -6,7 +6,9 @@
  * Semantics kept from SQS (standard queue): DelaySeconds, a visibility timeout after each
  * receive, redelivery when a message is not deleted in time (a thrown batch or an entry in
  * `batchItemFailures`), an approximate receive count, and a redrive policy that moves a message
- * to the dead-letter queue on the receive attempt after `maxReceiveCount` deliveries.
+ * to the dead-letter queue on the receive attempt after `maxReceiveCount` deliveries, and fair
+ * queues: a `MessageGroupId` names the message's tenant, and a receive prefers quiet tenants'
+ * messages over a noisy neighbour's as SQS documents it (the order is in local/fair-queue.ts).
  *
  * Durability (`journalFile`, set by `npm start --data-dir`): SQS stores a message redundantly
  * before SendMessage answers, and a message received but not deleted reappears once its
@@ -23,6 +25,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeF
 import { dirname } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { TenantActivity } from './fair-queue';
 import { closeServer, listenOnLoopback } from './loopback-server';
 
 /** Account id in local queue URLs and ARNs. */
@@ -50,6 +53,10 @@ export interface LocalMessage {
   visibleAt: number;
   receiveCount: number;
   firstReceivedAt?: number;
+  /** The fair queue's tenant (SQS MessageGroupId on a standard queue). */
+  messageGroupId?: string;
+  /** When the current delivery was received; cleared when its processing ends. */
+  receivedAt?: number;
   /** Set while the message is in flight; a delete must present the latest one. */
   receiptHandle?: string;
 }
@@ -80,6 +87,7 @@ export class LocalQueue extends EventEmitter {
   /** Insertion order approximates SQS's best-effort ordering. */
   private readonly messages = new Map<string, LocalMessage>();
   private readonly journal?: string;
+  private readonly tenants = new TenantActivity();
 
   constructor(options: LocalQueueOptions) {
     super();
@@ -127,10 +135,15 @@ export class LocalQueue extends EventEmitter {
     appendFileSync(this.journal, changes.map((c) => `${JSON.stringify(c)}\n`).join(''));
   }
 
-  send(body: string, options: { delaySeconds?: number } = {}): { messageId: string; md5OfBody: string } {
+  send(body: string, options: { delaySeconds?: number; messageGroupId?: string } = {}): { messageId: string; md5OfBody: string } {
     const delaySeconds = options.delaySeconds ?? 0;
     if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900) {
       throw new RangeError(`DelaySeconds must be an integer from 0 to 900, got ${delaySeconds}`);
+    }
+    const { messageGroupId } = options;
+    // SQS: 1 to 128 characters, letters, digits and punctuation.
+    if (messageGroupId !== undefined && !/^[A-Za-z0-9!-/:-@[-`{-~]{1,128}$/.test(messageGroupId)) {
+      throw new RangeError('MessageGroupId must be 1 to 128 letters, digits or punctuation');
     }
     const now = this.now();
     const message: LocalMessage = {
@@ -140,9 +153,11 @@ export class LocalQueue extends EventEmitter {
       sentAt: now,
       visibleAt: now + delaySeconds * 1000,
       receiveCount: 0,
+      ...(messageGroupId === undefined ? {} : { messageGroupId }),
     };
     this.record([{ put: message }]);
     this.messages.set(message.messageId, message);
+    this.tenants.sent(message, now);
     this.emit('available');
     return { messageId: message.messageId, md5OfBody: message.md5OfBody };
   }
@@ -156,15 +171,26 @@ export class LocalQueue extends EventEmitter {
   }
 
   /**
-   * Receives up to `max` visible messages and hides them for the visibility timeout. A message
-   * that was already delivered `maxReceiveCount` times moves to the dead-letter queue instead.
+   * Receives up to `max` visible messages, in the fair queue's order, and hides them for the
+   * visibility timeout. A message that was already delivered `maxReceiveCount` times moves to the
+   * dead-letter queue instead.
    */
   receive(max: number): LocalMessage[] {
     const now = this.now();
     const received: LocalMessage[] = [];
+    const waiting: LocalMessage[] = [];
+    const inFlight: LocalMessage[] = [];
     for (const message of this.messages.values()) {
+      if (message.visibleAt > now) {
+        if (message.receiptHandle !== undefined) inFlight.push(message);
+        continue;
+      }
+      // A delivery whose visibility ran out was processed until then.
+      this.endProcessing(message, message.visibleAt);
+      waiting.push(message);
+    }
+    for (const message of this.tenants.order(waiting, inFlight, now)) {
       if (received.length >= max) break;
-      if (message.visibleAt > now) continue;
       if (this.redrive && message.receiveCount >= this.redrive.maxReceiveCount) {
         // Into the dead-letter queue first: a kill in between leaves a copy in both, never none.
         this.redrive.deadLetterQueue.accept(message);
@@ -174,6 +200,7 @@ export class LocalQueue extends EventEmitter {
       }
       message.receiveCount += 1;
       message.firstReceivedAt ??= now;
+      message.receivedAt = now;
       message.receiptHandle = randomUUID();
       message.visibleAt = now + this.visibilityTimeoutMs;
       received.push({ ...message });
@@ -186,6 +213,7 @@ export class LocalQueue extends EventEmitter {
   delete(receiptHandle: string): boolean {
     for (const message of this.messages.values()) {
       if (message.receiptHandle === receiptHandle) {
+        this.endProcessing(message, Math.min(this.now(), message.visibleAt));
         this.record([{ del: message.messageId }]);
         this.messages.delete(message.messageId);
         return true;
@@ -198,6 +226,8 @@ export class LocalQueue extends EventEmitter {
   changeVisibility(receiptHandle: string, visibilityTimeoutMs: number): boolean {
     for (const message of this.messages.values()) {
       if (message.receiptHandle === receiptHandle) {
+        // Back on the queue at once: the consumer has stopped working on it.
+        if (visibilityTimeoutMs === 0) this.endProcessing(message, this.now());
         message.visibleAt = this.now() + visibilityTimeoutMs;
         this.record([{ put: message }]);
         this.emit('available');
@@ -205,6 +235,13 @@ export class LocalQueue extends EventEmitter {
       }
     }
     return false;
+  }
+
+  /** Counts a delivery's processing time towards its tenant once, for the fair order. */
+  private endProcessing(message: LocalMessage, end: number): void {
+    if (message.receivedAt === undefined) return;
+    this.tenants.processed(message, message.receivedAt, end);
+    message.receivedAt = undefined;
   }
 
   /** Earliest epoch ms at which some message becomes receivable; undefined when the queue is empty. */
@@ -234,10 +271,11 @@ export class LocalQueue extends EventEmitter {
     return [...this.messages.values()].map((m) => ({ ...m }));
   }
 
-  /** Drops every message (SQS PurgeQueue). */
+  /** Drops every message (SQS PurgeQueue); the tenants' history starts over. */
   purge(): void {
     this.record([...this.messages.keys()].map((id) => ({ del: id })));
     this.messages.clear();
+    this.tenants.reset();
   }
 }
 
@@ -493,5 +531,6 @@ function sendOne(queue: LocalQueue, input: Record<string, unknown>): { messageId
   if (typeof input.MessageBody !== 'string' || input.MessageBody.length === 0) throw new Error('MessageBody must be a non-empty string');
   if (Buffer.byteLength(input.MessageBody, 'utf8') > 256 * 1024) throw new Error('MessageBody is longer than 262144 bytes');
   const delay = input.DelaySeconds === undefined ? 0 : Number(input.DelaySeconds);
-  return queue.send(input.MessageBody, { delaySeconds: delay });
+  if (input.MessageGroupId !== undefined && typeof input.MessageGroupId !== 'string') throw new Error('MessageGroupId must be a string');
+  return queue.send(input.MessageBody, { delaySeconds: delay, messageGroupId: input.MessageGroupId });
 }

@@ -153,7 +153,7 @@ describe('openapi.json', () => {
     expect(estimate.required).toEqual(expect.arrayContaining(['procedures', 'coverage']));
     expect(doc.components.schemas.Coverage.properties.preventivePct).toMatchObject({ type: 'integer', minimum: 0, maximum: 100 });
     const usageParameters = doc.paths['/v1/usage'].get.parameters.map((p: Json) => `${p.in}:${p.name}`);
-    expect(usageParameters).toEqual(['query:since', 'query:days']);
+    expect(usageParameters).toEqual(['query:since', 'query:days', 'query:by']);
   });
 
   it('names every header an answer can carry: how an AI answer was produced, an idempotent replay, the request id', () => {

@@ -2,6 +2,7 @@
 import type { ScenarioName } from '../results';
 import type { Scenario } from '../scenario';
 import { coldstartScenario } from './coldstart';
+import { fairnessScenario } from './fairness';
 import { imagingScenario } from './imaging';
 import { isolationScenario, memoryScenario } from './isolation';
 import { ledgerScenario } from './ledger';
@@ -17,5 +18,6 @@ export const SCENARIOS: Partial<Record<ScenarioName, Scenario>> = {
   isolation: isolationScenario,
   memory: memoryScenario,
   imaging: imagingScenario,
+  fairness: fairnessScenario,
   soak: soakScenario,
 };

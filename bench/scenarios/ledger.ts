@@ -4,6 +4,10 @@
  * against a daily budget that holds about 100 reservations. The simulator counts the tokens it
  * served on its own; the ledger must agree with it exactly, and committed tokens (settled usage
  * plus open reservations) must never pass the budget.
+ *
+ * Then admission alone, where "what the budget allows" is exact: 200 concurrent reservations of
+ * one size against a day budget for 100, a task TPM ceiling for 100, and one practice's TPM share
+ * for 30 must admit exactly 100, 100 and 30 (each a single conditional update per request).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { functionConfigFor, resolveCatalog } from '../../lib/catalog';
@@ -41,14 +45,20 @@ class WatchedLedger implements UsageLedger {
     this.peakDayCommitted = Math.max(this.peakDayCommitted, reservation.dayCommittedTokens);
     return reservation;
   }
-  settle(reservation: Reservation, usage: ActualUsage): Promise<void> {
-    return this.inner.settle(reservation, usage);
+  hold(reservation: Reservation): void {
+    this.inner.hold(reservation);
   }
-  release(reservation: Reservation): Promise<void> {
-    return this.inner.release(reservation);
+  settle(reservation: Reservation, usage: ActualUsage, counters?: UsageEvent): Promise<void> {
+    return this.inner.settle(reservation, usage, counters);
   }
-  record(task: TaskName, event: UsageEvent, keyFingerprint?: string, now?: number): Promise<void> {
-    return this.inner.record(task, event, keyFingerprint, now);
+  release(reservation: Reservation, counters?: UsageEvent): Promise<void> {
+    return this.inner.release(reservation, counters);
+  }
+  record(task: TaskName, event: UsageEvent, keyFingerprint?: string, now?: number, practiceId?: string): Promise<void> {
+    return this.inner.record(task, event, keyFingerprint, now, practiceId);
+  }
+  recordRefusal(task: TaskName, practiceId: string, kind: 'share' | 'budget', now?: number): Promise<void> {
+    return this.inner.recordRefusal(task, practiceId, kind, now);
   }
 }
 
@@ -108,6 +118,17 @@ export const ledgerScenario: Scenario = {
       const unexpected = rejections.filter((e) => !(e.statusCode === 429 && e.code === 'OverBudget'));
       const repaired = outcomes.filter((o) => o.status === 'fulfilled' && o.value.repaired).length;
 
+      // Admission alone, on days of their own: exact counts, to the request.
+      const burst = async (reserve: () => Promise<unknown>) => (await Promise.allSettled(Array.from({ length: REQUESTS }, reserve))).filter((o) => o.status === 'fulfilled').length;
+      const noShares = { dailyTokens: Infinity, tokensPerMinute: Infinity, concurrentRequests: Infinity };
+      const at = (offsetDays: number) => Date.parse('2026-01-05T12:00:10Z') + offsetDays * 86_400_000;
+      progress.say(`ledger: ${REQUESTS} concurrent reservations each against a day budget, a TPM ceiling and a practice share`);
+      const admittedByDay = await burst(() => dynamoLedger.reserve({ task: 'billing', tokens: 1_000, dailyTokenBudget: 100_000, tokensPerMinute: 10_000_000, now: at(0) }));
+      const admittedByMinute = await burst(() => dynamoLedger.reserve({ task: 'billing', tokens: 500, dailyTokenBudget: 1_000_000_000, tokensPerMinute: 50_000, now: at(1) }));
+      const admittedByShare = await burst(() =>
+        dynamoLedger.reserve({ task: 'billing', tokens: 500, dailyTokenBudget: 1_000_000_000, tokensPerMinute: 10_000_000, practiceId: 'practice-burst', practiceLimits: { ...noShares, tokensPerMinute: 15_000 }, now: at(2) }),
+      );
+
       const taskDay = await dynamoLedger.readTaskDay('clinical', day);
       const keyDay = await dynamoLedger.readKeyDay(apiKey.fingerprint, day);
       const served = simulator.stats().totals;
@@ -122,6 +143,9 @@ export const ledgerScenario: Scenario = {
         verdict('settled tokens ≤ budget', ledgerTokens, budget, (n) => n.toLocaleString('en-US')),
         equalVerdict('reservations left open after every request ended', taskDay.reservedTokens, 0, 'tokens'),
         equalVerdict('requests failed for any reason but the budget', unexpected.length, 0),
+        equalVerdict(`admitted of ${REQUESTS} concurrent, day budget for 100`, admittedByDay, 100, 'requests'),
+        equalVerdict(`admitted of ${REQUESTS} concurrent, TPM ceiling for 100`, admittedByMinute, 100, 'requests'),
+        equalVerdict(`admitted of ${REQUESTS} concurrent from one practice, TPM share for 30`, admittedByShare, 30, 'requests'),
       ];
       return {
         figures: {
@@ -140,6 +164,9 @@ export const ledgerScenario: Scenario = {
           'peak committed tokens': ledger.peakDayCommitted,
           'committed at the end': taskDay.committedTokens,
           'reserved at the end': taskDay.reservedTokens,
+          'admission only: admitted against a day budget for 100': admittedByDay,
+          'admission only: admitted against a TPM ceiling for 100': admittedByMinute,
+          'admission only: admitted against a practice TPM share for 30': admittedByShare,
         },
         targets,
         notes: [

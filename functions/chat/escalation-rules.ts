@@ -48,20 +48,28 @@ export type Feature =
   | 'tooth-out'
   | 'tooth-loose'
   | 'injury-event'
-  | 'jaw-sign';
+  | 'jaw-sign'
+  | 'baby-tooth-out'
+  | 'reassured'
+  | 'anticoagulant'
+  | 'bleeding-ongoing';
 
 /**
  * Categories in the order they are reported when several apply (the most dangerous first).
  * A category applies when every feature of one of its sets is affirmed, at least one of them in
- * the latest patient message (the others may come from the patient's earlier messages).
+ * the latest patient message (the others may come from the patient's earlier messages), and no
+ * `!feature` of the set is affirmed in the latest message.
  */
-export const CATEGORIES: ReadonlyArray<{ category: EscalationCategory; when: ReadonlyArray<ReadonlyArray<Feature>> }> = [
+export const CATEGORIES: ReadonlyArray<{ category: EscalationCategory; when: ReadonlyArray<ReadonlyArray<Feature | `!${Feature}`>> }> = [
   { category: 'airway', when: [['airway']] },
   { category: 'severe-allergic-reaction', when: [['allergy'], ['hives', 'swelling'], ['hives', 'allergy-trigger'], ['hives', 'lip-swelling'], ['lip-swelling', 'allergy-trigger']] },
   { category: 'spreading-swelling', when: [['swelling-spreading'], ['spread-to-eye-or-neck', 'swelling-topic']] },
-  { category: 'uncontrolled-bleeding', when: [['bleeding-uncontrolled'], ['bleeding-heavy'], ['it-wont-stop', 'bleeding-topic']] },
+  // A patient on a blood thinner whose bleeding is still going on cannot wait to see whether it stops.
+  { category: 'uncontrolled-bleeding', when: [['bleeding-uncontrolled'], ['bleeding-heavy'], ['it-wont-stop', 'bleeding-topic'], ['anticoagulant', 'bleeding-ongoing']] },
   // Before trauma: a knocked-out tooth has an hour, and its advice covers the blow too.
-  { category: 'knocked-out-tooth', when: [['tooth-knocked-out'], ['tooth-out', 'injury-event'], ['tooth-loose', 'injury-event']] },
+  // A baby tooth is not put back, so only what else the blow did makes it urgent: it escalates after a fall or
+  // a blow unless the message says the child barely bled or is already playing (a loose baby tooth never does).
+  { category: 'knocked-out-tooth', when: [['tooth-knocked-out'], ['tooth-out', 'injury-event'], ['tooth-loose', 'injury-event'], ['baby-tooth-out', 'injury-event', '!reassured']] },
   // A jaw that will not open or close, a bite that is off or a numb chin: a fracture sign after a blow.
   { category: 'jaw-or-facial-trauma', when: [['jaw-or-face-injury'], ['jaw-sign', 'injury-event']] },
   { category: 'fever-with-swelling', when: [['fever', 'swelling']] },
@@ -97,6 +105,16 @@ export const MACROS: Record<string, string> = {
   // What a patient cannot swallow that is no airway sign: a large pill is hard to swallow for many.
   MEDS: 'pills|pill|tablets|tablet|capsules|capsule|medicine|meds|them|the_pills|the_pill|the_tablets|my_pills|my_meds|my_medicine|big_pills|large_pills|big_tablets|the_antibiotic|the_antibiotics',
   FEVER_NUM: '38|39|40|41|100|101|102|103|104|105',
+  // The decimal of a temperature ("38.9", "38,9" and "101.3" are read as two numbers).
+  DIGIT: '0|1|2|3|4|5|6|7|8|9',
+  // What a number with a decimal measures when it is not a temperature ("38.5 weeks pregnant"); every phrase reads every language.
+  NOT_DEGREES: 'mm|cm|ml|mg|kg|km|percent|dollars|weeks|wks|months|years|yrs|days|hours|minutes|mins|pesos|euros|dolares|por_ciento|semanas|meses|anos|dias|horas|minutos',
+  // Where a temperature was taken.
+  TAKEN: 'under_the_arm|under_his_arm|under_her_arm|under_my_arm|armpit|axillary|rectal|rectally|in_the_ear|forehead|bajo_el_brazo|en_la_axila|axila|axilar|en_el_oido|en_la_frente',
+  // Calendar years before this one: "in 2019" dates an event to the past.
+  PAST_YEAR: Array.from({ length: new Date().getUTCFullYear() - 1950 }, (_, i) => String(1950 + i)).join('|'),
+  // A tooth named as a child's first tooth: it is not put back, and it loosens and falls out by itself.
+  BABY_TOOTH: 'baby_tooth|baby_teeth|primary_tooth|primary_teeth|milk_tooth|milk_teeth|baby_molar|baby_molars|baby_front_tooth|baby_front_teeth|baby_incisor|baby_canine',
   HOURS: '2|3|4|5|6|7|8|9|10|11|12|two|three|four|five|six|seven|eight|nine|ten|several|many|a_few|few',
   TOOTH: 'tooth|teeth|front_tooth|front_teeth|incisor|incisors|molar|canine|adult_tooth|permanent_tooth',
   // Lips are left out: a bump to the lip alone is a soft-tissue knock (a split lip, a lip that won't stop bleeding or
@@ -110,18 +128,22 @@ export const MACROS: Record<string, string> = {
   STRUCK: 'hit|punched|kicked|elbowed|kneed|smacked|whacked|struck|headbutted|slapped|clocked|socked|got_hit|was_hit|been_hit|took_a_ball|took_a_bat|took_an_elbow',
   BLEED: 'bleed|bleeding|bleeds|bled|bledding|blood',
   NOT_STOP: 'wont|doesnt|isnt|hasnt|didnt|not|never|will_not|does_not|is_not|has_not|did_not|cant|cannot|still_wont|still_hasnt|still_isnt|keeps_on|just_wont|refuses_to',
+  // Blood thinners by class and by brand, in either language.
+  ANTICOAGULANT:
+    'blood_thinner|blood_thinners|anticoagulant|anticoagulants|warfarin|coumadin|jantoven|eliquis|apixaban|xarelto|rivaroxaban|pradaxa|dabigatran|savaysa|edoxaban|heparin|lovenox|enoxaparin|plavix|clopidogrel|brilinta|ticagrelor|anticoagulante|anticoagulantes|sintrom|acenocumarol|varfarina|warfarina|heparina',
   // Spanish
-  NO_PUEDE: 'no_puedo|no_puede|no_podemos|no_pueden|no_podia|no_pudo|casi_no_puedo|casi_no_puede|apenas_puedo|apenas_puede|me_cuesta|le_cuesta|nos_cuesta|me_cuesta_mucho|le_cuesta_mucho',
+  NO_PUEDE: 'no_puedo|no_puede|no_podemos|no_pueden|no_podia|no_pudo|no_logro|no_logra|no_logramos|no_logran|no_consigo|no_consigue|casi_no_puedo|casi_no_puede|apenas_puedo|apenas_puede|me_cuesta|le_cuesta|nos_cuesta|me_cuesta_mucho|le_cuesta_mucho',
   HINCH: 'hinch*|inchad*|inchaz*|inchan*|incho|inflam*|inflo|infla|inflad*|inflando*|absceso|flemon|bola|bulto|bultito',
   OJO_CUELLO: 'ojo|ojos|ojito|ojitos|parpado|parpados|cuello|cuellito|garganta|oreja|orejas|oido|debajo_de_la_mandibula|bajo_la_mandibula|debajo_de_la_barbilla|bajo_la_barbilla',
   DIENTE: 'diente|dientes|muela|muelas|dientito|incisivo|colmillo|paleta|paletas|diente_permanente|diente_de_adulto',
+  DIENTE_DE_LECHE: 'diente_de_leche|dientes_de_leche|dientito_de_leche|dientitos_de_leche|muela_de_leche|muelas_de_leche|colmillo_de_leche|paleta_de_leche|paletas_de_leche',
   // Labios left out, as lips in FACE_PART.
-  CARA: 'cara|boca|mandibula|quijada|dientes|diente|barbilla|menton|nariz|cabeza|pomulo|mejila|cachete|carita|boquita|cachetes|carrillo',
+  CARA: 'cara|boca|mandibula|quijada|dientes|diente|barbilla|menton|nariz|cabeza|pomulo|mejila|cachete|carita|boquita|cachetes|carrillo|hocico|jeta|trompa|morro|geta',
   OBJETIVO: '@OJO_CUELLO|pomulo|pomulos|barbilla|menton|sien|el_otro_lado|el_otro_cachete|la_otra_mejila|toda_la_cara',
   PASTILLAS: 'pastillas|pastilla|tabletas|capsulas|las_pastillas|la_pastilla|las_tabletas|las_capsulas|el_antibiotico|los_antibioticos|medicinas|las_medicinas',
   ALERGENO: 'anestesia|inyeccion|piquete|antibiotico|antibioticos|amoxicilina|penicilina|clindamicina|medicamento|medicina|pastilla|pastillas|ibuprofeno|latex|guantes|receta|enjuague|enjuague_bucal|pasta_dental',
   HORAS: '2|3|4|5|6|7|8|9|10|11|12|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|varias|muchas',
-  GOLPE: 'golpe|golpeo|golpearon|golpee|golpeado|golpeada|pego|pegaron|pegue|me_pegue|se_pego|me_golpee|se_golpeo|punetazo|patada|patearon|balonazo|pelotazo|codazo|rodilazo|cabezazo|trancazo|madrazo',
+  GOLPE: 'golpe|golpeo|golpearon|golpee|golpeado|golpeada|pego|pegaron|pegue|me_pegue|se_pego|me_golpee|se_golpeo|punetazo|patada|patearon|balonazo|pelotazo|codazo|rodilazo|cabezazo|trancazo|madrazo|dieron_un_combo|metieron_un_combo|dieron_una_pina|putazo|chingadazo|guamazo|cachetada|bofetada|bofeton|tortazo|trompada|trompadas|derechazo|catorrazo|conazo',
 };
 
 export interface LanguageTables {
@@ -129,8 +151,17 @@ export interface LanguageTables {
   negations: string[];
   /** Look like negations but govern nothing ("I don't know why", "no sé qué hacer"). */
   notNegations: string[];
-  /** Put the whole clause in the past ("years ago"): nothing in it is happening now. */
+  /** Put the whole clause in the past ("years ago", "in 2019"): nothing in it is happening now… */
   history: string[];
+  /** …unless the clause also says it is happening now ("years ago and today it is swelling again"). */
+  present: string[];
+  /**
+   * A story told, not a symptom: a clause about a character (`characters`) that says nothing of the
+   * patient or the family (`self`) affirms nothing when the message names a show or a film (`fiction`).
+   */
+  fiction: string[];
+  characters: string[];
+  self: string[];
   /** Say in the clause that it is getting better ("the swelling went down"). */
   resolved: string[];
   /** End a clause, and with it the reach of a negation ("no fever, but …", "and now"). */
@@ -161,7 +192,15 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       'doesnt|does_not ~1 matter|know',
       'no_one_knows|nobody_knows|no_way|not_certain',
     ],
-    history: ['years_ago|year_ago|last_year|as_a_kid|as_a_child|when_i_was_a_kid|when_i_was_young|when_i_was_little|in_high_school|in_college|long_time_ago|long_ago|decades_ago'],
+    history: [
+      'years_ago|year_ago|last_year|as_a_kid|as_a_child|when_i_was_a_kid|when_i_was_young|when_i_was_little|in_high_school|in_college|long_time_ago|long_ago|decades_ago',
+      'last_summer|last_winter|last_spring|last_fall|last_autumn|last_christmas|summer_before_last|in_grade_school|in_elementary_school|in_middle_school',
+      'in|back_in|during|since ~1 @PAST_YEAR',
+    ],
+    present: ['now|right_now|today|tonight|currently|at_the_moment|this_morning|this_afternoon|this_evening|minutes_ago|an_hour_ago|hours_ago'],
+    fiction: ['episode|episodes|tv_show|tv_series|the_show|that_show|a_show|this_show|movie|movies|film|sitcom|netflix|hulu|on_tv|on_television|documentary|soap_opera|cartoon|realistic|greys_anatomy|grey_anatomy|the_series|that_series|this_series'],
+    characters: ['a|the|this|that|some|one ~1 patient|patients|character|characters|guy|guys|man|mans|woman|womans|lady|ladys|actor|actors|actress|doctor|doctors', 'someone|somebody|someones|somebodys'],
+    self: ['i|im|ive|id|me|my|mine|myself|we|our|ours|us|mom|dad|mum|mother|father|son|daughter|wife|husband|kid|kids|child|baby|toddler|grandma|grandpa|grandmother|grandfather|brother|sister|boyfriend|girlfriend|partner|friend|roommate'],
     resolved: [
       'went|gone|going|come|came|has_gone|is_going ~1 down !to|into|toward*|my|his|her|the|past|onto',
       'is_gone|has_gone|are_gone|gone_away|went_away|subsided|subsiding|is_better|much_better|getting_better|got_better|getting_smaller|got_smaller|is_smaller|improving|improved|healed',
@@ -176,6 +215,8 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         // "I can barely open my mouth or swallow"
         '@INABLE ~4 or|nor|and ~1 @BREATHE|@SWALLOW !@MEDS',
         '@INABLE [get|getting] [enough|any] air',
+        // "can't get a full breath in": a breath cut short is a breath that is hard to take.
+        '@INABLE|@HARD ~3 get|take|draw|pull|catch ~1 a|one|any ~1 full|deep|proper|whole|good|real|complete ~1 breath|breaths',
         '@HARD ~3 get|getting|take|taking|pull|pulling ~2 air|a_breath|breaths',
         '@INABLE ~1 get|keep|force ~2 water|food|liquid|liquids|anything|drinks|saliva|spit|my_spit|fluids ~1 down',
         'something|food ~3 stuck ~2 throat',
@@ -219,11 +260,16 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'used|use|gave|give|given|inject*|took|needed ~3 epipen|epi_pen|epinephrine|adrenaline',
         'reaction|reacting|reacted ~3 @ALLERGEN',
       ],
-      hives: ['hives|welts|rash|itchy_bumps|red_bumps|itchy_rash|blotches|blotchy|itchy_all_over|itching_all_over|itchy_everywhere', 'skin|body|face|arms|chest ~3 itchy|itching|itches'],
+      hives: [
+        'hives|welts|rash|itchy_bumps|red_bumps|itchy_rash|blotches|blotchy|itchy_all_over|itching_all_over|itchy_everywhere',
+        'skin|body|face|arms|chest ~3 itchy|itching|itches',
+        'broke_out|breaking_out|broken_out ~1 all_over|everywhere|in_bumps|in_spots|in_welts',
+      ],
       'lip-swelling': [
         'lips|lip|eyelids ~3 swell*|swollen|swolen|puffy|puffing|puffed|blew_up|blown_up|ballooned|huge',
         '@SWOLLEN ~2 lips|lip',
         'lips|lip ~3 like ~1 sausages|sausage|balloons|balloon|a_balloon|a_duck|hot_dogs',
+        'lips|lip ~3 thick|thicker|fat|fatter|bigger|enormous|twice_the_size|double_the_size',
       ],
       'allergy-trigger': ['@ALLERGEN'],
       'swelling-spreading': [
@@ -240,11 +286,15 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'whole|entire|half ~3 face|neck ~4 @SWOLLEN|blown_up|huge|ballooned|ballooning',
         '@SWOLLEN ~4 whole|entire|half_of ~2 face|neck',
         'face|cheek|jaw ~3 ballooned|ballooning|blown_up|blowing_up|like_a_balloon|balloon',
+        // The swollen part named instead of the swelling: "my cheek is getting bigger (toward my eye)".
+        'cheek|cheeks|face|jaw|jawline|side_of_my_face|side_of_his_face|side_of_her_face ~3 getting_bigger|gotten_bigger|got_bigger|bigger_and_bigger|keeps_getting_bigger|puffing_up|swelling_up',
       ],
       'spread-to-eye-or-neck': [
         'spread*|spreding|spredding|moving|going|travel*|creeping|extending|reaching|reached|getting_close|got_close|up_to|down_to|into|toward|towards ~3 @EYE_NECK',
         'moved|moving|spread*|travel*|heading|headed|reached|reaching|reaches|creeping|climbing|extend*|crept ~2 up|down|into|toward|towards|to|over|across ~3 @SPREAD_TARGET',
         '@INABLE ~1 see ~4 eye|eyes',
+        // "it's up under her eye", "all the way down by my neck".
+        'up|down|all_the_way|right ~1 under|below|beneath|by|near|around|against|beside|next_to|at|in ~2 @EYE_NECK',
         // "it's spreading to my other cheek", "getting bigger by the hour": the swelling is named in another clause or message.
         'spreading|spreads|spread_to|spread_into|spread_down|spread_up|getting_bigger|keeps_growing|is_growing|still_growing|bigger_and_bigger|worse_every_hour|worse_by_the_hour',
       ],
@@ -262,6 +312,9 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         '38|39|40|41|100|101|102|103|104|105 ~1 degrees|c|f|celsius|fahrenheit',
         'temp|temperature|thermometer ~4 @FEVER_NUM',
         'running|spiking|spiked|hit|hitting|reached|reaching ~1 [a|an] @FEVER_NUM',
+        '@FEVER_NUM @DIGIT !@NOT_DEGREES',
+        '@FEVER_NUM ~3 @TAKEN',
+        'hes|shes|is|feels|felt|im|feel|feeling|was ~1 [really|very|so|burning] hot ~2 to_touch|to_the_touch',
       ],
       'bleeding-uncontrolled': [
         '@BLEED ~~4 @NOT_STOP ~1 stop|stopping|stopped|slow|slowing|slowed|clot|clotting|ease|easing|let_up|quit|quitting',
@@ -277,7 +330,12 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'still ~1 @BLEED ~~4 hours|hour|all_night|all_day',
         'soak*|soaked|soaking|filled|filling|bled_through|bleeding_through|bleeds_through ~3 gauze|gauzes|towel|towels|pillow|tissues|napkins|shirt',
         'through ~3 gauze|gauzes|towel|towels|tissues|napkins',
-        'mouth ~3 full|filling|fills ~3 blood',
+        // What it has used up: "gone through the whole pack of gauze".
+        'gone_through|went_through|going_through|used_up|using_up|run_out_of|ran_out_of|running_out_of|burned_through ~4 gauze|gauzes|gauze_pads|towels|tea_bags|teabags',
+        // A measure of the blood: "filling a cup", "clots the size of grapes".
+        'fill|fills|filled|filling ~3 cup|cups|glass|bowl|sink|mug|bucket ~3 @BLEED|clots',
+        'clot|clots ~3 size_of|big_as|as_big_as|like ~2 grape|grapes|golf_ball|golf_balls|egg|eggs|quarter|quarters|walnut|walnuts|plum|plums',
+        'mouth ~3 full|filling|fills ~3 blood|clots',
         '@BLEED ~2 fills|filling|filled ~3 mouth',
         'gauze|gauzes|towel|pillow ~3 soaked|soaking|drenched|full|filled|red',
         'hemorrhag*|haemorrhag*',
@@ -287,6 +345,8 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'heavy|heavily|severe|severely|profuse|lots_of|a_lot_of|so_much|too_much|tons_of|really_bad ~1 @BLEED',
         '@BLEED ~2 heavily|a_lot|alot|like_crazy|badly|so_much|really_bad',
         'keeps|keep|kept ~1 bleeding|filling_with_blood|filling_up_with_blood',
+        // Blood that "keeps running down my throat", "fresh red keeps coming".
+        'blood|fresh_red|bright_red ~2 keeps|keep|kept|just_keeps|keeps_on ~1 coming|running|pouring|flowing|dripping|gushing|filling|pooling|trickling|welling',
         '@BLEED ~3 dripping|running|pouring|streaming|trickling ~3 down|off|onto ~2 chin|face|neck|shirt|floor|arm',
       ],
       'jaw-or-face-injury': [
@@ -294,6 +354,9 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'jaw|jawbone|cheekbone ~3 broken|broke|fractured|fracture|dislocated|out_of_place|displaced|locked_open|stuck_open|wont_close|doesnt_close|cant_close|hanging',
         '@INABLE ~2 close ~2 mouth|jaw',
         'mouth|jaw ~2 stuck|locked ~1 open',
+        // A jaw that stays open (after a yawn, a blow): whatever the clause calls it.
+        'stuck|locked|frozen|jammed ~1 [wide] open',
+        'landed|land|lands|landing ~3 on|onto|into ~2 @FACE_PART',
         '@STRUCK ~3 in|on|to|across|with ~2 @FACE_PART',
         '@STRUCK ~2 @FACE_PART',
         '@FACE_PART ~2 hit|smashed|slammed|banged|struck|crashed|went_into|went_through ~3 on|into|against|dashboard|steering|pavement|floor|ground|curb|table|wall|concrete|windshield|handlebar*|pole|door',
@@ -324,8 +387,31 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'it|one ~1 came_out|fell_out|popped_out|flew_out',
         'lost|missing ~3 @TOOTH',
         '@TOOTH ~4 lying|laying|sitting|is_on|was_on|ended_up_on ~3 floor|ground|table|grass|pavement|counter|sidewalk|field|court',
+        '@TOOTH ~1 is|are|was|were ~1 just|completely|totally|clean|now|all|simply ~1 gone|missing|out',
+        // Where the tooth is now: in a hand, a napkin, found on the floor.
+        '@TOOTH ~2 is|are|was|were ~1 in|on ~2 my|his|her|the|a ~1 hand|hands|palm|pocket|napkin|tissue|milk|bag|cup',
+        'have|has|got|kept|keeping|put|holding ~1 it|them ~2 in ~2 a|the|some|my|his|her ~1 napkin|tissue|bag|baggie|cup|milk|paper_towel|ziploc|pocket|hand',
+        'found|find|picked_up|pick_up|grabbed ~1 it|them|the_tooth|his_tooth|her_tooth|my_tooth ~4 floor|ground|grass|pavement|field|court|sidewalk|carpet|rink|ice|mat',
+        'with_the_root|with_its_root|with_the_roots|root_and_all|roots_and_all|whole_root|root_attached|root_still_attached|root_still_on',
       ],
-      'tooth-loose': ['@TOOTH ~4 loose|wobbly|wiggly|moving|moves|wiggles|pushed|shoved|moved|shifted|bent|crooked|sideways|out_of_place|sticking_out|angle|twisted|turned'],
+      'tooth-loose': [
+        '@TOOTH ~4 loose|wobbly|wiggly|moving|moves|wiggles|pushed|shoved|moved|shifted|bent|crooked|sideways|out_of_place|sticking_out|angle|twisted|turned',
+        // Pushed into the gum, or lying over: "is pushed up into the gum", "one of my front ones is lying flat".
+        'pushed|jammed|shoved|driven|rammed|forced|sunk|sank ~2 into|inside ~2 gum|gums|jaw|bone',
+        '@TOOTH|one|ones ~4 lying|laying|lies|leaning|tilted|tipped|bent|pushed|pointing ~2 flat|back|backwards|forward|forwards|toward|towards|inward|inwards|sideways',
+      ],
+      'baby-tooth-out': [
+        '@BABY_TOOTH ~4 came_out|fell_out|popped_out|flew_out|knock*|is_gone|are_gone|missing|pushed|jammed|shoved|sunk|driven',
+        'knock* ~4 @BABY_TOOTH',
+      ],
+      anticoagulant: ['@ANTICOAGULANT'],
+      'bleeding-ongoing': ['still|keeps|keep|kept|continues_to|continuing_to ~1 @BLEED|oozing', '@BLEED ~2 still|all_day|all_night'],
+      reassured: [
+        'hardly|barely|only|just ~1 bled|bleeding|a_little_blood|a_bit_of_blood|any_blood',
+        'tiny_bit_of_blood|little_bit_of_blood|hardly_any_blood|barely_any_blood|not_much_blood',
+        'laughing|playing|smiling ~2 already|again|normally|like_nothing_happened',
+        'back_to_playing|already_playing|running_around|playing_already|laughing_already',
+      ],
       'injury-event': [
         '@STRUCK|smashed|slammed|banged|tripped|slipped|crash*|accident|collision|collided|fight|punch*|kick*|elbow|assault*|attacked|tackled|knock*|took_a_puck|took_a_ball',
         'fell|fall|fallen !out|asleep|apart|for|behind',
@@ -336,6 +422,16 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'bite ~3 feels|is|seems|looks|feel ~1 off|wrong|different|weird|strange|uneven|crooked|shifted',
         'teeth ~3 dont|doesnt|wont|arent|not ~1 fit|meet|line_up|come_together|close ~1 [together|right|properly]',
         'chin|lower_lip|jaw ~3 numb|tingling|tingly|dead|no_feeling',
+        // Signs of a broken cheekbone or eye socket after a fall: a numb cheek, an eye sitting lower, double vision.
+        'cheek|cheeks|face|upper_lip|gums|teeth ~3 numb|tingling|tingly|no_feeling',
+        'see|seeing|sees|seeing_things ~1 double',
+        'double_vision|blurry_vision|blurred_vision',
+        'eye|eyes ~4 lower|higher|sunken|sunk|uneven|droopy|drooping|doesnt_move|wont_move',
+        'jaw ~3 crooked|sideways|off_to_one_side|lopsided|shifted|out_of_line',
+        // A small child who will not open the mouth, a split lip, crying when the jaw is touched.
+        'wont|will_not|refuses_to|refusing_to|doesnt_want_to ~1 open|close ~2 mouth|jaw',
+        'lip|lips ~3 split|split_open|busted|cut_open|gashed',
+        'scream*|cries|crying|cry|winces|flinch* ~4 touch* ~2 jaw|face|cheek|chin|mouth',
       ],
     },
     cancels: {
@@ -347,6 +443,20 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
     excepts: {
       // "big pills are hard to swallow": the medicine, not the throat.
       airway: ['@MEDS ~4 hard|difficult|tough|trouble|impossible ~2 to ~1 swallow|get_down'],
+      // A baby tooth loose, hanging or knocked out is read by baby-tooth-out alone, and so is a fall that names only it.
+      // …and a tooth the dentist took out whole: "the dentist pulled my tooth with the root".
+      'tooth-knocked-out': [
+        '@BABY_TOOTH',
+        'knock* ~1 out_of ~1 alignment|whack|sync',
+        'pulled|extracted|removed|took|taken|taking|pulling|extracting ~6 with_the_root|with_its_root|with_the_roots|root_and_all|roots_and_all|whole_root',
+      ],
+      'tooth-out': ['@BABY_TOOTH'],
+      'tooth-loose': ['@BABY_TOOTH'],
+      'jaw-or-face-injury': ['@BABY_TOOTH'],
+      // A numb lip "feels fat" after the injection: a sensation, not a swelling.
+      'lip-swelling': ['feel|feels|felt|feeling ~2 thick|thicker|fat|fatter|big|bigger'],
+      // "knocked out of alignment by my wisdom teeth": crowding, not a blow; "the needle hit a nerve": an injection.
+      'injury-event': ['knock* ~1 out_of ~1 alignment|whack|sync', 'hit|struck|touched|nicked ~2 a|the|my ~1 nerve|nerves|vein'],
     },
   },
   es: {
@@ -355,7 +465,16 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       'no ~1 se|sabe|sabemos|saben|entiendo|creo|quiero|quisiera|importa|exagero|miento|estoy_segura|estoy_seguro|tengo_idea|se_por_que|se_que|se_si|se_como',
       'ni_idea|no_se',
     ],
-    history: ['hace ~2 anos|ano|meses', 'hace_anos|hace_muchos_anos|el_ano_pasado|hace_un_ano|de_nino|de_nina|de_pequeno|de_pequena|cuando_era_nino|cuando_era_nina|cuando_era_chico|cuando_era_chica|de_chico|de_chica'],
+    history: [
+      'hace ~2 anos|ano|meses',
+      'hace_anos|hace_muchos_anos|el_ano_pasado|hace_un_ano|de_nino|de_nina|de_pequeno|de_pequena|cuando_era_nino|cuando_era_nina|cuando_era_chico|cuando_era_chica|de_chico|de_chica',
+      'el_verano_pasado|el_invierno_pasado|la_primavera_pasada|el_otono_pasado|la_navidad_pasada|en_la_primaria|en_la_secundaria',
+      'en|desde|durante|en_el_ano ~1 @PAST_YEAR',
+    ],
+    present: ['ahora|ahorita|ahora_mismo|hoy|esta_manana|esta_tarde|esta_noche|anoche|ayer|desde_ayer|hace_un_rato|hace_unos_minutos'],
+    fiction: ['novela|telenovela|serie|pelicula|peli|capitulo|episodio|la_tele|en_la_tele|en_la_television|programa_de_television|documental|caricatura|netflix|realista'],
+    characters: ['un|una|el|la|este|esta|ese|esa ~1 paciente|personaje|actor|actriz|senor|senora|hombre|tipo|chico|chica|muchacho|muchacha|doctor|doctora|mujer', 'alguien'],
+    self: ['yo|me|mi|mis|mio|mia|nos|nuestro|nuestra|nuestros|nuestras|conmigo|tengo|estoy|hijo|hija|hijos|hijas|nino|nina|bebe|mama|papa|esposo|esposa|marido|abuela|abuelo|hermano|hermana|novio|novia|amigo|amiga'],
     resolved: [
       'ya ~1 bajo|bajó|paro|se_quito|se_fue|se_desinflamo|no_esta_hinchado|sano !al|hacia|hasta|a|por',
       'ha_bajado|ha_disminuido|disminuyo|se_desinflamo|desinflamando|desinflamo|mejoro|mejorando|esta_mejor|se_paro|se_detuvo|dejo_de_sangrar|paro_de_sangrar|se_quito|se_ha_quitado',
@@ -390,6 +509,9 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'hinch*|inflam* ~3 lengua',
         'labios|se_esta_poniendo|poniendose|se_puso|se_pone ~2 morado|morados|morada|moradas|azul|azules',
         'respira|respiro|respiramos|respirando ~2 mal|raro|con_dificultad|con_ruido|con_trabajo|muy_rapido|rapido',
+        // "se le oye la respiración ronca": a breath that is heard.
+        'respiracion|respira|respirando|respirar ~2 ronca|ronco|ruidosa|ruidoso|entrecortada|silbante|con_silbido',
+        'no ~1 me|le|nos ~1 entra ~1 [el] aire',
         'silbido ~2 pecho|al_respirar',
       ],
       'jaw-sign': [
@@ -398,6 +520,13 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'mordida ~3 chueca|rara|diferente|desviada|mal|no_cierra|no_coincide|cambio',
         'muerdo|muerde ~1 raro|chueco|diferente|mal|distinto',
         'barbilla|menton|labio_de_abajo|labio_inferior ~3 dormida|dormido|adormecida|adormecido|entumida|entumido|sin_sensibilidad',
+        'mejila|cachete|cara|pomulo|labio_de_arriba|labio_superior|encia|encias ~3 dormida|dormido|adormecida|adormecido|entumida|entumido|sin_sensibilidad',
+        'veo|ve|viendo|vemos ~1 doble',
+        'vision_doble|vision_borrosa',
+        'ojo|ojos ~4 mas_bajo|mas_abajo|hundido|caido|desigual',
+        'mandibula|quijada|boca ~3 chueca|chueco|torcida|torcido|desviada|de_lado|ladeada',
+        'no ~1 la|lo|le|me ~1 puedo|puede ~1 cerrar|abrir',
+        'no ~1 quiere ~1 abrir|cerrar ~2 boca|boquita',
       ],
       allergy: [
         'reaccion_alergica|reaccion_alergia|alergia_grave|anafila*|choque_anafilactico|shock_anafilactico|epipen|adrenalina_autoinyectable',
@@ -409,8 +538,12 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
       hives: [
         'ronchas|urticaria|habones|sarpullido|erupcion|manchas_rojas|comezon_en_todo|picazon|comezon|picor|me_pica_todo|le_pica_todo|me_pica_el_cuerpo',
         'cara|piel|cuerpo|brazos|pecho ~3 roja|rojo|colorada|colorado ~2 de|con ~1 granos|granitos|manchas|ronchas|puntitos|bolitas',
+        // "me brotó toda": the skin broke out.
+        'me|le|se_me|se_le|nos|les ~1 broto|brotaron ~2 todo|toda|todito|todita|entero|entera|la_piel|el_cuerpo|la_cara|ronchas',
+        'brotado|brotada|brotadito|brotadita',
+        'piel|cuerpo ~3 roja|rojo|colorada|colorado ~1 como',
       ],
-      'lip-swelling': ['labios|labio|parpados ~3 hinch*|inflam*', 'hinch*|inflam* ~2 labios|labio', 'labios|labio ~3 como ~1 salchicha*|globo*|chorizo*|de_pato|morcilla*'],
+      'lip-swelling': ['labios|labio|parpados ~3 hinch*|inflam*', 'hinch*|inflam* ~2 labios|labio', 'labios|labio ~3 como ~1 salchicha*|globo*|chorizo*|de_pato|morcilla*', 'labios|labio ~3 gruesos|grueso|gordos|gordo|enormes|enorme|grandotes|gigantes'],
       'allergy-trigger': ['@ALERGENO'],
       'swelling-spreading': [
         '@HINCH ~5 extend*|extiend*|expand*|propag*|avanza|avanzando|creciendo|crece|agranda|agrandando|corriendo|se_riega|riega|mas_y_mas_grande|cada_vez_mas_grande|cada_vez_mas|rapidisimo|muy_rapido|rapido|rapidamente|de_prisa',
@@ -440,6 +573,8 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'fiebre|fiebres|calentur*|febril|afiebra*|escalofrio*|temperatura_alta|mucha_temperatura|temperatura_de|tiene_temperatura|tengo_temperatura|con_temperatura',
         '38|39|40|41 ~1 grados|c',
         '38|39|40|41 ~2 de ~1 temperatura|fiebre',
+        '38|39|40|41 @DIGIT !@NOT_DEGREES',
+        '38|39|40|41 ~3 @TAKEN',
         'temperatura|fiebre|termometro ~4 38|39|40|41',
       ],
       'bleeding-uncontrolled': [
@@ -457,7 +592,14 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'sigue|sigo|siguen ~1 sangrando ~~4 horas|hora|toda_la_noche|todo_el_dia',
         'boca ~3 llena ~2 sangre',
         'llena ~2 sangre ~2 boca',
-        'llena|llenando|lleno|llenan ~3 boca ~2 de ~1 sangre',
+        'llena|llenando|lleno|llenan ~3 boca ~2 de ~1 sangre|coagulos',
+        'boca ~3 llena ~2 coagulos|coagulo|cuajos|cuajarones',
+        // "sigue brotando sangre fresca", "llenando un vaso de sangre", "coágulos como uvas", "se acabaron las gasas".
+        'sigue|siguen|sigo ~1 brotando|chorreando|escurriendo|manando ~2 sangre',
+        'sigue|siguen|sigo ~1 saliendo|saliendome|saliendole ~1 sangre_fresca|sangre_roja|sangre_viva',
+        'llenando|llene|lleno|llena|llenamos ~3 vaso|vasos|taza|tazas|vasito|tazon ~3 sangre|coagulos',
+        'coagulos|coagulo ~3 como|del_tamano_de|tamano_de|grandes_como ~2 uva|uvas|huevo|huevos|pelota|nuez|nueces|ciruela|ciruelas|higado',
+        'gaste|gasto|gastamos|acabe|acabo|acabamos|se_acabaron|se_me_acabaron|se_le_acabaron|se_nos_acabaron|termine|terminamos ~4 gasas|toallas|el_paquete',
       ],
       'bleeding-heavy': [
         'sangr*|sangre|sangrado ~3 mucho|muchisimo|demasiado|bastante|horrible',
@@ -469,6 +611,8 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'mandibula|quijada|maxilar|pomulo ~3 rota|roto|quebrada|fracturada|fracturado|dislocada|desencajada|zafada|trabada|fuera_de_lugar|no_cierra|colgando',
         '@NO_PUEDE ~1 cerrar ~2 boca|mandibula|quijada',
         'boca ~2 trabada|atorada|abierta_y_no_cierra|no_cierra',
+        // "se me trabó la mandíbula": stuck open or out of place.
+        'se_me|se_le|me|le|se ~1 trabo|trabe|atoro|atranco|atasco|zafo|desencajo|disloco ~3 mandibula|quijada|boca',
         '@GOLPE ~4 @CARA',
         'accidente|choque|choco|chocamos|se_cayo|me_cai|se_callo|nos_caimos|se_cayeron|caida|cayo_de|cayo_en|se_tropezo|me_tropece|tropezo|pelea|asaltaron|agredieron|atropell* ~~6 @CARA',
         '@CARA ~3 contra|golpearon|pegaron|pego|se_estrello|estrello',
@@ -485,12 +629,30 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
         'avulsion|avulsionado',
       ],
       'tooth-out': [
-        'se_le|se_me|se_nos|le|me ~1 cayo|salio|cayeron|salieron|zafo|desprendio|cae|sale|caen|salen ~3 @DIENTE',
+        'se_le|se_me|se_nos|le|me ~1 cayo|callo|salio|salto|brinco|volo|cayeron|callaron|salieron|saltaron|volaron|zafo|desprendio|cae|sale|caen|salen ~3 @DIENTE',
+        // Where the tooth is now: "lo encontré en el suelo", "lo tengo en la mano".
+        'lo|la ~1 encontre|encontramos|encontro|recogi|recogimos|recogio ~3 suelo|piso|pasto|cancha|tierra|calle|banqueta|acera',
+        '@DIENTE ~4 en ~2 mano|servilleta|bolsa|bolsita|vaso|panuelo',
         // The dentist takes a tooth out ("me sacaron una muela"), and so does a blow ("me lo sacaron de un golpe"): only with the blow.
         'saco|sacaron ~3 @DIENTE',
         '@DIENTE ~3 cayo|salio|se_salio|se_cayo|cayeron|desprendio|se_sale|se_cae',
       ],
       'tooth-loose': ['se_le|se_me|le|me ~1 movio|aflojo|torcio|metio ~2 @DIENTE', 'se_le_ha|se_me_ha|le_ha|me_ha ~1 movido|aflojado|torcido|metido ~2 @DIENTE', '@DIENTE ~4 flojo|floja|flojos|suelto|suelta|se_mueve|moviendo|bailando|movio|movido|torcio|torcido|chueco|desplazado|fuera_de_lugar|fuera_de_su_lugar|para_atras|hacia_atras'],
+      'baby-tooth-out': [
+        'cayo|callo|salio|salto|volo|tumbo|tumbaron|boto|botaron|se_salio|se_cayo|se_callo ~3 @DIENTE_DE_LECHE',
+        '@DIENTE_DE_LECHE ~3 cayo|salio|se_salio|se_cayo|tumbaron|hundio|metio|hundido|metido',
+      ],
+      'bleeding-ongoing': [
+        'sigue|sigo|siguen|continua|continuo ~1 sangrando|saliendo_sangre|saliendole_sangre|saliendome_sangre',
+        'sangr*|sangre ~2 todavia|todo_el_dia|toda_la_noche',
+        'todavia|aun ~2 sangr*|sale_sangre',
+      ],
+      reassured: [
+        'casi_no|apenas|muy_poco|poquito|poquita|un_poquito ~1 sangro|sangra|sangre|sangrado|le_sangro',
+        'sangro|sangra ~1 poquito|poco|muy_poco|nada',
+        'ya|sigue ~1 [esta] jugando|riendo|corriendo',
+        'como_si_nada',
+      ],
       'injury-event': [
         '@GOLPE|caerse|caerme|al_caer|cayendose|se_cayo|se_callo|me_cai|nos_caimos|se_cayeron|caida|cayo_de|cayo_en|cayo_contra|se_tropezo|me_tropece|tropezo|choque|choco|chocamos|accidente|pelea|pelearon|patineta|bici|bicicleta|moto|columpio|trampolin|escaleras|@SPORT|resbalo|me_resbale|se_resbalo|se_pego|me_pegue',
       ],
@@ -500,6 +662,11 @@ export const LANGUAGES: Record<PatientLanguage, LanguageTables> = {
     },
     excepts: {
       airway: ['@PASTILLAS ~4 dificil|dificiles|cuesta|cuestan ~2 de ~1 tragar'],
+      'tooth-knocked-out': ['@DIENTE_DE_LECHE'],
+      'tooth-out': ['@DIENTE_DE_LECHE'],
+      'tooth-loose': ['@DIENTE_DE_LECHE'],
+      'jaw-or-face-injury': ['@DIENTE_DE_LECHE'],
+      'lip-swelling': ['siente|siento|sentia|sentir ~2 grueso|gruesos|gorda|gordo|gordos|grande|grandes'],
     },
   },
 };
@@ -552,7 +719,7 @@ export const MISSPELLINGS: Record<string, string> = {
   inchado: 'hinchado', inchada: 'hinchada', inchazon: 'hinchazon', inchando: 'hinchando', incho: 'hincho', hinchao: 'hinchado',
   garganata: 'garganta', garjanta: 'garganta', gargnta: 'garganta',
   dente: 'diente', dinte: 'diente', muella: 'muela',
-  kijada: 'quijada', quixada: 'quijada',
+  kijada: 'quijada', quixada: 'quijada', asta: 'hasta', dout: 'out',
 };
 
 /**

@@ -18,7 +18,10 @@
  * - a question naming an emergency ("what do I do if a tooth gets knocked out?") escalates too:
  *   code cannot tell a general question from one asked while it happens, and the escalation
  *   advice is also the right answer to the general question;
- * - only a negated, past ("years ago") or resolving ("the swelling went down") mention stands down.
+ * - only a negated, past ("years ago", "in 2019", unless the clause also says "now"), resolving
+ *   ("the swelling went down") or fictional mention stands down: a clause about a character ("a
+ *   patient", "un señor") in a message that names a show or film ("episode", "novela") and says
+ *   nothing of the patient ("my", "I", "mi") is a story, not a symptom.
  */
 import { ESCALATION_ADVICE, ESCALATION_LEAD } from './escalation-advice';
 import {
@@ -150,10 +153,15 @@ function compileAll(phrases: string[] | undefined): RegExp[] {
   return (phrases ?? []).map(compilePhrase);
 }
 
-const merged = <K extends 'negations' | 'notNegations' | 'history' | 'resolved' | 'clauseBreaks'>(key: K) => compileAll(LANGUAGE_LIST.flatMap((l) => l[key]));
+const merged = <K extends 'negations' | 'notNegations' | 'history' | 'present' | 'resolved' | 'clauseBreaks' | 'fiction' | 'characters' | 'self'>(key: K) =>
+  compileAll(LANGUAGE_LIST.flatMap((l) => l[key]));
 const NEGATIONS = merged('negations');
 const NOT_NEGATIONS = merged('notNegations');
 const HISTORY = merged('history');
+const PRESENT = merged('present');
+const FICTION = merged('fiction');
+const CHARACTERS = merged('characters');
+const SELF = merged('self');
 const RESOLVED = merged('resolved');
 const CLAUSE_BREAKS = merged('clauseBreaks');
 const FEATURES = new Map<Feature, RegExp[]>();
@@ -260,13 +268,19 @@ function negatedAt(start: number, words: string[], negations: Span[]): boolean {
   });
 }
 
+const occurs = (clause: string, res: RegExp[]) => res.some((re) => clause.search(re) >= 0);
+
 /** The features one message affirms. */
 function affirmedFeatures(text: string): Set<Feature> {
   const found = new Set<Feature>();
-  for (const clause of clauses(tokens(text))) {
+  const all = clauses(tokens(text));
+  let fiction: boolean | undefined;
+  for (const clause of all) {
     const present = [...FEATURES.keys()].filter((feature) => !found.has(feature) && FEATURE_ANYWHERE.get(feature)!.test(clause));
     if (present.length === 0) continue;
-    const past = HISTORY.some((re) => clause.search(re) >= 0);
+    // A character's symptoms in a show the message names, with nothing in the clause about the patient.
+    if (occurs(clause, CHARACTERS) && !occurs(clause, SELF) && (fiction ??= all.some((c) => occurs(c, FICTION)))) continue;
+    const past = occurs(clause, HISTORY) && !occurs(clause, PRESENT);
     const resolved = RESOLVED.some((re) => clause.search(re) >= 0);
     const words = clause.trim().split(' ');
     const index = tokenIndex(clause);
@@ -327,7 +341,11 @@ export function detectEmergency(messages: ReadonlyArray<Pick<ChatMessage, 'role'
   let before: Set<Feature> | undefined;
   const earlier = (): Set<Feature> => (before ??= new Set(patient.slice(-1 - CONTEXT_MESSAGES, -1).flatMap((m) => [...affirmedFeatures(m.content)])));
   for (const { category, when } of CATEGORIES) {
-    const applies = when.some((set) => set.some((f) => now.has(f)) && set.every((f) => now.has(f) || earlier().has(f)));
+    const applies = when.some((set) => {
+      const needed = set.filter((f): f is Feature => !f.startsWith('!'));
+      const unless = set.filter((f) => f.startsWith('!')).map((f) => f.slice(1) as Feature);
+      return needed.some((f) => now.has(f)) && !unless.some((f) => now.has(f)) && needed.every((f) => now.has(f) || earlier().has(f));
+    });
     if (!applies) continue;
     const { reason, advice } = ESCALATION_ADVICE[language][category];
     return { escalate: true, language, category, reason, advice, reply: `${ESCALATION_LEAD[language]} ${advice}` };

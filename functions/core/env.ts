@@ -22,10 +22,16 @@ export const ENV = {
   /** Response cache and idempotency records. */
   cacheTable: 'CACHE_TABLE',
   jobsTable: 'JOBS_TABLE',
+  /** Per-practice overrides of the tasks' practice shares (read only). */
+  practiceOverridesTable: 'PRACTICE_OVERRIDES_TABLE',
+  /** Seconds a function keeps a practice's override before reading it again (default 60). */
+  practiceOverridesMaxAgeSeconds: 'PRACTICE_OVERRIDES_MAX_AGE_SECONDS',
   imagingQueueUrl: 'IMAGING_QUEUE_URL',
   imagesBucket: 'IMAGES_BUCKET',
   /** Decoded pixels one practice may have in queued or running imaging jobs (default in job-intake.ts). */
   imagingPracticeInflightPixels: 'IMAGING_PRACTICE_INFLIGHT_PIXELS',
+  /** Queued and running imaging jobs one practice may have (default: the catalog's worker.practiceMaxJobs). */
+  imagingPracticeInflightJobs: 'IMAGING_PRACTICE_INFLIGHT_JOBS',
   /** Front-end origin allowed by CORS. */
   allowedOrigin: 'ALLOWED_ORIGIN',
   /**

@@ -81,6 +81,15 @@ export class OverBudgetError extends GatewayError {
   readonly statusCode = 429;
   readonly code = 'OverBudget';
 }
+/**
+ * The task still has room, but the calling practice has used its share of it (its daily tokens,
+ * its tokens per minute or its concurrent requests): another practice's requests are unaffected.
+ * `details` names the share, the practice's use and which limit it was.
+ */
+export class PracticeOverShareError extends GatewayError {
+  readonly statusCode = 429;
+  readonly code = 'PracticeOverShare';
+}
 /** The practice's imaging jobs in flight (queued or running) already hold its pixel budget. */
 export class ImagingPracticeBusyError extends GatewayError {
   readonly statusCode = 429;

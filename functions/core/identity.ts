@@ -19,7 +19,9 @@ export interface CallerIdentity {
   isAdmin: boolean;
 }
 
-const PRACTICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** What a practice id looks like (the claim, the ledger's and the overrides table's keys). */
+export const PRACTICE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const PRACTICE_ID = PRACTICE_ID_PATTERN;
 
 export function callerIdentity(event: Pick<APIGatewayProxyEvent, 'requestContext'>): CallerIdentity {
   const claims = (event.requestContext?.authorizer?.claims ?? {}) as Record<string, unknown>;

@@ -29,12 +29,42 @@ export interface SecretStore {
 
 // ---------------------------------------------------------------- usage ledger
 
+/**
+ * A practice's share of one task's limits. `Infinity` means no limit of that kind (nothing is
+ * tracked for it on the admission item).
+ */
+export interface PracticeShareLimits {
+  dailyTokens: number;
+  tokensPerMinute: number;
+  concurrentRequests: number;
+}
+
+/** Where a practice's shares come from (catalog defaults, per-practice overrides). */
+export interface PracticeLimitsSource {
+  limitsFor(task: TaskName, practiceId: string): Promise<PracticeShareLimits>;
+}
+
+/** No practice shares at all: every practice may use the whole task (the default until shares are configured). */
+export const unlimitedPracticeLimits: PracticeLimitsSource = {
+  limitsFor: async () => ({ dailyTokens: Number.POSITIVE_INFINITY, tokensPerMinute: Number.POSITIVE_INFINITY, concurrentRequests: Number.POSITIVE_INFINITY }),
+};
+
+/** Which of a practice's shares a reservation holds (only the finite ones are tracked). */
+export interface PracticeHold {
+  practiceId: string;
+  dailyTokens: boolean;
+  tokensPerMinute: boolean;
+  concurrentRequests: boolean;
+}
+
 /** Tokens set aside against a task's budget and TPM ceiling before a model call. */
 export interface Reservation {
   task: TaskName;
   tokens: number;
   /** Epoch milliseconds when the reservation was made (selects the day and minute items). */
   at: number;
+  /** The practice the call is for; its chargeback row and, where limited, its shares. */
+  practice?: PracticeHold;
 }
 
 export interface ActualUsage {
@@ -57,15 +87,36 @@ export interface UsageEvent {
   fallbacks?: number;
 }
 
+export interface ReserveInput {
+  task: TaskName;
+  tokens: number;
+  dailyTokenBudget: number;
+  tokensPerMinute: number;
+  now?: number;
+  /** With `practiceLimits`, the practice's shares are checked in the same conditional update. */
+  practiceId?: string;
+  practiceLimits?: PracticeShareLimits;
+}
+
 export interface UsageLedger {
-  /** Reserves tokens against the daily budget and TPM ceiling; throws OverBudgetError when over either. */
-  reserve(input: { task: TaskName; tokens: number; dailyTokenBudget: number; tokensPerMinute: number; now?: number }): Promise<Reservation>;
-  /** Replaces the reservation with what the provider reported, on the key and the task items. */
-  settle(reservation: Reservation, usage: ActualUsage): Promise<void>;
-  /** Gives back a reservation whose call produced no usage. */
-  release(reservation: Reservation): Promise<void>;
-  /** Adds counters to the task items and, when a key is named, to that key's items. */
-  record(task: TaskName, event: UsageEvent, keyFingerprint?: string, now?: number): Promise<void>;
+  /**
+   * Reserves tokens against the task's daily budget and TPM ceiling and the practice's shares, in
+   * one conditional update; throws OverBudgetError (the task's limit) or PracticeOverShareError.
+   */
+  reserve(input: ReserveInput): Promise<Reservation>;
+  /**
+   * Writes what lets a reservation of a call that gets killed be found and given back later. Sent
+   * beside the model call, never in front of it; settle and release wait for it.
+   */
+  hold(reservation: Reservation): void;
+  /** Replaces the reservation with what the provider reported, on the key and the task items; `counters` ride along. */
+  settle(reservation: Reservation, usage: ActualUsage, counters?: UsageEvent): Promise<void>;
+  /** Gives back a reservation whose call produced no usage; `counters` ride along in the same writes. */
+  release(reservation: Reservation, counters?: UsageEvent): Promise<void>;
+  /** Adds counters to the task items and, when a key is named, to that key's items; cache hits also to the practice's row. */
+  record(task: TaskName, event: UsageEvent, keyFingerprint?: string, now?: number, practiceId?: string): Promise<void>;
+  /** Counts a refused request on the practice's chargeback row. */
+  recordRefusal(task: TaskName, practiceId: string, kind: 'share' | 'budget', now?: number): Promise<void>;
 }
 
 // ---------------------------------------------------------------- imaging

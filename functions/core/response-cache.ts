@@ -58,6 +58,12 @@ const MAX_POLL_MS = 400;
 /** What the lookup found. */
 type Lookup<T> = { kind: 'hit'; value: T } | { kind: 'claimed'; holder: string } | { kind: 'held'; holder: string; leaseUntil: number; stale: boolean };
 
+/** What {@link ResponseCache.open} found. */
+export type CacheEntry<T> =
+  | { kind: 'hit'; value: T }
+  | { kind: 'claimed'; fill(value: T): Promise<boolean>; abandon(): Promise<void> }
+  | { kind: 'held'; wait(compute: () => Promise<T>): Promise<{ value: T; source: CacheSource }> };
+
 /** DynamoDB items stop at 400 KB; a larger answer is simply not cached. */
 export const MAX_CACHED_BODY_BYTES = 350_000;
 
@@ -138,49 +144,73 @@ export class ResponseCache {
     options: ReadThroughOptions = {},
   ): Promise<{ value: T; source: CacheSource }> {
     const id = cacheKey(scope, input);
-    const { promise, leader } = this.join(id, () => this.readThroughTable<T>(id, scope, input, ttlSeconds, compute, options));
+    const { promise, leader } = this.join(id, async () => {
+      const entry = await this.open<T>(scope, input, ttlSeconds, options);
+      if (entry.kind === 'hit') return { value: entry.value, source: 'cache' as CacheSource };
+      if (entry.kind === 'held') return entry.wait(compute);
+      let value: T;
+      try {
+        value = await compute();
+      } catch (error) {
+        await entry.abandon();
+        throw error;
+      }
+      await entry.fill(value);
+      return { value, source: 'computed' as CacheSource };
+    });
     const answer = await promise;
     return leader || answer.source !== 'computed' ? answer : { value: answer.value, source: 'in-flight' };
   }
 
-  private async readThroughTable<T>(
-    id: string,
-    scope: CacheScope,
-    input: unknown,
-    ttlSeconds: number,
-    compute: () => Promise<T>,
-    options: ReadThroughOptions,
-  ): Promise<{ value: T; source: CacheSource }> {
+  /**
+   * The first step of a read-through, for a caller that sends other work beside it (the usage
+   * ledger's admission goes out with this lookup, one round trip for both): an answer, this call's
+   * claim (fill it with the answer, or abandon it so waiters ask themselves), or another call's
+   * claim to wait for.
+   */
+  async open<T>(scope: CacheScope, input: unknown, ttlSeconds: number, options: ReadThroughOptions = {}): Promise<CacheEntry<T>> {
+    const id = cacheKey(scope, input);
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     const me = randomUUID();
-    const waitUntil = performance.now() + (options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
-    let found = await this.lookup<T>(id, scope, me, leaseMs);
-    let waited = false;
-    for (let pollMs = FIRST_POLL_MS; found.kind === 'held'; pollMs = Math.min(MAX_POLL_MS, pollMs * 1.5)) {
-      // The holder died or its entry expired: take its claim over, unless another waiter just did.
-      if (found.stale && (await this.takeOver(id, found, me, leaseMs))) {
-        found = { kind: 'claimed', holder: me };
-        break;
-      }
-      // Out of patience: answer this request ourselves (both calls are paid; nothing is lost).
-      if (performance.now() + pollMs > waitUntil) return { value: await compute(), source: 'computed' };
-      await sleep(pollMs * (0.5 + Math.random()));
-      waited = true;
-      // A plain read while waiting; when the holder gave up (deleted its claim), claim it afresh.
-      found = (await this.peek<T>(id, scope)) ?? (await this.lookup<T>(id, scope, me, leaseMs));
-    }
-    if (found.kind === 'hit') return { value: found.value, source: waited ? 'in-flight' : 'cache' };
-
-    let value: T;
-    try {
-      value = await compute();
-    } catch (error) {
-      // Let the waiters ask the model themselves instead of waiting out the lease.
-      await this.release(id, me);
-      throw error;
-    }
-    await this.put(scope, input, value, ttlSeconds).catch(() => false);
-    return { value, source: 'computed' };
+    const found = await this.lookup<T>(id, scope, me, leaseMs);
+    const claimed = (): CacheEntry<T> => ({
+      kind: 'claimed',
+      // A failed cache write does not fail the request: the answer is already paid for.
+      fill: (value) => this.put(scope, input, value, ttlSeconds).catch(() => false),
+      abandon: () => this.release(id, me),
+    });
+    if (found.kind === 'hit') return found;
+    if (found.kind === 'claimed') return claimed();
+    return {
+      kind: 'held',
+      wait: async (compute) => {
+        const waitUntil = performance.now() + (options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
+        let state: Lookup<T> = found;
+        for (let pollMs = FIRST_POLL_MS; state.kind === 'held'; pollMs = Math.min(MAX_POLL_MS, pollMs * 1.5)) {
+          // The holder died or its entry expired: take its claim over, unless another waiter just did.
+          if (state.stale && (await this.takeOver(id, state, me, leaseMs))) {
+            state = { kind: 'claimed', holder: me };
+            break;
+          }
+          // Out of patience: answer this request ourselves (both calls are paid; nothing is lost).
+          if (performance.now() + pollMs > waitUntil) return { value: await compute(), source: 'computed' };
+          await sleep(pollMs * (0.5 + Math.random()));
+          // A plain read while waiting; when the holder gave up (deleted its claim), claim it afresh.
+          state = (await this.peek<T>(id, scope)) ?? (await this.lookup<T>(id, scope, me, leaseMs));
+        }
+        if (state.kind === 'hit') return { value: state.value, source: 'in-flight' };
+        const entry = claimed() as Extract<CacheEntry<T>, { kind: 'claimed' }>;
+        let value: T;
+        try {
+          value = await compute();
+        } catch (error) {
+          await entry.abandon();
+          throw error;
+        }
+        await entry.fill(value);
+        return { value, source: 'computed' };
+      },
+    };
   }
 
   /**
@@ -247,7 +277,8 @@ export class ResponseCache {
       .catch(() => undefined);
   }
 
-  private join<T>(key: string, fn: () => Promise<T>): { promise: Promise<T>; leader: boolean } {
+  /** Identical calls in this instance share one promise; `leader` is the call that runs `fn`. */
+  join<T>(key: string, fn: () => Promise<T>): { promise: Promise<T>; leader: boolean } {
     const existing = this.inFlight.get(key) as Promise<T> | undefined;
     if (existing) return { promise: existing, leader: false };
     const promise = fn().finally(() => this.inFlight.delete(key));

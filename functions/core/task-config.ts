@@ -68,6 +68,21 @@ export const cachePolicySchema = z.strictObject({
 
 const positiveInt = z.number().check(z.int(), z.positive());
 
+/**
+ * The share of a task's limits one dental practice may use by default, so one practice can never
+ * take the whole task (overrides per practice live in the PracticeOverrides table, see
+ * functions/core/practice-overrides.ts). Percentages are whole numbers in (0, 100].
+ */
+export const practiceShareSchema = z.strictObject({
+  /** Percent of the task's `dailyTokenBudget` one practice may commit per UTC day. */
+  dailyTokensPercent: z.number().check(z.int(), z.gte(1), z.lte(100)),
+  /** Percent of the task's `tokensPerMinute` one practice may commit per UTC minute. */
+  tokensPerMinutePercent: z.number().check(z.int(), z.gte(1), z.lte(100)),
+  /** Requests of one practice that may be in flight at once. */
+  concurrentRequests: positiveInt,
+});
+export type PracticeShare = z.infer<typeof practiceShareSchema>;
+
 export const workerSchema = z.strictObject({
   /** Reserved concurrency of the worker; `null` when the stage turns reservations off. */
   reservedConcurrency: z.nullable(positiveInt),
@@ -77,6 +92,8 @@ export const workerSchema = z.strictObject({
   /** SQS event source maximum concurrency (2–1000); must not exceed reservedConcurrency. */
   maxConcurrency: z.number().check(z.int(), z.gte(2), z.lte(1000)),
   maxReceiveCount: z.number().check(z.int(), z.gte(3), z.lte(5)),
+  /** Imaging jobs one practice may have queued or running at once; the next is a 429 ImagingPracticeBusy. */
+  practiceMaxJobs: positiveInt.check(z.lte(1000)),
 });
 
 export const taskConfigSchema = z.strictObject({
@@ -94,6 +111,8 @@ export const taskConfigSchema = z.strictObject({
   /** Ceiling on completion tokens per model call; also the reservation made before a call. */
   maxOutputTokens: positiveInt,
   cache: cachePolicySchema,
+  /** The default per-practice share of this task's limits. */
+  practiceShare: practiceShareSchema,
   phi: z._default(z.enum(PHI_POLICIES), 'scrub'),
   worker: z.optional(workerSchema),
 });

@@ -12,6 +12,7 @@ import { circuitBreaker } from './circuit-breaker';
 import { ENV, requireEnv } from './env';
 import { KeyPool } from './key-pool';
 import { METRIC } from './metric-names';
+import { DynamoPracticeShares } from './practice-overrides';
 import { phiGuardedClient, type PhiScrubListener } from './phi/guarded-client';
 import { ProviderChain, type ProviderChainOptions } from './provider-chain';
 import { providerBaseUrlsFromEnv, providerClientFor } from './providers/index';
@@ -50,6 +51,9 @@ export function taskFunctionFromEnv(options: TaskFunctionOptions = {}): TaskFunc
   const cacheTable = env[ENV.cacheTable];
   const cache = config.cache.enabled && cacheTable ? new ResponseCache({ doc, tableName: cacheTable }) : undefined;
 
-  const runtime = new TaskRuntime({ config, ledger, chain, cache, observability });
+  // The catalog's share of the task per practice, overridden per practice in PracticeOverrides.
+  const practiceLimits = DynamoPracticeShares.fromEnvironment([config], doc, env, { logger: observability.logger });
+
+  const runtime = new TaskRuntime({ config, ledger, chain, cache, observability, practiceLimits });
   return { config, observability, doc, ledger, runtime };
 }

@@ -1,19 +1,30 @@
 /**
  * One AI call of a task, start to finish: cache and in-flight dedup, admission against the
- * task's budget and TPM ceiling, the provider chain, output validation with one repair, exact
- * settlement in the ledger, and metrics. Handlers describe *what* to ask; this decides *how*.
+ * task's budget and TPM ceiling and the practice's shares, the provider chain, output validation
+ * with one repair, exact settlement in the ledger, and metrics. Handlers describe *what* to ask;
+ * this decides *how*.
+ *
+ * DynamoDB round trips in series, the latency that matters in AWS:
+ * - before the model: one. The cache lookup and the admission (one conditional update) go out
+ *   together; the hold that lets a killed call's reservation be found goes out beside the model
+ *   call. A hit gives its admission back; a refusal with a miss gives the cache claim back.
+ * - after it: one, all writes together (settlement, the cache write, counters, the practice's
+ *   chargeback row), folded into as few writes as the items allow. A streamed answer settles after
+ *   its last event has been handed to the response stream (see stream()).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type * as z from './zod';
-import { InvalidModelOutputError, PhiNotAllowedError, ProviderUnavailableError } from './errors';
+import { InvalidModelOutputError, PhiNotAllowedError, PracticeOverShareError, ProviderUnavailableError } from './errors';
 import { METRIC } from './metric-names';
 import type { ChatTurn, ImageInput, ModelRequest, ModelResponse, ModelStreamEvent, ModelUsage } from './model-call';
 import type { Observability } from './observability';
 import { redactForLog } from './observability';
 import { insideBaaBoundary } from './phi/boundary';
 import { detectPhiInRequest } from './phi/model-request';
-import type { Reservation, UsageLedger } from './ports';
-import type { ResponseCache } from './response-cache';
+import { boundDynamoRequestsBy } from './dynamo';
+import { unlimitedPracticeLimits, type PracticeLimitsSource, type Reservation, type UsageEvent, type UsageLedger } from './ports';
+import { cacheKey, type CacheScope, type ResponseCache } from './response-cache';
+import { usageCostMicroUsd } from './usage-ledger';
 import type { ChainCallOptions, ChainEvent, ProviderChain } from './provider-chain';
 import type { FunctionTaskConfig } from './task-config';
 
@@ -26,7 +37,7 @@ export type ModelChain = Pick<ProviderChain, 'complete' | 'stream'>;
 type ChainOutcome = Awaited<ReturnType<ProviderChain['complete']>>;
 
 /** What the runtime needs from the response cache (functions/core/response-cache.ts). */
-export type AnswerCache = Pick<ResponseCache, 'readThrough'>;
+export type AnswerCache = Pick<ResponseCache, 'open' | 'join'>;
 
 export interface TaskRuntimeDeps {
   config: FunctionTaskConfig;
@@ -34,7 +45,18 @@ export interface TaskRuntimeDeps {
   chain: ModelChain;
   cache?: AnswerCache;
   observability: Observability;
+  /** Each practice's share of the task's limits. @default unlimitedPracticeLimits (no shares) */
+  practiceLimits?: PracticeLimitsSource;
   now?: () => number;
+}
+
+/** DynamoDB calls of a request may run this long past its route deadline (Lambda keeps 1.5 s back, functions/core/http.ts). */
+const DYNAMO_GRACE_AFTER_DEADLINE_MS = 1_000;
+
+/** A model call made, and its ledger writes still in flight (they never reject). */
+interface Called {
+  outcome: ChainOutcome;
+  settlement: Promise<void>;
 }
 
 export interface GenerateInput<T> {
@@ -69,9 +91,11 @@ export interface GenerateResult<T> {
 
 export class TaskRuntime {
   private readonly now: () => number;
+  private readonly practiceLimits: PracticeLimitsSource;
 
   constructor(private readonly deps: TaskRuntimeDeps) {
     this.now = deps.now ?? Date.now;
+    this.practiceLimits = deps.practiceLimits ?? unlimitedPracticeLimits;
   }
 
   /**
@@ -80,40 +104,119 @@ export class TaskRuntime {
    * share one provider call; either way the answer costs no tokens.
    */
   async generate<T>(input: GenerateInput<T>): Promise<GenerateResult<T>> {
+    boundDynamoRequestsBy(input.deadline + DYNAMO_GRACE_AFTER_DEADLINE_MS);
+    try {
+      return await this.generateBounded(input);
+    } finally {
+      // Other DynamoDB work of the invocation (and a test's own reads later) is not held to this call's deadline.
+      boundDynamoRequestsBy(undefined);
+    }
+  }
+
+  private async generateBounded<T>(input: GenerateInput<T>): Promise<GenerateResult<T>> {
     const { cache, config } = this.deps;
     // Before the cache too: a request this task refuses gets no answer, cached or not, and no counter.
     this.phiSkip(this.modelRequest(input, 'json'), { refuseOnly: true });
-    if (!cache || !config.cache.enabled || input.cacheInput === undefined) return this.generateFresh(input);
+    if (!cache || !config.cache.enabled || input.cacheInput === undefined) {
+      const { result, settlements } = await this.generateFresh(input);
+      await Promise.all(settlements);
+      return result;
+    }
 
-    const scope = { practiceId: input.practiceId, task: config.name, model: config.providers.map((p) => `${p.provider}:${p.model}`).join('>') };
+    const scope: CacheScope = { practiceId: input.practiceId, task: config.name, model: config.providers.map((p) => `${p.provider}:${p.model}`).join('>') };
+    const cacheInput = { outputKind: input.outputKind, request: input.cacheInput };
+    const { promise, leader } = cache.join(cacheKey(scope, cacheInput), () => this.generateThroughCache(input, cache, scope, cacheInput));
+    const answer = await promise;
+    if (leader) return answer;
+    // Another request of this instance asked the same question at the same moment: its answer, free.
+    return this.answerFromCache(input, answer);
+  }
+
+  /** The lookup and the admission in one round trip, then whatever the lookup found decides. */
+  private async generateThroughCache<T>(input: GenerateInput<T>, cache: AnswerCache, scope: CacheScope, cacheInput: unknown): Promise<GenerateResult<T>> {
+    const { config } = this.deps;
     // Another instance asking the same question holds its claim for as long as this call may run,
     // and this call waits for that answer at most half its own time, leaving the rest to ask itself.
     const remainingMs = Math.max(0, input.deadline - this.now());
     const dedup = { leaseMs: Math.max(1_000, remainingMs), maxWaitMs: Math.floor(remainingMs / 2) };
-    const { value, source } = await cache.readThrough(scope, { outputKind: input.outputKind, request: input.cacheInput }, config.cache.ttlSeconds, async () => {
-      this.count(METRIC.cacheMisses);
-      // The counter write runs beside the model call instead of in front of it.
-      const counted = this.recordQuietly({ cacheMisses: 1 });
-      try {
-        return await this.generateFresh(input);
-      } finally {
-        await counted;
+    const request = this.modelRequest(input, 'json');
+    const [looked, admitted] = await Promise.allSettled([cache.open<GenerateResult<T>>(scope, cacheInput, config.cache.ttlSeconds, dedup), this.admit(request, input.practiceId)]);
+    const reservation = admitted.status === 'fulfilled' ? admitted.value : undefined;
+
+    if (looked.status === 'rejected') {
+      if (reservation) await this.releaseQuietly(reservation);
+      throw looked.reason;
+    }
+    const entry = looked.value;
+    if (entry.kind === 'hit') {
+      const data = input.schema.safeParse(entry.value.data);
+      if (data.success) {
+        this.count(METRIC.cacheHits);
+        // The admission is given back in the same write that counts the hit.
+        if (reservation) await this.releaseQuietly(reservation, { cacheHits: 1 });
+        else await this.recordQuietly({ cacheHits: 1 }, undefined, input.practiceId);
+        return { ...entry.value, data: data.data, usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0 }, cached: true };
       }
-    }, dedup);
-    if (source === 'computed') return value;
+      // An entry that no longer fits the schema (a deploy changed it) is answered afresh.
+      if (!reservation) throw await this.refused((admitted as PromiseRejectedResult).reason, input.practiceId);
+      const { result, settlements } = await this.generateFresh(input, reservation);
+      await Promise.all(settlements);
+      return result;
+    }
+    if (entry.kind === 'held') {
+      // Another instance is asking the model: wait for its answer without holding budget room.
+      const given = reservation ? this.releaseQuietly(reservation) : Promise.resolve();
+      this.count(METRIC.cacheMisses);
+      const waited = await entry.wait(async () => {
+        const { result, settlements } = await this.generateFresh(input, undefined, { cacheMisses: 1 });
+        await Promise.all(settlements);
+        return result;
+      });
+      await given;
+      return waited.source === 'computed' ? waited.value : this.answerFromCache(input, waited.value);
+    }
+
+    // This call asks the model.
+    this.count(METRIC.cacheMisses);
+    if (!reservation) {
+      const [error] = await Promise.all([this.refused((admitted as PromiseRejectedResult).reason, input.practiceId), entry.abandon()]);
+      throw error;
+    }
+    let fresh: { result: GenerateResult<T>; settlements: Promise<void>[] };
+    try {
+      fresh = await this.generateFresh(input, reservation, { cacheMisses: 1 });
+    } catch (error) {
+      // Let the waiters ask the model themselves instead of waiting out the lease.
+      await entry.abandon();
+      throw error;
+    }
+    await Promise.all([...fresh.settlements, entry.fill(fresh.result)]);
+    return fresh.result;
+  }
+
+  /** Another call's answer (an identical request that ran at the same moment): free, and counted as a hit. */
+  private async answerFromCache<T>(input: GenerateInput<T>, value: GenerateResult<T>): Promise<GenerateResult<T>> {
     const data = input.schema.safeParse(value.data);
-    // An entry that no longer fits the schema (a deploy changed it) is answered afresh.
-    if (!data.success) return this.generateFresh(input);
+    if (!data.success) {
+      const { result, settlements } = await this.generateFresh(input);
+      await Promise.all(settlements);
+      return result;
+    }
     this.count(METRIC.cacheHits);
-    await this.recordQuietly({ cacheHits: 1 });
+    await this.recordQuietly({ cacheHits: 1 }, undefined, input.practiceId);
     return { ...value, data: data.data, usage: { inputTokens: 0, outputTokens: 0, cachedTokens: 0 }, cached: true };
   }
 
-  private async generateFresh<T>(input: GenerateInput<T>): Promise<GenerateResult<T>> {
+  /**
+   * The model's answer, with one repair when it does not fit. The settlements come back unawaited
+   * so the caller sends them together with its own writes (the cache entry).
+   */
+  private async generateFresh<T>(input: GenerateInput<T>, reservation?: Reservation, counters?: UsageEvent): Promise<{ result: GenerateResult<T>; settlements: Promise<void>[] }> {
     const request = this.modelRequest(input, 'json');
-    const first = await this.callOnce(request, input.deadline);
-    const firstCheck = parseModelJson(first.response.text, input.schema, input.domainProblems);
-    if (firstCheck.ok) return this.result(firstCheck.value, first, first.response.usage, false);
+    const first = await this.callOnce(request, input, reservation, counters);
+    const settlements = [first.settlement];
+    const firstCheck = parseModelJson(first.outcome.response.text, input.schema, input.domainProblems);
+    if (firstCheck.ok) return { result: this.result(firstCheck.value, first.outcome, first.outcome.response.usage, false), settlements };
 
     // One repair: show the model its answer and what was wrong with it.
     this.deps.observability.logger.warn('model output failed validation; asking for a repair', { outputKind: input.outputKind, problems: firstCheck.problems.length });
@@ -121,17 +224,25 @@ export class TaskRuntime {
       ...request,
       messages: [
         ...request.messages,
-        { role: 'assistant', content: first.response.text.slice(0, 8_000) },
+        { role: 'assistant', content: first.outcome.response.text.slice(0, 8_000) },
         { role: 'user', content: `Your answer has these problems: ${firstCheck.problems.slice(0, 10).join('; ')}. Answer again with only the corrected JSON object, same shape.` },
       ],
     };
-    const second = await this.callOnce(repairRequest, input.deadline);
-    const secondCheck = parseModelJson(second.response.text, input.schema);
-    const usage = addUsage(first.response.usage, second.response.usage);
-    if (secondCheck.ok) return this.result(secondCheck.value, second, usage, true);
+    let second: Called;
+    try {
+      second = await this.callOnce(repairRequest, input);
+    } catch (error) {
+      await Promise.all(settlements);
+      throw error;
+    }
+    settlements.push(second.settlement);
+    const secondCheck = parseModelJson(second.outcome.response.text, input.schema);
+    const usage = addUsage(first.outcome.response.usage, second.outcome.response.usage);
+    if (secondCheck.ok) return { result: this.result(secondCheck.value, second.outcome, usage, true), settlements };
     // The repair broke the shape but the first answer had one: keep it, the handler drops what is invalid.
-    if (firstCheck.parsed !== undefined) return this.result(firstCheck.parsed, first, usage, false);
+    if (firstCheck.parsed !== undefined) return { result: this.result(firstCheck.parsed, first.outcome, usage, false), settlements };
     this.count(METRIC.invalidModelOutput);
+    await Promise.all(settlements);
     throw new InvalidModelOutputError(`The ${this.deps.config.name} model answered with output that does not fit the expected format, even after one repair; try again`);
   }
 
@@ -153,27 +264,37 @@ export class TaskRuntime {
     return { task: config.name, system: input.system, messages: input.messages, images: input.images, responseFormat, maxOutputTokens: config.maxOutputTokens };
   }
 
-  /** One admitted, settled call through the chain. */
-  private async callOnce(request: ModelRequest, deadline: number): Promise<ChainOutcome> {
+  /**
+   * One admitted call through the chain (admitted here unless the caller already holds the
+   * reservation). Its settlement comes back unawaited; a failed call is released before it throws.
+   */
+  private async callOnce(request: ModelRequest, input: Pick<GenerateInput<unknown>, 'practiceId' | 'deadline'>, reservation?: Reservation, counters: UsageEvent = {}): Promise<Called> {
     const skip = this.phiSkip(request);
-    const reservation = await this.admit(request);
+    const admitted = reservation ?? (await this.admitOrRefuse(request, input.practiceId));
+    // Beside the model call, not in front of it.
+    this.deps.ledger.hold(admitted);
     const started = this.now();
     let outcome: ChainOutcome;
     try {
-      outcome = await this.deps.chain.complete(request, { deadline, skip, onEvent: (event) => this.onChainEvent(event) });
+      outcome = await this.deps.chain.complete(request, { deadline: input.deadline, skip, onEvent: (event) => this.onChainEvent(event) });
     } catch (error) {
-      await this.deps.ledger.release(reservation).catch(() => undefined);
-      await this.recordQuietly({ errors: 1 });
+      await this.releaseQuietly(admitted, { ...counters, errors: 1 });
       if (error instanceof ProviderUnavailableError) this.count(METRIC.providerFailures);
       throw error;
     }
-    await this.settle(reservation, outcome.response, outcome.keyFingerprint, this.now() - started, outcome.fallbackUsed);
-    return outcome;
+    const settlement = this.settle(admitted, outcome.response, outcome.keyFingerprint, this.now() - started, outcome.fallbackUsed, counters);
+    return { outcome, settlement };
   }
 
   /**
    * Streams a text answer (chat). Yields deltas, then `done` with the usage; the reservation is
    * settled when the stream ends, released when it fails before any usage is known.
+   *
+   * Settlement comes after the last event: `done` is yielded first and the ledger writes run when
+   * the consumer asks for the next event (the handler's SSE generator does at once), so the client
+   * has the whole answer before they start. They still run inside the invocation: the stream ends
+   * only when they are done, and middy awaits the stream's pipe before the handler returns
+   * (functions/core/http.ts, atStreamEnd).
    *
    * A consumer that stops early (the patient closed the chat: the handler returns this generator)
    * ends the model stream, which aborts the provider request, and is charged what was produced:
@@ -182,38 +303,47 @@ export class TaskRuntime {
    * the full reservation (most of it was never generated) and not zero (it was).
    */
   async *stream(input: Omit<GenerateInput<unknown>, 'schema' | 'cacheInput'>, onOpen?: (opened: StreamOpened) => void): AsyncGenerator<ModelStreamEvent> {
+    boundDynamoRequestsBy(input.deadline + DYNAMO_GRACE_AFTER_DEADLINE_MS);
     const request = this.modelRequest(input, 'text');
-    const skip = this.phiSkip(request);
-    const reservation = await this.admit(request);
+    let reservation: Reservation;
+    let skip: ChainCallOptions['skip'];
+    try {
+      skip = this.phiSkip(request);
+      reservation = await this.admitOrRefuse(request, input.practiceId);
+    } catch (error) {
+      boundDynamoRequestsBy(undefined);
+      throw error;
+    }
+    this.deps.ledger.hold(reservation);
     const started = this.now();
     let settled = false;
     let failed = false;
     let producedChars = 0;
+    let done: Extract<ModelStreamEvent, { type: 'done' }> | undefined;
     let stream: Awaited<ReturnType<ModelChain['stream']>> | undefined;
     try {
       stream = await this.deps.chain.stream(request, { deadline: input.deadline, skip, onEvent: (event) => this.onChainEvent(event) });
       onOpen?.({ provider: stream.target.provider, model: stream.target.model, fallbackUsed: stream.fallbackUsed });
       for await (const event of stream.events) {
-        if (event.type === 'done') {
-          settled = true;
-          await this.settle(reservation, { text: '', usage: event.usage, provider: event.provider, model: event.model }, stream.keyFingerprint, this.now() - started, stream.fallbackUsed);
-        } else producedChars += event.text.length;
+        if (event.type === 'done') done = event;
+        else producedChars += event.text.length;
         yield event;
       }
     } catch (error) {
       failed = true;
       throw error;
     } finally {
-      if (!settled && !failed && stream) {
+      if (done && stream) {
+        settled = true;
+        await this.settle(reservation, { text: '', usage: done.usage, provider: done.provider, model: done.model }, stream.keyFingerprint, this.now() - started, stream.fallbackUsed);
+      } else if (!failed && stream) {
         settled = true;
         const usage = { inputTokens: reservation.tokens - request.maxOutputTokens, outputTokens: Math.ceil(producedChars / CHARS_PER_TOKEN), cachedTokens: 0 };
         this.deps.observability.logger.info('stream ended by the client; charging what was produced', usage);
         await this.settle(reservation, { text: '', usage, provider: stream.target.provider, model: stream.target.model }, stream.keyFingerprint, this.now() - started, stream.fallbackUsed);
       }
-      if (!settled) {
-        await this.deps.ledger.release(reservation).catch(() => undefined);
-        await this.recordQuietly({ errors: 1 });
-      }
+      if (!settled) await this.releaseQuietly(reservation, { errors: 1 });
+      boundDynamoRequestsBy(undefined);
     }
   }
 
@@ -221,8 +351,16 @@ export class TaskRuntime {
   async complete(
     input: Omit<GenerateInput<unknown>, 'schema' | 'cacheInput'>,
   ): Promise<{ text: string; usage: ModelUsage; provider: string; model: string; keyFingerprint: string; fallbackUsed: boolean }> {
+    boundDynamoRequestsBy(input.deadline + DYNAMO_GRACE_AFTER_DEADLINE_MS);
     const request = this.modelRequest(input, 'text');
-    const outcome = await this.callOnce(request, input.deadline);
+    let called: Called;
+    try {
+      called = await this.callOnce(request, input);
+      await called.settlement;
+    } finally {
+      boundDynamoRequestsBy(undefined);
+    }
+    const { outcome } = called;
     return {
       text: outcome.response.text,
       usage: outcome.response.usage,
@@ -261,26 +399,41 @@ export class TaskRuntime {
     return (target) => !insideBaaBoundary(target);
   }
 
-  private async admit(request: ModelRequest): Promise<Reservation> {
+  /** One conditional update against the task's limits and the practice's shares; throws the refusal as it is. */
+  private async admit(request: ModelRequest, practiceId: string): Promise<Reservation> {
     const { config, ledger, observability } = this.deps;
+    const practiceLimits = await this.practiceLimits.limitsFor(config.name, practiceId);
+    const reservation = await ledger.reserve({
+      task: config.name,
+      tokens: estimateTokens(request),
+      dailyTokenBudget: config.dailyTokenBudget,
+      tokensPerMinute: config.tokensPerMinute,
+      practiceId,
+      practiceLimits,
+      now: this.now(),
+    });
+    const { budgetUsedPercent } = reservation as Reservation & { budgetUsedPercent?: number };
+    if (budgetUsedPercent !== undefined) observability.metrics.addMetric(METRIC.budgetUsedPercent, MetricUnit.Percent, Math.round(budgetUsedPercent * 10) / 10);
+    return reservation;
+  }
+
+  private async admitOrRefuse(request: ModelRequest, practiceId: string): Promise<Reservation> {
     try {
-      const reservation = await ledger.reserve({
-        task: config.name,
-        tokens: estimateTokens(request),
-        dailyTokenBudget: config.dailyTokenBudget,
-        tokensPerMinute: config.tokensPerMinute,
-        now: this.now(),
-      });
-      const { budgetUsedPercent } = reservation as Reservation & { budgetUsedPercent?: number };
-      if (budgetUsedPercent !== undefined) observability.metrics.addMetric(METRIC.budgetUsedPercent, MetricUnit.Percent, Math.round(budgetUsedPercent * 10) / 10);
-      return reservation;
+      return await this.admit(request, practiceId);
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 429) {
-        this.count(METRIC.overBudgetRejections);
-        observability.logger.warn('request not admitted', redactForLog(error));
-      }
-      throw error;
+      throw await this.refused(error, practiceId);
     }
+  }
+
+  /** A refusal the caller gets: counted, logged, and on the practice's chargeback row. Returns the error to throw. */
+  private async refused(error: unknown, practiceId: string): Promise<unknown> {
+    if ((error as { statusCode?: number }).statusCode !== 429) return error;
+    const { config, ledger, observability } = this.deps;
+    this.count(METRIC.overBudgetRejections);
+    observability.logger.warn('request not admitted', redactForLog(error));
+    const kind = error instanceof PracticeOverShareError ? 'share' : 'budget';
+    await ledger.recordRefusal(config.name, practiceId, kind, this.now()).catch((e: unknown) => observability.logger.warn('refusal counter write failed', redactForLog(e)));
+    return error;
   }
 
   /**
@@ -288,16 +441,15 @@ export class TaskRuntime {
    * hiccup must not turn it into an error (it is logged and counted for the operator instead),
    * and a provider that reports no usable counts is charged the reservation.
    */
-  private async settle(reservation: Reservation, response: ModelResponse, keyFingerprint: string, latencyMs: number, fallbackUsed: boolean): Promise<void> {
+  private async settle(reservation: Reservation, response: ModelResponse, keyFingerprint: string, latencyMs: number, fallbackUsed: boolean, counters: UsageEvent = {}): Promise<void> {
     const { config, ledger, observability } = this.deps;
     const { logger, metrics } = observability;
     const usage = usableUsage(response.usage, reservation.tokens);
     if (usage !== response.usage) logger.warn('provider reported no usable token counts; charging the reservation', { model: response.model });
     const { inputTokens, outputTokens, cachedTokens } = usage;
-    const price = config.prices[response.model];
-    const costMicroUsd = price ? Math.round(inputTokens * price.inputUsdPerMTok + outputTokens * price.outputUsdPerMTok) : 0;
+    const costMicroUsd = usageCostMicroUsd(config.prices[response.model], inputTokens, outputTokens);
     try {
-      await ledger.settle(reservation, { keyFingerprint, model: response.model, inputTokens, outputTokens, cachedTokens, costMicroUsd, latencyMs });
+      await ledger.settle(reservation, { keyFingerprint, model: response.model, inputTokens, outputTokens, cachedTokens, costMicroUsd, latencyMs }, counters);
     } catch (error) {
       logger.error('settling the usage ledger failed; the answer is returned anyway', { ...redactForLog(error), model: response.model, inputTokens, outputTokens });
       this.count(METRIC.ledgerSettleFailures);
@@ -307,6 +459,15 @@ export class TaskRuntime {
     metrics.addMetric(METRIC.modelLatency, MetricUnit.Milliseconds, latencyMs);
     if (fallbackUsed) metrics.addMetric(METRIC.fallbacks, MetricUnit.Count, 1);
     logger.appendKeys({ keyFingerprint, model: response.model, inputTokens, outputTokens });
+  }
+
+  /** Gives a reservation back (with counters in the same writes); a failure only leaves it for the stale sweep. */
+  private async releaseQuietly(reservation: Reservation, counters?: UsageEvent): Promise<void> {
+    try {
+      await this.deps.ledger.release(reservation, counters);
+    } catch (error) {
+      this.deps.observability.logger.warn('giving back a reservation failed', redactForLog(error));
+    }
   }
 
   private onChainEvent(event: ChainEvent): void {
@@ -323,9 +484,9 @@ export class TaskRuntime {
   }
 
   /** Counters are best effort: a failed counter write must not fail the patient's request. */
-  private async recordQuietly(event: Parameters<UsageLedger['record']>[1], keyFingerprint?: string): Promise<void> {
+  private async recordQuietly(event: UsageEvent, keyFingerprint?: string, practiceId?: string): Promise<void> {
     try {
-      await this.deps.ledger.record(this.deps.config.name, event, keyFingerprint, this.now());
+      await this.deps.ledger.record(this.deps.config.name, event, keyFingerprint, this.now(), practiceId);
     } catch (error) {
       this.deps.observability.logger.warn('usage counter write failed', redactForLog(error));
     }

@@ -20,7 +20,7 @@ import { readObjectBounded } from './image-objects';
 import { DEFAULT_INFLIGHT_BUDGET, ImagingJobIntake } from './job-intake';
 import { ROUTES } from './routes';
 
-const { observability, doc } = functionBasicsFromEnv();
+const { config, observability, doc } = functionBasicsFromEnv();
 const bucket = requireEnv(ENV.imagesBucket);
 const s3 = s3ClientFromEnv();
 const intake = new ImagingJobIntake({
@@ -31,13 +31,22 @@ const intake = new ImagingJobIntake({
   logger: observability.logger,
   inflightBudget: inflightBudgetFromEnv(),
 });
-/** The per-practice in-flight pixel budget: IMAGING_PRACTICE_INFLIGHT_PIXELS when set, else the default. */
+/**
+ * The per-practice in-flight budget: IMAGING_PRACTICE_INFLIGHT_PIXELS and IMAGING_PRACTICE_INFLIGHT_JOBS
+ * when set, else the default pixels and the catalog's `worker.practiceMaxJobs`.
+ */
 function inflightBudgetFromEnv() {
-  const raw = process.env[ENV.imagingPracticeInflightPixels];
-  if (raw === undefined || raw === '') return DEFAULT_INFLIGHT_BUDGET;
-  const maxPixels = Number(raw);
-  if (!Number.isSafeInteger(maxPixels)) throw new Error(`${ENV.imagingPracticeInflightPixels} must be a whole number of pixels, not ${JSON.stringify(raw.slice(0, 40))}`);
-  return { ...DEFAULT_INFLIGHT_BUDGET, maxPixels };
+  const wholeNumber = (name: typeof ENV.imagingPracticeInflightPixels | typeof ENV.imagingPracticeInflightJobs, unit: string): number | undefined => {
+    const raw = process.env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value)) throw new Error(`${name} must be a whole number of ${unit}, not ${JSON.stringify(raw.slice(0, 40))}`);
+    return value;
+  };
+  return {
+    maxPixels: wholeNumber(ENV.imagingPracticeInflightPixels, 'pixels') ?? DEFAULT_INFLIGHT_BUDGET.maxPixels,
+    maxJobs: wholeNumber(ENV.imagingPracticeInflightJobs, 'jobs') ?? config.worker?.practiceMaxJobs ?? DEFAULT_INFLIGHT_BUDGET.maxJobs,
+  };
 }
 const cacheTable = process.env[ENV.cacheTable];
 const idempotency = cacheTable ? new RouteIdempotency({ tableName: cacheTable, doc }) : undefined;

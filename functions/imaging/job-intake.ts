@@ -8,9 +8,10 @@
  * function, which must answer 202 quickly in 512 MB, does not. Both sides use the same pixel cap,
  * the most the worker can decode, so a job accepted here is one the worker can decode.
  *
- * Before anything is stored, the image's decoded pixels are held against the practice's in-flight
- * budget (its queued and running jobs): past it the answer is a 429 `ImagingPracticeBusy`, so one
- * practice's burst cannot keep the workers from other practices' jobs.
+ * Before anything is stored, the image's decoded pixels and one job are held against the practice's
+ * in-flight budget (its queued and running jobs, by pixels and by count): past either the answer
+ * is a 429 `ImagingPracticeBusy` saying which, so one practice's burst cannot fill the queue ahead
+ * of other practices' jobs. How the worker then takes jobs fairly is the queue's part (job-queue.ts).
  *
  * Nothing is left half-written: the image is stored first, then the job, then the message; a
  * failure at any step undoes what came before it (or, once the job exists, marks it failed), so
@@ -43,9 +44,11 @@ export const UPLOAD_URL_TTL_SECONDS = 15 * 60;
  * What one practice may have queued or running at once, so that a burst of small files that
  * decode to huge images cannot hold the workers while other practices' jobs wait: 160 MP is ten
  * images at the pixel limit, about forty panoramics or a hundred bitewings. Overridden by
- * IMAGING_PRACTICE_INFLIGHT_PIXELS. The job count keeps the practice's in-flight item small.
+ * IMAGING_PRACTICE_INFLIGHT_PIXELS. The job count is the catalog's `worker.practiceMaxJobs`
+ * (IMAGING_PRACTICE_INFLIGHT_JOBS overrides it); the 20 here is for callers without a catalog.
+ * It also keeps the practice's in-flight item small.
  */
-export const DEFAULT_INFLIGHT_BUDGET: InflightBudget = { maxPixels: 160_000_000, maxJobs: 200 };
+export const DEFAULT_INFLIGHT_BUDGET: InflightBudget = { maxPixels: 160_000_000, maxJobs: 20 };
 /** A worker finishes a job in seconds to a minute; by then some of the practice's jobs have ended. */
 export const PRACTICE_BUSY_RETRY_AFTER_SECONDS = 30;
 
@@ -146,11 +149,19 @@ export class ImagingJobIntake {
       throw asUnavailable(error, 'The imaging job store is unavailable; retry shortly');
     }
     if (!reservation.reserved) {
-      throw new ImagingPracticeBusyError(
-        `This practice already has ${reservation.inFlightJobs} imaging jobs (${reservation.inFlightPixels} pixels) queued or running; ` +
-          `this image adds ${pixels} pixels and a practice may have at most ${this.budget.maxPixels} pixels and ${this.budget.maxJobs} jobs in flight: retry when some have finished`,
-        { retryAfterSeconds: PRACTICE_BUSY_RETRY_AFTER_SECONDS },
-      );
+      const { inFlightJobs, inFlightPixels } = reservation;
+      const { maxJobs, maxPixels } = this.budget;
+      const retry = 'retry when some have finished';
+      // Which limit it hit, so the caller knows whether smaller images would help.
+      const full = inFlightJobs >= maxJobs;
+      const message = full
+        ? `This practice already has ${inFlightJobs} imaging jobs queued or running, the most one practice may have at once (${maxJobs}): ${retry}`
+        : `This practice already has ${inFlightJobs} imaging jobs (${inFlightPixels} pixels) queued or running; ` +
+          `this image adds ${pixels} pixels and a practice may have at most ${maxPixels} pixels and ${maxJobs} jobs in flight: ${retry}`;
+      throw new ImagingPracticeBusyError(message, {
+        retryAfterSeconds: PRACTICE_BUSY_RETRY_AFTER_SECONDS,
+        details: { limit: full ? 'jobs' : 'pixels', inFlightJobs, maxJobs, inFlightPixels, maxPixels, imagePixels: pixels },
+      });
     }
     return pixels;
   }

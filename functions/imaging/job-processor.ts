@@ -27,7 +27,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
-import { GatewayError, InvalidModelOutputError, OverBudgetError, ProviderThrottledError } from '#core/errors';
+import { GatewayError, InvalidModelOutputError, OverBudgetError, PracticeOverShareError, ProviderThrottledError } from '#core/errors';
 import { redactForLog } from '#core/observability';
 import type { ImagingJob, JobLease, JobQueue, JobStore } from '#core/ports';
 import type { GenerateInput, GenerateResult } from '#core/task-runtime';
@@ -238,8 +238,9 @@ export class ImagingJobProcessor {
 
 const receiveCountOf = (record: SQSRecord) => Number(record.attributes?.ApproximateReceiveCount ?? '1');
 
+/** Refusals that pass with time (a provider's rate limit, the task's budget, the practice's share): the job waits. */
 function isThrottle(error: unknown): error is GatewayError {
-  return error instanceof ProviderThrottledError || error instanceof OverBudgetError;
+  return error instanceof ProviderThrottledError || error instanceof OverBudgetError || error instanceof PracticeOverShareError;
 }
 
 /** `{ jobId, practiceId }` as SqsJobQueue sends it; undefined for anything else. */

@@ -6,11 +6,33 @@ import * as z from '#core/zod';
 import { ENV } from '#core/env';
 import { functionTaskConfigSchema, taskConfigSchema, type TaskConfig } from '#core/task-config';
 
+/**
+ * A task as the ops function knows it: no secret name and no provider chain, which it never uses
+ * (and which would push its environment over Lambda's 4 KB; see {@link opsCatalogJson}).
+ */
+export type OpsTaskConfig = Omit<TaskConfig, 'secretName' | 'providers'> & Partial<Pick<TaskConfig, 'secretName' | 'providers'>>;
+
 /** The resolved catalog as JSON. Entries may carry their model prices too (as TASK_CONFIG does); they are dropped. */
-export const resolvedCatalogSchema = z.pipe(z.array(z.extend(taskConfigSchema, { prices: z.optional(functionTaskConfigSchema.shape.prices) })).check(z.minLength(1)), z.transform((tasks): TaskConfig[] => tasks.map(({ prices: _prices, ...task }) => task)));
+export const resolvedCatalogSchema = z.pipe(
+  z
+    .array(
+      z.extend(taskConfigSchema, {
+        prices: z.optional(functionTaskConfigSchema.shape.prices),
+        secretName: z.optional(taskConfigSchema.shape.secretName),
+        providers: z.optional(taskConfigSchema.shape.providers),
+      }),
+    )
+    .check(z.minLength(1)),
+  z.transform((tasks): OpsTaskConfig[] => tasks.map(({ prices: _prices, ...task }) => task)),
+);
+
+/** `CATALOG` as the stack and the local runtime set it: each resolved task without what ops never reads. */
+export function opsCatalogJson(tasks: readonly TaskConfig[]): string {
+  return JSON.stringify(tasks.map(({ secretName: _secret, providers: _providers, ...task }) => task));
+}
 
 /** Parses `CATALOG`; a missing or broken value is a deployment bug, so the message says where to look. */
-export function parseCatalogEnv(env: NodeJS.ProcessEnv = process.env): TaskConfig[] {
+export function parseCatalogEnv(env: NodeJS.ProcessEnv = process.env): OpsTaskConfig[] {
   const json = env[ENV.catalog];
   if (!json) throw new Error(`${ENV.catalog} is not set: the stack (or the local runtime) must set it to the resolved catalog, a JSON array of task configs`);
   let value: unknown;

@@ -18,12 +18,11 @@ import { stageOfFunctionName } from '#core/function-names';
 import { createHttpHandler } from '#core/http';
 import { createObservability } from '#core/observability';
 import { CloudWatchPlatformMetrics, createCloudWatchClient } from '#core/platform-metrics';
-import type { TaskConfig } from '#core/task-config';
-import { parseCatalogEnv } from './catalog-env';
+import { parseCatalogEnv, type OpsTaskConfig } from './catalog-env';
 import { createOpsRoutes } from './routes';
 
 const observability = createObservability('ops');
-let catalog: TaskConfig[] | undefined;
+let catalog: OpsTaskConfig[] | undefined;
 const deployedStage = stageOfFunctionName(process.env.AWS_LAMBDA_FUNCTION_NAME ?? '', 'ops', 'api');
 const platform = deployedStage === undefined ? undefined : new CloudWatchPlatformMetrics(createCloudWatchClient(), deployedStage);
 
@@ -32,6 +31,7 @@ export const handler = createHttpHandler({
   routes: createOpsRoutes({
     catalog: () => (catalog ??= parseCatalogEnv(process.env)),
     usageTable: () => requireEnv(ENV.usageTable),
+    practiceOverridesTable: () => process.env[ENV.practiceOverridesTable] || undefined,
     doc: documentClient(),
     platform,
   }),

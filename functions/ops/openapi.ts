@@ -200,7 +200,7 @@ const ERROR_RESPONSES: Record<ErrorStatus, { name: string; description: string; 
   '429': {
     name: 'TooManyRequests',
     description:
-      "Throttled: the task is at its concurrency limit (code TaskAtCapacity, answered by API Gateway), over its token budget or tokens-per-minute ceiling (OverBudget), every provider rate-limited it (ProviderThrottled), or the practice's imaging jobs in flight already hold its pixel budget (ImagingPracticeBusy). Retry after Retry-After seconds",
+      "Throttled: the task is at its concurrency limit (code TaskAtCapacity, answered by API Gateway), over its token budget or tokens-per-minute ceiling (OverBudget), the calling practice over its share of the task's daily tokens, tokens per minute or concurrent requests (PracticeOverShare, with the share and the practice's use in error.details), every provider rate-limited it (ProviderThrottled), or the practice's imaging jobs in flight already hold its pixel or job budget (ImagingPracticeBusy, details.limit says which). Retry after Retry-After seconds",
     retryAfter: true,
   },
   '431': { name: 'RequestHeaderFieldsTooLarge', description: 'The request line and headers together are larger than 10,240 bytes' },

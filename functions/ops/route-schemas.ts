@@ -6,7 +6,7 @@
 import { routeKey, type RouteDeclaration } from '#core/route-declaration';
 import type { TaskConfig } from '#core/task-config';
 import * as z from '#core/zod';
-import { healthResponseSchema, usageQuerySchema, usageReportSchema } from './schemas';
+import { healthResponseSchema, practiceUsageReportSchema, usageQuerySchema, usageReportSchema } from './schemas';
 import { taskRouteDeclarations } from './task-routes';
 
 export { routeKey };
@@ -45,10 +45,11 @@ export const OPS_ROUTE = {
     summary: 'Token usage, cost, throttles and latency per task and per key',
     description:
       'Administrators only. Rows are sorted so the task closest to its limits (budget, tokens per minute, timeout; any throttle counts as 100 %) or slowest comes first; ' +
-      'underMostPressure names it. The same report as `npm run usage -- --json`.',
+      'underMostPressure names it. The same report as `npm run usage -- --json`. ' +
+      'With by=practice, the chargeback report instead (PracticeUsageReport): each practice’s spend per task over whole UTC days and how close it runs to its share, under most pressure first (`npm run usage -- --by practice --json`).',
     auth: 'admin',
     query: usageQuerySchema,
-    response: usageReportSchema,
+    response: z.union([usageReportSchema, practiceUsageReportSchema]),
   },
 } as const satisfies Record<string, RouteDeclaration>;
 

@@ -13,9 +13,15 @@ export const healthResponseSchema = z.strictObject({
 /** Longest period the report covers: the day items go back further, but a month answers the question. */
 export const USAGE_MAX_DAYS = 31;
 
+/** How the usage report groups its rows. */
+export const USAGE_GROUPINGS = ['task', 'practice'] as const;
+
 export const usageQuerySchema = z.strictObject({
   since: z.optional(z.string().check(z.regex(/^[1-9]\d{0,5}[mhd]$/, 'must be a duration such as 90m, 24h or 7d'))).check(z.describe(`How far back the report reaches: minutes (m), hours (h) or days (d), up to ${USAGE_MAX_DAYS}d. Default 24h`)),
   days: z.optional(z.string().check(z.regex(/^\d{1,3}$/, `must be a whole number of days from 1 to ${USAGE_MAX_DAYS}`))).check(z.describe(`The last N days (1–${USAGE_MAX_DAYS}); use either since or days`)),
+  by: z
+    .optional(z.enum(USAGE_GROUPINGS, { error: `must be one of ${USAGE_GROUPINGS.join(', ')}` }))
+    .check(z.describe('task (default): per AI task and per provider key; practice: the chargeback report, per practice and task against its share (whole UTC days)')),
 });
 
 const percent = z.number().check(z.nonnegative());
@@ -86,7 +92,47 @@ export const usageReportSchema = z.strictObject({
   keys: z.array(keyUsageRowSchema).check(z.describe('Throttled, then slowest, then busiest first')),
 }).check(z.meta({ id: 'UsageReport', description: 'Usage per AI task and per provider key for a period' }));
 
+const practiceCountersShape = {
+  requests: count,
+  inputTokens: count,
+  outputTokens: count,
+  costMicroUsd: count.check(z.describe('Cost in micro-dollars (1,000,000 = 1 USD)')),
+  cacheHits: count,
+  shareRefusals: count.check(z.describe('Requests refused with 429 PracticeOverShare (the practice hit its share)')),
+  budgetRefusals: count.check(z.describe("Requests refused with 429 OverBudget (the task's own limit)")),
+};
+
+export const practiceShareLimitsSchema = z
+  .strictObject({ dailyTokens: count, tokensPerMinute: count, concurrentRequests: count })
+  .check(z.meta({ id: 'PracticeShareLimits', description: "What one practice may use of one task: the catalog share, or an operator's override" }));
+
+export const practiceTaskUsageRowSchema = z.strictObject({
+  task: z.string(),
+  ...practiceCountersShape,
+  peakDayTokens: count.check(z.describe("Input + output tokens of the practice's busiest UTC day on this task in the period")),
+  share: practiceShareLimitsSchema,
+  shareSource: z.enum(['catalog', 'override']),
+  peakDayPercent: percent.check(z.describe('peakDayTokens against share.dailyTokens')),
+  pressurePercent: percent.check(z.describe('What the rows are sorted by: peakDayPercent, at least 100 when the share refused a request')),
+}).check(z.meta({ id: 'PracticeTaskUsage' }));
+
+export const practiceUsageRowSchema = z.strictObject({
+  practiceId: z.string(),
+  ...practiceCountersShape,
+  pressurePercent: percent.check(z.describe('The highest pressure of its tasks')),
+  tasks: z.array(practiceTaskUsageRowSchema).check(z.describe('Under most pressure first')),
+}).check(z.meta({ id: 'PracticeUsage' }));
+
+export const practiceUsageReportSchema = z.strictObject({
+  since: z.iso.datetime(),
+  until: z.iso.datetime(),
+  resolution: z.literal('day').check(z.describe('Practice items are per UTC day: the period is widened to whole days')),
+  days: z.strictObject({ from: z.iso.date(), to: z.iso.date() }),
+  practices: z.array(practiceUsageRowSchema).check(z.describe('Under most pressure first, then by cost')),
+}).check(z.meta({ id: 'PracticeUsageReport', description: "Chargeback: each practice's AI spend per task for a period, and how close it runs to its shares (by=practice)" }));
+
 export type HealthResponse = z.infer<typeof healthResponseSchema>;
 export type UsageQuery = z.infer<typeof usageQuerySchema>;
 export type PressureSummary = z.infer<typeof pressureSummarySchema>;
 export type UsageReportResponse = z.infer<typeof usageReportSchema>;
+export type PracticeUsageReportResponse = z.infer<typeof practiceUsageReportSchema>;

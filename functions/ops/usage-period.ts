@@ -20,8 +20,8 @@ export function usagePeriod(query: Record<string, string | undefined>, now: numb
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
-    const message = issue.code === 'unrecognized_keys' ? `unknown parameter ${name}; use since (e.g. 24h, 90m, 7d) or days (1–${USAGE_MAX_DAYS})` : `${name} ${issue.message}`;
-    throw new BadRequestError(`Invalid usage period: ${message}`);
+    const message = issue.code === 'unrecognized_keys' ? `unknown parameter ${name}; use since (e.g. 24h, 90m, 7d) or days (1–${USAGE_MAX_DAYS}), and by (task or practice)` : `${name} ${issue.message}`;
+    throw new BadRequestError(`Invalid usage ${name === 'by' ? 'grouping' : 'period'}: ${message}`);
   }
   const { since, days } = parsed.data;
   if (since !== undefined && days !== undefined) throw new BadRequestError('Invalid usage period: give since or days, not both');

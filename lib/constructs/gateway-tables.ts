@@ -2,7 +2,7 @@ import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { CACHE_TABLE, JOBS_TABLE, USAGE_TABLE, type TableDefinition } from '../../functions/core/tables';
+import { CACHE_TABLE, JOBS_TABLE, PRACTICE_OVERRIDES_TABLE, USAGE_TABLE, type TableDefinition } from '../../functions/core/tables';
 
 export interface GatewayTablesProps {
   /** Names the backup plan and vault, which are account-wide. */
@@ -23,6 +23,8 @@ export class GatewayTables extends Construct {
   public readonly usage: dynamodb.Table;
   public readonly jobs: dynamodb.Table;
   public readonly cache: dynamodb.Table;
+  /** Per-practice overrides of the tasks' practice shares, edited by operators (`npm run practices`). */
+  public readonly practiceOverrides: dynamodb.Table;
   /** Daily AWS Backup of the ledger and the jobs, kept 35 days (HIPAA contingency plan). */
   public readonly backupPlan: backup.BackupPlan;
 
@@ -32,6 +34,8 @@ export class GatewayTables extends Construct {
     this.jobs = this.tableFrom(JOBS_TABLE, RemovalPolicy.RETAIN);
     // Cache entries can always be recomputed, but PITR stays on: HIPAA checks every table.
     this.cache = this.tableFrom(CACHE_TABLE, RemovalPolicy.DESTROY);
+    // Operators' decisions (a group practice's larger share): kept like the ledger, and backed up.
+    this.practiceOverrides = this.tableFrom(PRACTICE_OVERRIDES_TABLE, RemovalPolicy.RETAIN);
 
     // Named by stage, so two stages in one account never share a plan or a vault name. The vault
     // keeps its recovery points on update and delete, but a rolled-back first create removes it
@@ -46,7 +50,11 @@ export class GatewayTables extends Construct {
       backupPlanRules: [backup.BackupPlanRule.daily()],
     });
     const selection = this.backupPlan.addSelection('LedgerAndJobs', {
-      resources: [backup.BackupResource.fromDynamoDbTable(this.usage), backup.BackupResource.fromDynamoDbTable(this.jobs)],
+      resources: [
+        backup.BackupResource.fromDynamoDbTable(this.usage),
+        backup.BackupResource.fromDynamoDbTable(this.jobs),
+        backup.BackupResource.fromDynamoDbTable(this.practiceOverrides),
+      ],
     });
     for (const policy of ['AWSBackupServiceRolePolicyForBackup', 'AWSBackupServiceRolePolicyForRestores']) {
       Validations.of(selection).acknowledge({
@@ -61,7 +69,7 @@ export class GatewayTables extends Construct {
   }
 
   private tableFrom(definition: TableDefinition, removalPolicy: RemovalPolicy): dynamodb.Table {
-    return new dynamodb.Table(this, definition.logicalName, {
+    const table = new dynamodb.Table(this, definition.logicalName, {
       partitionKey: { name: definition.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: definition.sortKey ? { name: definition.sortKey, type: dynamodb.AttributeType.STRING } : undefined,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -71,5 +79,14 @@ export class GatewayTables extends Construct {
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
     });
+    for (const index of definition.indexes ?? []) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: index.sortKey ? { name: index.sortKey, type: dynamodb.AttributeType.STRING } : undefined,
+        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+      });
+    }
+    return table;
   }
 }

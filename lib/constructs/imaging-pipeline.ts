@@ -96,6 +96,9 @@ export class ImagingPipeline extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    // A standard queue, never FIFO: sent with MessageGroupId = the practice it is an SQS fair
+    // queue, which delivers a quiet practice's job before a noisy one's backlog (functions/core/job-queue.ts,
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-fair-queues.html).
     this.queue = new sqs.Queue(this, 'Jobs', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

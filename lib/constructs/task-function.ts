@@ -68,7 +68,7 @@ export interface FunctionNetwork {
 
 /** How a function uses a table: the ops report only reads; task functions update counters. */
 export type TableAccess = 'read' | 'readWrite';
-export type TableEnv = typeof ENV.usageTable | typeof ENV.cacheTable | typeof ENV.jobsTable;
+export type TableEnv = typeof ENV.usageTable | typeof ENV.cacheTable | typeof ENV.jobsTable | typeof ENV.practiceOverridesTable;
 export type BucketAccess = 'read' | 'readWrite';
 
 /**
@@ -202,8 +202,16 @@ export class TaskFunction extends NodejsFunction {
    * so no role may Scan or batch-read/-delete them (see {@link TABLE_ACTIONS}).
    */
   public useTable(envName: TableEnv, table: dynamodb.ITable, access: TableAccess): this {
-    table.grant(this, ...TABLE_ACTIONS[access]);
+    // The table alone: CDK's table.grant() adds `<table>/index/*` once a table has an index; an
+    // index is granted by name, to the one function that queries it (useTableIndex).
+    iam.Grant.addToPrincipal({ grantee: this, actions: [...TABLE_ACTIONS[access]], resourceArns: [table.tableArn] });
     this.addEnvironment(envName, table.tableName);
+    return this;
+  }
+
+  /** Grants Query on one named index of a table (the per-practice report's `bySortKey` on the ledger). */
+  public useTableIndex(table: dynamodb.ITable, indexName: string): this {
+    iam.Grant.addToPrincipal({ grantee: this, actions: ['dynamodb:Query'], resourceArns: [`${table.tableArn}/index/${indexName}`] });
     return this;
   }
 

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalRoute } from '../runtime/api-gateway';
 import { DEFAULT_OPS_WINDOW, isOpsWindow, type OpsSnapshotReader } from './snapshot';
 
-export { createOpsSnapshotReader, type OpsSnapshot, type OpsSnapshotReader, type OpsTaskRow } from './snapshot';
+export { createOpsSnapshotReader, type OpsPracticeRow, type OpsSnapshot, type OpsSnapshotReader, type OpsTaskRow } from './snapshot';
 
 export const OPS_PAGE_PATH = '/';
 export const OPS_JSON_PATH = '/_local/ops.json';

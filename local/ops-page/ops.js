@@ -169,6 +169,39 @@
     row.cache.main.classList.toggle('zero', !cache.enabled || cache.hits === 0);
   }
 
+  /** The practices panel: rebuilt on each refresh (at most five rows, ordered by the server). */
+  function renderPractices(practices) {
+    const body = $('practice-rows');
+    const rowsOut = practices.map((p) => {
+      const tr = element('tr');
+      tr.dataset.practice = p.practiceId;
+      tr.dataset.pressure = String(p.pressurePercent);
+      tr.classList.toggle('hot', p.shareRefusals > 0 || p.pressurePercent >= 90);
+      const nameCell = element('td');
+      const name = element('div', 'task-label', p.practiceId);
+      const sub = element('div', 'task-sub', `${p.top.task}${p.top.shareSource === 'override' ? ' · override' : ''}`);
+      nameCell.append(name, sub);
+      const shareCell = element('td');
+      const g = gauge('practice-share');
+      setGauge(g, p.top.peakDayTokens, p.top.dailyTokensShare, percentText(p.top.peakDayPercent), `of ${tokens(p.top.dailyTokensShare)}`, `${tokens(p.top.peakDayTokens)} tokens on its busiest day`);
+      shareCell.append(g.box);
+      const requests = numberCell('requests');
+      requests.main.textContent = integer.format(p.requests);
+      const cost = numberCell('cost');
+      cost.main.textContent = dollars(p.costMicroUsd);
+      const refused = numberCell('refused');
+      refused.main.textContent = integer.format(p.shareRefusals + p.budgetRefusals);
+      refused.main.dataset.share = String(p.shareRefusals);
+      refused.main.dataset.budget = String(p.budgetRefusals);
+      refused.main.classList.toggle('throttle-hit', p.shareRefusals + p.budgetRefusals > 0);
+      refused.sub.textContent = `${integer.format(p.shareRefusals)} · ${integer.format(p.budgetRefusals)}`;
+      tr.append(nameCell, shareCell, requests.td, cost.td, refused.td);
+      return tr;
+    });
+    body.replaceChildren(...rowsOut);
+    $('practices-empty').hidden = practices.length > 0;
+  }
+
   function renderSummary(snapshot) {
     const sum = (pick) => snapshot.tasks.reduce((total, t) => total + pick(t), 0);
     const requests = sum((t) => t.requests);
@@ -302,6 +335,7 @@
       const snapshot = await response.json();
       snapshot.tasks.forEach((task, index) => renderRow(task, index, snapshot.underMostPressure));
       renderSummary(snapshot);
+      renderPractices(snapshot.practices ?? []);
       renderQueue(snapshot.imagingQueue);
       renderChart(snapshot.series);
       $('window-hint').textContent = `Counts over the ${WINDOW_LABELS[snapshot.window.name]} · budget per UTC day · concurrency and tokens/min live`;

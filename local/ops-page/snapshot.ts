@@ -11,6 +11,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TaskConfig } from '../../functions/core/task-config';
+import { readPracticeUsageReport } from '../../functions/core/practice-usage-report';
 import { readUsageReport } from '../../functions/core/usage-report';
 import { DynamoUsageLedger, utcDay, utcMinute, type LedgerCounters } from '../../functions/core/usage-ledger';
 import type { RuntimeStats } from '../runtime/stats';
@@ -21,6 +22,20 @@ export type OpsWindow = keyof typeof OPS_WINDOWS;
 export const DEFAULT_OPS_WINDOW: OpsWindow = '1h';
 /** Minutes in the chart. */
 export const SERIES_MINUTES = 60;
+/** Rows of the "practices under most pressure" panel. */
+export const PRESSURE_PANEL_PRACTICES = 5;
+
+/** A practice in the panel: its totals over the window's UTC days and the task nearest its share. */
+export interface OpsPracticeRow {
+  practiceId: string;
+  pressurePercent: number;
+  requests: number;
+  costMicroUsd: number;
+  shareRefusals: number;
+  budgetRefusals: number;
+  /** The task under most pressure: its busiest day against the practice's daily share. */
+  top: { task: string; peakDayTokens: number; dailyTokensShare: number; peakDayPercent: number; shareSource: 'catalog' | 'override' };
+}
 
 export interface OpsTaskRow {
   task: string;
@@ -65,12 +80,16 @@ export interface OpsSnapshot {
   series: { minutes: string[]; tokens: Record<string, number[]> };
   /** The task under most pressure in the window, or null when nothing happened. */
   underMostPressure: string | null;
+  /** The practices under most pressure (whole UTC days of the window), at most {@link PRESSURE_PANEL_PRACTICES}. */
+  practices: OpsPracticeRow[];
 }
 
 export interface OpsSnapshotSource {
   doc: DynamoDBDocumentClient;
   /** Physical name of the usage ledger table. */
   usageTable: string;
+  /** The PracticeOverrides table, for the practices' effective shares. @default none: the catalog shares */
+  practiceOverridesTable?: string;
   catalog: readonly TaskConfig[];
   stats: () => RuntimeStats;
   /** Id of the function that serves each task's API (the task name) and of the imaging worker. */
@@ -126,11 +145,20 @@ export function createOpsSnapshotReader(source: OpsSnapshotSource): OpsSnapshotR
       const at = now();
       const since = at - OPS_WINDOWS[window] * 60_000;
       const stats = source.stats();
-      const [report, chart, thisMinute, today] = await Promise.all([
+      const [report, chart, thisMinute, today, practiceReport] = await Promise.all([
         readUsageReport(source.doc, { table: source.usageTable, since: new Date(since), until: new Date(at), catalog: source.catalog, now: new Date(at) }),
         series(at),
         countersByTask((task) => ledger.readTaskMinute(task, utcMinute(at))),
         countersByTask((task) => ledger.readTaskDay(task, utcDay(at))),
+        readPracticeUsageReport(source.doc, {
+          table: source.usageTable,
+          overridesTable: source.practiceOverridesTable,
+          since: new Date(since),
+          until: new Date(at),
+          catalog: source.catalog,
+          now: new Date(at),
+          limit: PRESSURE_PANEL_PRACTICES,
+        }),
       ]);
       const rows = source.catalog.map((task): OpsTaskRow => {
         // readUsageReport builds one row per catalog task, and it is given this same catalog.
@@ -178,6 +206,18 @@ export function createOpsSnapshotReader(source: OpsSnapshotSource): OpsSnapshotR
         },
         series: chart,
         underMostPressure: busiest?.task ?? null,
+        practices: practiceReport.practices.map((p): OpsPracticeRow => {
+          const top = p.tasks[0]!;
+          return {
+            practiceId: p.practiceId,
+            pressurePercent: p.pressurePercent,
+            requests: p.requests,
+            costMicroUsd: p.costMicroUsd,
+            shareRefusals: p.shareRefusals,
+            budgetRefusals: p.budgetRefusals,
+            top: { task: top.task, peakDayTokens: top.peakDayTokens, dailyTokensShare: top.share.dailyTokens, peakDayPercent: top.peakDayPercent, shareSource: top.shareSource },
+          };
+        }),
       };
     },
   };

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resolveCatalog, functionConfigFor, opsReservedConcurrency, type ResolveOptions, type TaskConfig } from '../../lib/catalog';
 import { ENV } from '../../functions/core/env';
+import { opsCatalogJson } from '../../functions/ops/catalog-env';
 import { OPS_ROUTES } from '../../functions/ops/route-schemas';
 import { createDocumentClient } from '../../functions/core/dynamo';
 import { DynamoUsageLedger } from '../../functions/core/usage-ledger';
@@ -35,7 +36,12 @@ export const OPS_FUNCTION_ID = 'ops';
 /** Ops routes that API Gateway serves without the authorizer. */
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/openapi.json']);
 
-export const LOCAL_TABLES = { usage: 'smartdental-local-usage', cache: 'smartdental-local-cache', jobs: 'smartdental-local-jobs' } as const;
+export const LOCAL_TABLES = {
+  usage: 'smartdental-local-usage',
+  cache: 'smartdental-local-cache',
+  jobs: 'smartdental-local-jobs',
+  practiceOverrides: 'smartdental-local-practice-overrides',
+} as const;
 export const LOCAL_BUCKET = 'smartdental-local-images';
 export const LOCAL_QUEUE = 'smartdental-local-imaging';
 export const LOCAL_DEAD_LETTER_QUEUE = 'smartdental-local-imaging-dlq';
@@ -117,11 +123,15 @@ function handlerFileOf(task: string, file = 'handler.ts'): string {
   return join(REPO_ROOT, 'functions', task, file);
 }
 
-/** Variables every function inherits from the developer's shell (logging knobs only). */
+/**
+ * Variables every function inherits from the developer's shell: logging knobs, and the DynamoDB
+ * connection timeout, which the laptop raises because dynalite answers from this busy process
+ * (functions/core/dynamo.ts says why).
+ */
 function passThroughEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && (name.startsWith('POWERTOOLS_') || name === 'LOG_LEVEL' || name === 'PATH' || name === 'HOME' || name === 'TMPDIR')) kept[name] = value;
+    if (value !== undefined && (name.startsWith('POWERTOOLS_') || name === 'LOG_LEVEL' || name === 'DYNAMODB_CONNECTION_TIMEOUT_MS' || name === 'PATH' || name === 'HOME' || name === 'TMPDIR')) kept[name] = value;
   }
   return kept;
 }
@@ -213,6 +223,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       [ENV.usageTable]: LOCAL_TABLES.usage,
       [ENV.cacheTable]: LOCAL_TABLES.cache,
       [ENV.jobsTable]: LOCAL_TABLES.jobs,
+      [ENV.practiceOverridesTable]: LOCAL_TABLES.practiceOverrides,
       [ENV.allowedOrigin]: allowedOrigin,
       ...(options.quiet ? { POWERTOOLS_LOG_LEVEL: 'ERROR' } : {}),
       ...options.functionEnv,
@@ -267,7 +278,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       functionName: `smartdental-${LOCAL_STAGE}-ops`,
       handlerFile: handlerFileOf('ops'),
       // As the stack sets it: the usage table only (no cache, jobs or queue), and its reservation.
-      env: { ...opsEnv, [ENV.functionRole]: 'ops', [ENV.catalog]: JSON.stringify(catalog.tasks) },
+      env: { ...opsEnv, [ENV.functionRole]: 'ops', [ENV.catalog]: opsCatalogJson(catalog.tasks) },
       timeoutSeconds: 10,
       memoryMb: 256,
       concurrencyLimit: limitOf(OPS_FUNCTION_ID, opsReservedConcurrency(catalog)),
@@ -348,7 +359,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...options.http,
       localRoutes: [
         statsRoute,
-        ...opsPageRoutes(createOpsSnapshotReader({ doc: ledgerDoc, usageTable: LOCAL_TABLES.usage, catalog: catalog.tasks, stats, imagingWorkerId: IMAGING_WORKER_ID })),
+        ...opsPageRoutes(createOpsSnapshotReader({ doc: ledgerDoc, usageTable: LOCAL_TABLES.usage, practiceOverridesTable: LOCAL_TABLES.practiceOverrides, catalog: catalog.tasks, stats, imagingWorkerId: IMAGING_WORKER_ID })),
         ...(options.localRoutes ?? []),
       ],
     });

@@ -54,8 +54,8 @@ export async function recoverAfterRestart(deps: RecoveryDeps): Promise<RecoveryR
   const requeuedJobs: string[] = [];
   for (const job of jobs.values()) {
     if ((job.status !== 'queued' && job.status !== 'running') || queuedIds.has(job.jobId)) continue;
-    // The body SqsJobQueue sends: the worker cannot tell it from the one that was lost.
-    deps.queue.send(JSON.stringify({ jobId: job.jobId, practiceId: job.practiceId }));
+    // The body and group SqsJobQueue sends: the worker cannot tell it from the one that was lost.
+    deps.queue.send(JSON.stringify({ jobId: job.jobId, practiceId: job.practiceId }), { messageGroupId: job.practiceId });
     requeuedJobs.push(job.jobId);
   }
 

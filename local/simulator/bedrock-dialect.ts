@@ -86,6 +86,20 @@ export const bedrockDialect: Dialect = {
 
   // Bedrock sends no rate-limit headers; its quotas are per account, Region and model.
   rateLimitHeaders: () => ({}),
+  // ThrottlingException's only member is its message: no retry-after to honour.
+  // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html (Errors)
+  sendsRetryAfter: false,
+
+  // A Converse document cut off, or a ConverseStream whose framing is intact but whose second
+  // event's payload is not JSON: the SDK's event-stream decoder then fails as on a damaged answer.
+  malformedBody(call) {
+    if (!call.stream) return '{"output": {"message": {"role": "assistant", "content": [{"text": ';
+    const broken = codec.encode({
+      headers: { ':message-type': stringHeader('event'), ':event-type': stringHeader('contentBlockDelta'), ':content-type': stringHeader('application/json') },
+      body: new Uint8Array(Buffer.from('{"contentBlockIndex": 0, "delta": {"text": ', 'utf8')),
+    });
+    return Buffer.concat([bedrockEventFrame('messageStart', { role: 'assistant' }), broken]);
+  },
 
   streamContentType: 'application/vnd.amazon.eventstream',
 
@@ -93,7 +107,7 @@ export const bedrockDialect: Dialect = {
     return {
       output: { message: { role: 'assistant', content: [{ text }] } },
       stopReason: 'end_turn',
-      usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, totalTokens: usage.inputTokens + usage.outputTokens },
+      usage: usageOf(usage),
       metrics: { latencyMs: 1 },
     };
   },
@@ -105,12 +119,27 @@ export const bedrockDialect: Dialect = {
       bedrockEventFrame('contentBlockStop', { contentBlockIndex: 0 }),
       bedrockEventFrame('messageStop', { stopReason: 'end_turn' }),
       bedrockEventFrame('metadata', {
-        usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, totalTokens: usage.inputTokens + usage.outputTokens },
+        usage: usageOf(usage),
         metrics: { latencyMs: 1 },
       }),
     ];
   },
 };
+
+/**
+ * Bedrock's TokenUsage with prompt-cache reads as `cacheReadInputTokens` (sent only when there are
+ * some), left out of `inputTokens` as the gateway's adapter reads them (Anthropic's convention);
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_TokenUsage.html
+ */
+function usageOf(usage: { inputTokens: number; outputTokens: number; cachedTokens?: number }) {
+  const cached = usage.cachedTokens ?? 0;
+  return {
+    inputTokens: usage.inputTokens - cached,
+    outputTokens: usage.outputTokens,
+    totalTokens: usage.inputTokens + usage.outputTokens,
+    ...(cached > 0 ? { cacheReadInputTokens: cached } : {}),
+  };
+}
 
 function readSystem(system: unknown): string {
   if (system === undefined || system === null) return '';

@@ -52,6 +52,16 @@ export interface Dialect {
   errorStatus?(kind: SimulatedErrorKind): number;
   rateLimitHeaders(state: RateLimitState, now: number): Record<string, string>;
   completion(call: SimulatedCall, text: string, usage: SimulatedUsage, id: string): unknown;
+  /**
+   * Whether a 429 carries `retry-after` (OpenAI and Anthropic send one; Bedrock's
+   * ThrottlingException carries only a message). @default true
+   */
+  readonly sendsRetryAfter?: boolean;
+  /**
+   * The body of the `malformed` fault: a 200 that cannot be decoded. @default a JSON document (or
+   * a server-sent event) cut off in the middle
+   */
+  malformedBody?(call: SimulatedCall): string | Uint8Array;
   /** Content type of a streamed answer. @default text/event-stream */
   readonly streamContentType?: string;
   /** Stream frames: server-sent events, each complete with its blank line, or binary event-stream messages. */

@@ -152,7 +152,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
       const what = admission.limit === 'requests' ? `requests per minute (limit ${limits.rpm})` : `tokens per minute (limit ${limits.tpm})`;
       return sendError(res, dialect, 'rate_limit', `Rate limit reached for ${what} on this key (simulated). Please try again in ${admission.retryAfterSeconds}s.`, {
         ...limitHeaders,
-        'retry-after': String(admission.retryAfterSeconds),
+        ...retryAfterHeader(dialect, admission.retryAfterSeconds),
       });
     }
 
@@ -164,7 +164,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
     switch (fault) {
       case 'throttle':
         count(targets, 'throttled');
-        return sendError(res, dialect, 'rate_limit', 'Rate limit reached (simulated fault).', { ...limitHeaders, 'retry-after': String(config.throttleRetryAfterSeconds) });
+        return sendError(res, dialect, 'rate_limit', 'Rate limit reached (simulated fault).', { ...limitHeaders, ...retryAfterHeader(dialect, config.throttleRetryAfterSeconds) });
       case 'serverError':
         count(targets, 'failures');
         return sendError(res, dialect, 'server', 'The server had an error while processing your request (simulated fault).');
@@ -178,7 +178,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
       case 'malformed':
         count(targets, 'failures');
         res.writeHead(200, { ...SIMULATED_HEADERS, 'content-type': call.stream ? streamType : 'application/json' });
-        return void res.end(call.stream ? 'data: {"id": "chatcmpl-sim", "choices": [\n\n' : '{"id": "simulated", "choices": [{"message": ');
+        return void res.end(dialect.malformedBody?.(call) ?? (call.stream ? 'data: {"id": "chatcmpl-sim", "choices": [\n\n' : '{"id": "simulated", "choices": [{"message": '));
       default:
         break;
     }
@@ -282,6 +282,10 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions =
 }
 
 const SIMULATED_HEADERS = { 'x-simulated': 'true' };
+
+function retryAfterHeader(dialect: Dialect, seconds: number): Record<string, string> {
+  return dialect.sendsRetryAfter === false ? {} : { 'retry-after': String(seconds) };
+}
 
 function sendError(res: ServerResponse, dialect: Dialect, kind: SimulatedErrorKind, message: string, headers: Record<string, string> = {}): void {
   sendJson(res, dialect.errorStatus?.(kind) ?? ERROR_STATUS[kind], dialect.errorBody(kind, message), { ...dialect.errorHeaders?.(kind), ...headers });

@@ -12,7 +12,10 @@ import { resolveCatalog } from '../../lib/catalog';
 import { createDocumentClient } from '../../functions/core/dynamo';
 import { deployedFunctionName } from '../../functions/core/function-names';
 import type { TaskName } from '../../functions/core/task-config';
-import { DynamoUsageLedger } from '../../functions/core/usage-ledger';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { defaultPracticeLimits } from '../../functions/core/practice-overrides';
+import { DynamoUsageLedger, utcDay } from '../../functions/core/usage-ledger';
+import { practiceUsageReportSchema } from '../../functions/ops/schemas';
 import { usageReportSchema, type UsageReportResponse } from '../../functions/ops/schemas';
 import { createTables, startDynamoDb } from '../../local/dynamodb';
 import { startCloudWatchStandIn, type CloudWatchStandIn } from '../support/cloudwatch';
@@ -217,6 +220,63 @@ describe('npm run usage', () => {
     const run = await usage('--help');
     expect(run.code).toBe(0);
     for (const flag of ['--since', '--days', '--endpoint', '--data-dir', '--region', '--table', '--json']) expect(run.stdout).toContain(flag);
+  });
+});
+
+describe('npm run usage -- --by practice (chargeback)', () => {
+  const chatShare = defaultPracticeLimits(catalog.byName.chat);
+  const source = () => ['--endpoint', harness.endpoint, '--table', harness.tables.usage, '--overrides-table', harness.tables.practiceOverrides, '--days', '1'];
+
+  beforeAll(async () => {
+    const today = utcDay(Date.now());
+    const put = (Item: Record<string, unknown>, TableName = harness.tables.usage) => harness.doc.send(new PutCommand({ TableName, Item }));
+    // As the ledger writes them: practice-demo's ordinary chat, practice-other's refused burst.
+    await put({ pk: 'PRACTICE#practice-demo', sk: `DAY#${today}#TASK#chat`, requests: 12, inputTokens: 6_000, outputTokens: 2_000, costMicroUsd: 12_000, cacheHits: 0, shareRefusals: 0, budgetRefusals: 0 });
+    await put({ pk: 'PRACTICE#practice-demo', sk: `DAY#${today}#TASK#clinical`, requests: 2, inputTokens: 3_000, outputTokens: 1_000, costMicroUsd: 24_000, cacheHits: 1, shareRefusals: 0, budgetRefusals: 0 });
+    await put({ pk: 'PRACTICE#practice-other', sk: `DAY#${today}#TASK#chat`, requests: 50, inputTokens: chatShare.dailyTokens / 2, outputTokens: 0, costMicroUsd: 450_000, cacheHits: 0, shareRefusals: 31, budgetRefusals: 0 });
+    await put({ practiceId: 'practice-demo', task: 'chat', dailyTokens: 16_000, updatedAt: new Date().toISOString(), updatedBy: 'ops' }, harness.tables.practiceOverrides);
+  });
+
+  it('--json: the same report as GET /v1/usage?by=practice, most pressure first', async () => {
+    const run = await usage(...source(), '--by', 'practice', '--json');
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const report = practiceUsageReportSchema.parse(JSON.parse(run.stdout));
+    expect(report.practices.map((p) => [p.practiceId, p.pressurePercent, p.costMicroUsd])).toEqual([
+      ['practice-other', 100, 450_000],
+      ['practice-demo', 50, 36_000],
+    ]);
+    expect(report.practices[1]!.tasks[0]).toMatchObject({ task: 'chat', peakDayTokens: 8_000, shareSource: 'override', share: { dailyTokens: 16_000 } });
+  });
+
+  it('prints a table of practice and task rows under a one-line answer', async () => {
+    const run = await usage(...source(), '--by', 'practice');
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe('Practice under most pressure: practice-other (chat: 31 requests refused at its share; busiest day 50% of its daily share)');
+    expect(lines).toContain(`Shares: the catalog's, with the overrides in ${harness.tables.practiceOverrides} (* = override)`);
+    const demoChat = lines.find((l) => l.startsWith('practice-demo') && l.includes(' chat '))!;
+    expect(demoChat.split(/\s{2,}/)).toEqual(['practice-demo', 'chat', '12', '6,000', '2,000', '$0.0120', '0', '8,000', '16,000*', '50%', '0', '0']);
+  });
+
+  it('--csv: a header and one line per practice and task, for finance', async () => {
+    const run = await usage(...source(), '--by', 'practice', '--csv');
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const lines = run.stdout.split('\r\n');
+    expect(lines[0]!.split(',')).toEqual([
+      'day_from', 'day_to', 'practice_id', 'task', 'requests', 'input_tokens', 'output_tokens', 'cost_usd', 'cache_hits', 'share_refusals', 'budget_refusals', 'peak_day_tokens', 'daily_tokens_share', 'share_source', 'pressure_percent',
+    ]);
+    expect(lines.slice(1, -1).map((l) => l.split(',').slice(2, 4).join(' '))).toEqual(['practice-other chat', 'practice-demo chat', 'practice-demo clinical']);
+    expect(lines[1]!.split(',').slice(4, 8)).toEqual(['50', String(chatShare.dailyTokens / 2), '0', '0.450000']);
+  });
+
+  it.each([
+    [['--by', 'dentist'], "--by must be task or practice, got 'dentist'"],
+    [['--csv'], '--csv is for the chargeback report: add --by practice'],
+    [['--by', 'practice', '--csv', '--json'], 'give --csv or --json, not both'],
+  ])('refuses %j with exit 2', async (args, message) => {
+    const run = await usage(...source(), ...args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
   });
 });
 

@@ -29,7 +29,7 @@ it('finds the resources it checks (a renamed type would otherwise pass vacuously
     ['AWS::S3::Bucket', 2],
     ['AWS::SQS::Queue', 2],
     ['AWS::SNS::Topic', 1],
-    ['AWS::DynamoDB::Table', 3],
+    ['AWS::DynamoDB::Table', 4],
     ['AWS::SecretsManager::Secret', 5],
   ] as const) {
     expect([type, ofType(type).length]).toEqual([type, count]);

@@ -71,6 +71,7 @@ const CATALOG_ENTRY = `
     tokensPerMinute: 10_000,
     maxOutputTokens: 200,
     cache: { enabled: false, ttlSeconds: 60 },
+    practiceShare: { dailyTokensPercent: 20, tokensPerMinutePercent: 20, concurrentRequests: 1 },
     phi: 'scrub',
   },
 `;

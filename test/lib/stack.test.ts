@@ -163,6 +163,9 @@ describe('secrets: each role reads exactly its own', () => {
     const fn = gw.template.toJSON().Resources[logicalIdOf(gw.stack, gw.stack.ops)];
     const catalog = JSON.parse(fn.Properties.Environment.Variables[ENV.catalog]);
     expect(catalog.map((t: { name: string }) => t.name)).toEqual([...TASK_NAMES]);
+    // Never a secret name or a provider chain: ops reads neither, and they would push it past 4 KB.
+    for (const task of catalog) expect(Object.keys(task)).toEqual(expect.not.arrayContaining(['secretName', 'providers']));
+    expect(catalog.every((t: { practiceShare?: unknown }) => t.practiceShare !== undefined)).toBe(true);
   });
 });
 
@@ -189,6 +192,13 @@ describe('imaging queue pipeline', () => {
       ScalingConfig: { MaximumConcurrency: imagingWorker.maxConcurrency },
     });
     expect(imagingWorker.maxConcurrency).toBeLessThanOrEqual(imagingWorker.reservedConcurrency!);
+  });
+
+  it('the job queue is a standard queue (fair queues are a feature of standard queues) and the worker takes one job per invocation', () => {
+    const queue = gw.resources[logicalIdOf(gw.stack, gw.stack.imaging.queue)]!.Properties!;
+    expect(queue.FifoQueue).toBeUndefined();
+    // A practice's single job waits for one running job to end, not for a batch of another practice's.
+    expect(imagingWorker.batchSize).toBe(1);
   });
 
   it('the images bucket expires objects and lets the front end POST presigned uploads', () => {

@@ -24,10 +24,11 @@ function statementsOf(fn: TaskFunction): Statement[] {
 }
 
 /** The DynamoDB actions a function's role holds on one table. */
-function tableActionsOf(fn: TaskFunction, table: 'usage' | 'cache' | 'jobs'): string[] {
+function tableActionsOf(fn: TaskFunction, table: 'usage' | 'cache' | 'jobs' | 'practiceOverrides'): string[] {
   const tableId = logicalIdOf(gw.stack, gw.stack.tables[table]);
   return statementsOf(fn)
-    .filter((s) => JSON.stringify(s.Resource).includes(`"${tableId}"`))
+    // Index grants are checked on their own (below).
+    .filter((s) => JSON.stringify(s.Resource).includes(`"${tableId}"`) && !JSON.stringify(s.Resource).includes('/index/'))
     .flatMap(actionsOf)
     .filter((a) => a.startsWith('dynamodb:'))
     .sort();
@@ -70,4 +71,66 @@ it('the ops function only gets and queries the usage ledger', () => {
   expect(tableActionsOf(gw.stack.ops, 'usage')).toEqual([...TABLE_ACTIONS.read].sort());
   expect(tableActionsOf(gw.stack.ops, 'cache')).toEqual([]);
   expect(tableActionsOf(gw.stack.ops, 'jobs')).toEqual([]);
+});
+
+describe('PracticeOverrides (per-practice shares, edited by operators)', () => {
+  const envOf = (fn: TaskFunction) => gw.resources[logicalIdOf(gw.stack, fn)]!.Properties!.Environment.Variables as Record<string, unknown>;
+  const overridesId = () => logicalIdOf(gw.stack, gw.stack.tables.practiceOverrides);
+
+  it('is keyed by practiceId and task, kept on delete, with point-in-time recovery and a daily backup', () => {
+    const table = gw.resources[overridesId()]!;
+    expect(table.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'practiceId', KeyType: 'HASH' },
+        { AttributeName: 'task', KeyType: 'RANGE' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    expect(table.DeletionPolicy).toBe('Retain');
+    const selections = Object.values(gw.resources).filter((r) => r.Type === 'AWS::Backup::BackupSelection');
+    expect(JSON.stringify(selections)).toContain(`"${overridesId()}"`);
+  });
+
+  it.each(['clinical', 'billing', 'scheduling', 'chat'])('%s: reads it (never writes) and is told its name', (task) => {
+    const { api } = gw.stack.tasks[task]!;
+    expect(tableActionsOf(api, 'practiceOverrides')).toEqual([...TABLE_ACTIONS.read].sort());
+    expect(envOf(api)[ENV.practiceOverridesTable]).toEqual({ Ref: overridesId() });
+  });
+
+  it('the imaging worker (which admits the model call) reads it; the imaging API function does not', () => {
+    const { api, worker } = gw.stack.tasks.imaging!;
+    expect(tableActionsOf(worker!, 'practiceOverrides')).toEqual([...TABLE_ACTIONS.read].sort());
+    expect(tableActionsOf(api, 'practiceOverrides')).toEqual([]);
+    expect(envOf(api)[ENV.practiceOverridesTable]).toBeUndefined();
+  });
+
+  it('the ops function reads it for the per-practice report', () => {
+    expect(tableActionsOf(gw.stack.ops, 'practiceOverrides')).toEqual([...TABLE_ACTIONS.read].sort());
+  });
+
+  it('only the ops function may query the ledger index, by its name; no role holds index/*', () => {
+    const indexStatements = (fn: TaskFunction) => statementsOf(fn).filter((st) => JSON.stringify(st.Resource).includes('/index/'));
+    const ops = indexStatements(gw.stack.ops);
+    expect(ops.map(actionsOf)).toEqual([['dynamodb:Query']]);
+    expect(JSON.stringify(ops[0]!.Resource)).toContain('/index/bySortKey');
+    for (const { id, fn } of allFunctions()) {
+      if (fn !== gw.stack.ops) expect([id, indexStatements(fn)]).toEqual([id, []]);
+      expect(JSON.stringify(statementsOf(fn).map((st) => st.Resource))).not.toContain('/index/*');
+    }
+  });
+
+  it('the usage ledger has the keys-only index the per-practice report queries instead of scanning', () => {
+    const ledger = gw.resources[logicalIdOf(gw.stack, gw.stack.tables.usage)]!;
+    expect(ledger.Properties!.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'bySortKey',
+        KeySchema: [
+          { AttributeName: 'sk', KeyType: 'HASH' },
+          { AttributeName: 'pk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
+  });
 });

@@ -10,18 +10,26 @@ import { startDynamoHarness, TEST_TABLES } from '../support/dynamo';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 describe('embedded DynamoDB', () => {
-  it('creates the three tables with the key schemas of tables.ts, and a second call is a no-op', async () => {
+  it('creates the tables with the key schemas of tables.ts (the ledger with its keys-only index), and a second call is a no-op', async () => {
     const harness = await startDynamoHarness();
     try {
       await createTables(harness.client, TEST_TABLES);
       const { TableNames } = await harness.client.send(new ListTablesCommand({}));
-      expect(TableNames?.sort()).toEqual([TEST_TABLES.cache, TEST_TABLES.jobs, TEST_TABLES.usage].sort());
+      expect(TableNames?.sort()).toEqual([TEST_TABLES.cache, TEST_TABLES.jobs, TEST_TABLES.practiceOverrides, TEST_TABLES.usage].sort());
       const usage = await harness.client.send(new DescribeTableCommand({ TableName: TEST_TABLES.usage }));
       expect(usage.Table?.KeySchema).toEqual([
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ]);
       expect(usage.Table?.TableStatus).toBe('ACTIVE');
+      expect(usage.Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema, i.Projection?.ProjectionType])).toEqual([
+        ['bySortKey', [{ AttributeName: 'sk', KeyType: 'HASH' }, { AttributeName: 'pk', KeyType: 'RANGE' }], 'KEYS_ONLY'],
+      ]);
+      const overrides = await harness.client.send(new DescribeTableCommand({ TableName: TEST_TABLES.practiceOverrides }));
+      expect(overrides.Table?.KeySchema).toEqual([
+        { AttributeName: 'practiceId', KeyType: 'HASH' },
+        { AttributeName: 'task', KeyType: 'RANGE' },
+      ]);
       const cache = await harness.client.send(new DescribeTableCommand({ TableName: TEST_TABLES.cache }));
       expect(cache.Table?.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
     } finally {

@@ -12,7 +12,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Browser, Page } from 'playwright-core';
+import { createDocumentClient } from '../../functions/core/dynamo';
+import { defaultPracticeLimits } from '../../functions/core/practice-overrides';
 import { resolveCatalog } from '../../lib/catalog';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import type { OpsSnapshot } from '../../local/ops-page';
@@ -172,3 +175,43 @@ it('serves its data as JSON that agrees with the provider simulator, and refuses
   expect(bad.status).toBe(400);
   expect(await bad.json()).toMatchObject({ error: { message: expect.stringContaining('window') } });
 });
+
+// The ledger's per-practice day items, seeded as it writes them, with an operator's override.
+it('shows the practices under most pressure, the one its share refused first', async () => {
+  const doc = createDocumentClient({ endpoint: runtime.endpoints.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const today = new Date().toISOString().slice(0, 10);
+  const chatShare = defaultPracticeLimits(resolveCatalog({ stage: 'local' }).byName.chat);
+  const day = (practiceId: string, task: string, counters: Record<string, number>) =>
+    doc.send(new PutCommand({ TableName: runtime.tables.usage, Item: { pk: `PRACTICE#${practiceId}`, sk: `DAY#${today}#TASK#${task}`, cacheHits: 0, outputTokens: 0, budgetRefusals: 0, ...counters } }));
+  try {
+    await day('practice-calm', 'clinical', { requests: 3, inputTokens: 4_000, costMicroUsd: 30_000, shareRefusals: 0 });
+    await day('practice-burst', 'chat', { requests: 90, inputTokens: chatShare.dailyTokens / 4, costMicroUsd: 600_000, shareRefusals: 42 });
+    await day('practice-group', 'chat', { requests: 30, inputTokens: chatShare.dailyTokens / 2, costMicroUsd: 300_000, shareRefusals: 0 });
+    await doc.send(
+      new PutCommand({ TableName: runtime.tables.practiceOverrides, Item: { practiceId: 'practice-group', task: 'chat', dailyTokens: chatShare.dailyTokens * 2, updatedAt: new Date().toISOString(), updatedBy: 'ops' } }),
+    );
+  } finally {
+    doc.destroy();
+  }
+
+  const snapshot = (await (await fetch(`${runtime.url}/_local/ops.json?window=1h`)).json()) as OpsSnapshot;
+  const seeded = new Set(['practice-burst', 'practice-group', 'practice-calm']);
+  expect(snapshot.practices.filter((p) => seeded.has(p.practiceId)).map((p) => [p.practiceId, p.pressurePercent])).toEqual([
+    ['practice-burst', 100],
+    ['practice-group', 25],
+    ['practice-calm', expect.any(Number)],
+  ]);
+  // The first test's chat and clinical traffic, as the ledger itself wrote it for the dev practice.
+  expect(snapshot.practices.find((p) => p.practiceId === 'practice-demo')?.pressurePercent).toBeGreaterThan(0);
+  expect(snapshot.practices[1]!.top).toMatchObject({ task: 'chat', shareSource: 'override', dailyTokensShare: chatShare.dailyTokens * 2 });
+
+  await page.waitForFunction(() => document.querySelector('#practice-rows tr[data-practice="practice-calm"]') !== null, undefined, { timeout: PAGE_WAIT_MS });
+  const order = await page.locator('#practice-rows tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-practice')));
+  expect(order.filter((id) => seeded.has(id ?? ''))).toEqual(['practice-burst', 'practice-group', 'practice-calm']);
+  const burst = page.locator('#practice-rows tr[data-practice="practice-burst"]');
+  expect(await burst.getAttribute('class')).toContain('hot');
+  expect(await burst.locator('[data-field="refused"]').getAttribute('data-share')).toBe('42');
+  expect(await page.locator('#practice-rows tr[data-practice="practice-group"] .task-sub').textContent()).toBe('chat · override');
+  expect(await page.locator('#practices-empty').isHidden()).toBe(true);
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+}, 3 * PAGE_WAIT_MS);

@@ -11,13 +11,13 @@ export interface DynamoHarness {
   endpoint: string;
   client: DynamoDBClient;
   doc: DynamoDBDocumentClient;
-  tables: TableNames;
+  tables: TableNames & { practiceOverrides: string };
   close(): Promise<void>;
 }
 
-export const TEST_TABLES: TableNames = { usage: 'test-usage', cache: 'test-cache', jobs: 'test-jobs' };
+export const TEST_TABLES = { usage: 'test-usage', cache: 'test-cache', jobs: 'test-jobs', practiceOverrides: 'test-practice-overrides' } satisfies TableNames;
 
-export async function startDynamoHarness(tables: TableNames = TEST_TABLES): Promise<DynamoHarness> {
+export async function startDynamoHarness(tables: TableNames & { practiceOverrides: string } = TEST_TABLES): Promise<DynamoHarness> {
   const dynamo = await startDynamoDb();
   const config = { endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const doc = createDocumentClient(config);

@@ -3,14 +3,17 @@
  * requests through the official `openai` and `@anthropic-ai/sdk` clients, and the same mapping of
  * what those SDKs throw to a ProviderCallError. They are the reference the fetch adapters of
  * functions/core/providers/ are held to (test/functions/core/providers-contract.test.ts); the
- * SDKs are dev dependencies, never bundled into a function.
+ * SDKs are dev dependencies, never bundled into a function. The Bedrock reference at the end does
+ * the same for `@aws-sdk/client-bedrock-runtime`.
  */
 import { BaseAnthropic } from '@anthropic-ai/sdk/client';
 import { Messages, type Usage } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { ContentBlockParam, MessageCreateParamsBase, MessageParam } from '@anthropic-ai/sdk/resources/messages';
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ContentBlock, type ConverseRequest, type Message, type TokenUsage } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import OpenAI from 'openai';
 import type { ChatCompletionContentPart, ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { ProviderCallError, type ModelRequest, type ModelResponse, type ModelStreamEvent, type ModelUsage, type ProviderCallOptions, type ProviderClient, type ProviderFailureKind } from '#core/model-call';
+import { ProviderCallError, type ImageInput, type ModelRequest, type ModelResponse, type ModelStreamEvent, type ModelUsage, type ProviderCallOptions, type ProviderClient, type ProviderFailureKind } from '#core/model-call';
 import { attemptSignal } from '#core/providers/attempt-signal';
 import { JSON_ONLY_INSTRUCTION, unfence } from '#core/providers/json-answer';
 import type { ProviderKind } from '#core/task-config';
@@ -310,3 +313,160 @@ function retryAfterSecondsOf(headers: Pick<Headers, 'get'> | undefined, now: num
   return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
 }
 
+
+/**
+ * The Bedrock adapter as it was on `@aws-sdk/client-bedrock-runtime` (Converse and ConverseStream,
+ * SDK retries off, HTTP/1.1), the reference functions/core/providers/bedrock.ts is held to. Its
+ * client signs with the credentials it is given, else the SDK's default chain.
+ */
+const bedrockClients = new Map<string, BedrockRuntimeClient>();
+
+function bedrockClient(endpoint: string | undefined, options: { region?: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } }): BedrockRuntimeClient {
+  const cacheKey = `${endpoint ?? ''}\n${options.region ?? ''}\n${options.credentials?.accessKeyId ?? ''}`;
+  let client = bedrockClients.get(cacheKey);
+  if (!client) {
+    client = new BedrockRuntimeClient({
+      ...(endpoint ? { endpoint } : {}),
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, throwOnRequestTimeout: true }),
+    });
+    bedrockClients.set(cacheKey, client);
+  }
+  return client;
+}
+
+const IMAGE_FORMATS: Record<ImageInput['mediaType'], 'jpeg' | 'png'> = { 'image/jpeg': 'jpeg', 'image/png': 'png' };
+
+export class SdkBedrockProviderClient implements ProviderClient {
+  readonly provider = 'bedrock' as const;
+
+  constructor(
+    readonly model: string,
+    private readonly endpoint?: string,
+    private readonly clientOptions: { region?: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } } = {},
+  ) {}
+
+  async complete(request: ModelRequest, options: ProviderCallOptions): Promise<ModelResponse> {
+    const attempt = attemptSignal(options);
+    try {
+      const output = await this.client().send(new ConverseCommand(this.body(request)), { abortSignal: attempt.signal, requestTimeout: options.timeoutMs + SDK_TIMEOUT_GRACE_MS });
+      const texts = (output.output?.message?.content ?? []).flatMap((block) => (typeof block.text === 'string' ? [block.text] : []));
+      if (texts.length === 0) throw this.malformed('the answer carries no text block');
+      if (!output.usage) throw this.malformed('the answer carries no usage');
+      const text = texts.join('');
+      return { text: request.responseFormat === 'json' ? unfence(text) : text, usage: bedrockUsageOf(output.usage), provider: this.provider, model: this.model };
+    } catch (error) {
+      throw classifySdkBedrockError(error, { model: this.model, timedOut: attempt.timedOut() });
+    } finally {
+      attempt.dispose();
+    }
+  }
+
+  async *stream(request: ModelRequest, options: ProviderCallOptions): AsyncIterable<ModelStreamEvent> {
+    const attempt = attemptSignal(options);
+    try {
+      const output = await this.client().send(new ConverseStreamCommand(this.body(request)), { abortSignal: attempt.signal, requestTimeout: options.timeoutMs + SDK_TIMEOUT_GRACE_MS });
+      if (!output.stream) throw this.malformed('the answer carries no event stream');
+      let usage: ModelUsage | undefined;
+      let stopped = false;
+      // An exception event inside the stream is thrown by the SDK's iterator under the exception's name.
+      for await (const event of output.stream) {
+        const text = event.contentBlockDelta?.delta?.text;
+        if (text) yield { type: 'delta', text };
+        else if (event.messageStop) stopped = true;
+        else if (event.metadata?.usage) usage = bedrockUsageOf(event.metadata.usage);
+      }
+      if (!stopped || !usage) throw this.malformed('the stream ended before its messageStop and metadata events');
+      attempt.dispose();
+      yield { type: 'done', usage, provider: this.provider, model: this.model };
+    } catch (error) {
+      throw classifySdkBedrockError(error, { model: this.model, timedOut: attempt.timedOut() });
+    } finally {
+      attempt.dispose();
+    }
+  }
+
+  private client(): BedrockRuntimeClient {
+    return bedrockClient(this.endpoint, this.clientOptions);
+  }
+
+  private body(request: ModelRequest): ConverseRequest {
+    const system = request.responseFormat === 'json' ? `${request.system}\n\n${JSON_ONLY_INSTRUCTION}` : request.system;
+    const lastUser = request.messages.map((m) => m.role).lastIndexOf('user');
+    const messages: Message[] = request.messages.map((turn, index) => {
+      if (turn.role !== 'user' || index !== lastUser || !request.images?.length) return { role: turn.role, content: [{ text: turn.content }] };
+      const content: ContentBlock[] = [
+        ...request.images.map((image): ContentBlock => ({ image: { format: IMAGE_FORMATS[image.mediaType], source: { bytes: Buffer.from(image.dataBase64, 'base64') } } })),
+        { text: turn.content },
+      ];
+      return { role: 'user', content };
+    });
+    return { modelId: this.model, system: [{ text: system }], messages, inferenceConfig: { maxTokens: request.maxOutputTokens } };
+  }
+
+  private malformed(message: string): ProviderCallError {
+    return new ProviderCallError('malformed', this.provider, this.model, `${this.provider} ${this.model}: ${message}`);
+  }
+}
+
+function bedrockUsageOf(usage: TokenUsage): ModelUsage {
+  const cacheRead = usage.cacheReadInputTokens ?? 0;
+  return { inputTokens: (usage.inputTokens ?? 0) + cacheRead + (usage.cacheWriteInputTokens ?? 0), outputTokens: usage.outputTokens ?? 0, cachedTokens: cacheRead };
+}
+
+const BEDROCK_THROTTLES: ReadonlySet<string> = new Set(['ThrottlingException', 'ModelNotReadyException', 'ServiceUnavailableException', 'ServiceQuotaExceededException']);
+/** No retry fixes these: a bad request, a role without the grant, a model id that does not exist. */
+const BEDROCK_REJECTIONS: ReadonlySet<string> = new Set(['ValidationException', 'AccessDeniedException', 'ResourceNotFoundException', 'UnrecognizedClientException', 'ConflictException']);
+/** The model failed or timed out on Bedrock's side; another attempt or provider may answer. */
+const BEDROCK_FAILURES: ReadonlySet<string> = new Set(['InternalServerException', 'ModelErrorException', 'ModelStreamErrorException']);
+
+interface BedrockClassifyContext {
+  model: string;
+  /** Our own attempt timer fired (the SDK then reports an abort). */
+  timedOut: boolean;
+}
+
+/**
+ * What the Bedrock Runtime client throws, as a {@link ProviderCallError}. The SDK names a service
+ * error by its exception type (`error.name`) and carries the status in `$metadata`; an exception
+ * inside a ConverseStream has the same name but no status. The service's message is not copied.
+ */
+export function classifySdkBedrockError(error: unknown, context: BedrockClassifyContext): ProviderCallError {
+  if (error instanceof ProviderCallError) return error;
+  const { model } = context;
+  const fail = (kind: ProviderFailureKind, message: string, status?: number) => new ProviderCallError(kind, 'bedrock', model, `bedrock ${model}: ${message}`, status);
+  const { name, message } = nameAndMessageOf(error);
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  const httpStatus = typeof status === 'number' ? status : undefined;
+  const described = (type: string) => `answered ${httpStatus ? `HTTP ${httpStatus} ` : ''}(${type})`;
+
+  const code = (error as { code?: unknown } | null)?.code;
+  // Two things the SDK says that are not what happened, read here as the fetch adapter reports them:
+  // its retry layer renames a reset before any response ("socket hang up", "read ECONNRESET"; a reset
+  // after the response began is Node's "aborted") to TimeoutError, and its chunker reads a body that
+  // is no event stream as one huge message that was "truncated".
+  // (Under jest the SDK wraps that error as "AWS SDK error wrapper for TimeoutError: socket hang up", without its code.)
+  if (!context.timedOut && ((code === 'ECONNRESET' && !/aborted/i.test(message)) || /socket hang up|read ECONNRESET/i.test(message))) return fail('unavailable', 'the connection failed');
+  if (/Truncated event message/i.test(message)) return fail('malformed', 'the event stream was malformed');
+  if (context.timedOut || name === 'AbortError' || name === 'TimeoutError') return fail('timeout', 'no answer within the attempt time limit');
+  if (name && /^[A-Za-z]{1,64}$/.test(name)) {
+    if (BEDROCK_THROTTLES.has(name)) return fail('throttled', described(name), httpStatus ?? 429);
+    if (BEDROCK_REJECTIONS.has(name)) return fail('rejected', described(name), httpStatus);
+    if (name === 'ModelTimeoutException') return fail('timeout', described(name), httpStatus);
+    if (BEDROCK_FAILURES.has(name)) return fail('unavailable', described(name), httpStatus);
+  }
+  if (httpStatus !== undefined && httpStatus >= 400) {
+    if (httpStatus === 429) return fail('throttled', `answered HTTP ${httpStatus}`, httpStatus);
+    if (httpStatus >= 500) return fail('unavailable', `answered HTTP ${httpStatus}`, httpStatus);
+    return fail('rejected', `answered HTTP ${httpStatus}`, httpStatus);
+  }
+  // Node's socket errors: the connection failed, or closed in the middle of the body (a cut stream).
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return fail('unavailable', 'the connection failed');
+  if (code === 'ECONNRESET' || code === 'EPIPE' || /aborted|socket hang up|terminated|truncated/i.test(message)) {
+    return fail('unavailable', 'the connection closed before the answer was complete');
+  }
+  if (name === 'SyntaxError' || /deserializ|unexpected token|JSON/i.test(message)) return fail('malformed', 'the answer was not valid JSON');
+  return fail('unavailable', `the call failed (${name ?? typeof error})`);
+}

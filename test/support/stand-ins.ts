@@ -62,6 +62,9 @@ export async function startStandIns(options: StandInsOptions = {}): Promise<Stan
     for (const entry of PROVIDER_ENTRIES) keys[keyOf(task.name, entry)] = {};
     secretValues[task.secretName] = JSON.stringify(entries);
   }
+  // Bedrock has no key: the functions sign with the process's credentials (test/setup-env.ts), and
+  // the simulator counts a Bedrock call against the access key id it was signed with.
+  keys[bedrockAccessKeyId()] = {};
   const [dynamo, secrets, simulator] = await Promise.all([
     startDynamoHarness(),
     startSecretsManager({ secrets: secretValues }),
@@ -121,9 +124,14 @@ export async function startStandIns(options: StandInsOptions = {}): Promise<Stan
   };
 }
 
-/** `PROVIDER_BASE_URLS` for every provider entry served at `url`: the simulator, or a proxy in front of it. */
+/** `PROVIDER_BASE_URLS` for every provider kind served at `url`: the simulator, or a proxy in front of it. */
 export function providerBaseUrlsAt(url: string): string {
-  return JSON.stringify({ openai: `${url}/v1`, anthropic: url, 'openai-compatible': `${url}/v1` });
+  return JSON.stringify({ openai: `${url}/v1`, anthropic: url, 'openai-compatible': `${url}/v1`, bedrock: url });
+}
+
+/** The access key id a Bedrock call from a function under test is signed with: the simulator's key for it. */
+export function bedrockAccessKeyId(): string {
+  return process.env.AWS_ACCESS_KEY_ID ?? 'local';
 }
 
 async function startImagingStandIns(maxReceiveCount: number, visibilityTimeoutMs: number): Promise<ImagingStandIns> {

@@ -1,13 +1,9 @@
 /**
  * One attempt's abort signal: fires when the attempt's time is up or the caller aborts. It is the
  * fetch adapters' only timeout and covers the headers and the whole body, a stream's included, so
- * a provider that stops sending half-way cannot hold an attempt past its time. (The Bedrock SDK's
- * own `requestTimeout` is set just above it.)
+ * a provider that stops sending half-way cannot hold an attempt past its time.
  */
 import type { ProviderCallOptions } from '../model-call';
-
-/** Added to the SDK's own timeout so our timer, which we can tell apart, fires first. */
-export const SDK_TIMEOUT_GRACE_MS = 1_000;
 
 export interface AttemptSignal {
   signal: AbortSignal;

@@ -1,68 +1,51 @@
 /**
- * Amazon Bedrock through the Converse and ConverseStream APIs of `@aws-sdk/client-bedrock-runtime`.
- * There is no key: the SDK signs with the function's execution role, whose policy names exactly
- * the models of its task's catalog entry (lib/constructs/task-function.ts), so IAM is what keeps
- * one task off another's models. Converse has no JSON mode that every model family honours, so a
- * JSON request carries an instruction in the system prompt and a fenced answer is unwrapped.
+ * Amazon Bedrock through the Converse and ConverseStream APIs, over a SigV4-signed `fetch`
+ * (./bedrock-signed-fetch.ts) with the stream decoded by the AWS SDK's event-stream codec
+ * (./aws-event-stream.ts). There is no key: the calls are signed with the function's execution
+ * role, whose policy names exactly the models of its task's catalog entry
+ * (lib/constructs/task-function.ts), so IAM is what keeps one task off another's models. Converse
+ * has no JSON mode that every model family honours, so a JSON request carries an instruction in
+ * the system prompt and a fenced answer is unwrapped.
  *
- * SDK retries are off (`maxAttempts: 1`): the provider chain does the retrying. The endpoint is the
- * SDK's own (which honours `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`, how the local runtime points it at
- * the provider simulator) unless the target names one (a VPC interface endpoint).
- *
- * Still the SDK, unlike the OpenAI and Anthropic adapters: measured minified, this client bundled
- * is ~330 KB where a SigV4-signed fetch (@smithy/signature-v4 plus the event-stream codec of
- * @smithy/core) is ~21 KB, but today it loads from the runtime's SDK and only on the first
- * Bedrock call, so the switch (with its own contract test) waits until the AWS SDK is bundled.
+ * No SDK client. Measured minified (esbuild, as bench/function-bundles.ts builds): the adapter
+ * with the signer and the codec is ~29 KB, where the Bedrock Runtime client with its dependencies
+ * was ~350 KB loaded at the first Bedrock call; the chat bundle is 294 → 300 KB with `@aws-sdk/*`
+ * external (as deployed today) and 695 → 628 KB with the SDK bundled. The client stays a dev
+ * dependency: test/functions/core/providers-contract.test.ts holds this adapter to what the SDK
+ * makes of the same answers (test/support/sdk-provider-clients.ts).
  */
-import type { BedrockRuntimeClient, ContentBlock, ConverseRequest, Message, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
 import { ProviderCallError, type ImageInput, type ModelRequest, type ModelResponse, type ModelStreamEvent, type ModelUsage, type ProviderCallOptions, type ProviderClient } from '../model-call';
-import { attemptSignal, SDK_TIMEOUT_GRACE_MS } from './attempt-signal';
+import { attemptSignal } from './attempt-signal';
+import { eventStreamMessages, stringHeader } from './aws-event-stream';
+import { BedrockServiceError, endpointOf, postSigned, regionOf, type BedrockClientOptions } from './bedrock-signed-fetch';
 import { JSON_ONLY_INSTRUCTION, unfence } from './json-answer';
 import { classifyBedrockError } from './provider-errors';
+import { isTokenCount } from './provider-http';
 
-/** Client settings beyond the endpoint; tests hand in a region and credentials of their own. */
-export interface BedrockClientOptions {
-  region?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-}
-
-type BedrockSdk = typeof import('@aws-sdk/client-bedrock-runtime');
-type HttpHandlerModule = typeof import('@smithy/node-http-handler');
-let loading: Promise<[BedrockSdk, HttpHandlerModule]> | undefined;
-
-/**
- * Loaded on the first Bedrock call, not at module init: every task function imports the provider
- * factory, and most tasks' chains never name Bedrock (the client costs ~15 ms of a cold start).
- */
-function loadSdk(): Promise<[BedrockSdk, HttpHandlerModule]> {
-  loading ??= Promise.all([import('@aws-sdk/client-bedrock-runtime'), import('@smithy/node-http-handler')]);
-  return loading;
-}
-
-const sdkClients = new Map<string, BedrockRuntimeClient>();
-
-function sdkClient([{ BedrockRuntimeClient }, { NodeHttpHandler }]: [BedrockSdk, HttpHandlerModule], endpoint: string | undefined, options: BedrockClientOptions): BedrockRuntimeClient {
-  const cacheKey = `${endpoint ?? ''}\n${options.region ?? ''}\n${options.credentials?.accessKeyId ?? ''}`;
-  let client = sdkClients.get(cacheKey);
-  if (!client) {
-    client = new BedrockRuntimeClient({
-      ...(endpoint ? { endpoint } : {}),
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-      maxAttempts: 1,
-      // HTTP/1.1, like every other SDK client here and boto3: Converse and ConverseStream are plain
-      // request/response APIs (the client's HTTP/2 default exists for the bidirectional
-      // InvokeModelWithBidirectionalStream, which this gateway does not call). The per-call
-      // requestTimeout is set on every send, below the attempt's time.
-      requestHandler: new NodeHttpHandler({ connectionTimeout: 2_000, throwOnRequestTimeout: true }),
-    });
-    sdkClients.set(cacheKey, client);
-  }
-  return client;
-}
+export type { BedrockClientOptions } from './bedrock-signed-fetch';
 
 /** Converse takes image bytes with a format name, not a media type. */
 const IMAGE_FORMATS: Record<ImageInput['mediaType'], 'jpeg' | 'png'> = { 'image/jpeg': 'jpeg', 'image/png': 'png' };
+const EVENT_STREAM = 'application/vnd.amazon.eventstream';
+
+type ContentBlock = { text: string } | { image: { format: 'jpeg' | 'png'; source: { bytes: string } } };
+interface ConverseBody {
+  system: Array<{ text: string }>;
+  messages: Array<{ role: 'user' | 'assistant'; content: ContentBlock[] }>;
+  inferenceConfig: { maxTokens: number };
+}
+interface TokenUsage {
+  inputTokens?: unknown;
+  outputTokens?: unknown;
+  cacheReadInputTokens?: unknown;
+  cacheWriteInputTokens?: unknown;
+}
+/** The part of a Converse answer, or of a stream event's payload, this adapter reads. */
+interface ConversePayload {
+  output?: { message?: { content?: Array<{ text?: unknown }> } };
+  usage?: TokenUsage;
+  delta?: { text?: unknown };
+}
 
 export class BedrockProviderClient implements ProviderClient {
   readonly provider = 'bedrock' as const;
@@ -70,7 +53,7 @@ export class BedrockProviderClient implements ProviderClient {
   constructor(
     /** A foundation-model id (`amazon.nova-pro-v1:0`) or an inference-profile id (`us.anthropic.…`). */
     readonly model: string,
-    /** Undefined: the SDK's endpoint for the function's Region. */
+    /** Undefined: the configured endpoint, else the Region's. */
     private readonly endpoint?: string,
     private readonly clientOptions: BedrockClientOptions = {},
   ) {}
@@ -78,13 +61,16 @@ export class BedrockProviderClient implements ProviderClient {
   async complete(request: ModelRequest, options: ProviderCallOptions): Promise<ModelResponse> {
     const attempt = attemptSignal(options);
     try {
-      const sdk = await loadSdk();
-      const output = await this.client(sdk).send(new sdk[0].ConverseCommand(this.body(request)), { abortSignal: attempt.signal, requestTimeout: options.timeoutMs + SDK_TIMEOUT_GRACE_MS });
-      const texts = (output.output?.message?.content ?? []).flatMap((block) => (typeof block.text === 'string' ? [block.text] : []));
+      const response = await this.post('converse', request, 'application/json', attempt.signal);
+      const output = JSON.parse(await response.text()) as ConversePayload | null;
+      const content = output?.output?.message?.content;
+      const texts = (Array.isArray(content) ? content : []).flatMap((block) => (typeof block?.text === 'string' ? [block.text] : []));
       if (texts.length === 0) throw this.malformed('the answer carries no text block');
-      if (!output.usage) throw this.malformed('the answer carries no usage');
+      if (!output?.usage) throw this.malformed('the answer carries no usage');
+      const usage = usageOf(output.usage);
+      if (!usage) throw this.malformed('the answer carries no usable usage');
       const text = texts.join('');
-      return { text: request.responseFormat === 'json' ? unfence(text) : text, usage: usageOf(output.usage), provider: this.provider, model: this.model };
+      return { text: request.responseFormat === 'json' ? unfence(text) : text, usage, provider: this.provider, model: this.model };
     } catch (error) {
       throw classifyBedrockError(error, { model: this.model, timedOut: attempt.timedOut() });
     } finally {
@@ -95,19 +81,26 @@ export class BedrockProviderClient implements ProviderClient {
   async *stream(request: ModelRequest, options: ProviderCallOptions): AsyncIterable<ModelStreamEvent> {
     const attempt = attemptSignal(options);
     try {
-      const sdk = await loadSdk();
-      const output = await this.client(sdk).send(new sdk[0].ConverseStreamCommand(this.body(request)), { abortSignal: attempt.signal, requestTimeout: options.timeoutMs + SDK_TIMEOUT_GRACE_MS });
-      if (!output.stream) throw this.malformed('the answer carries no event stream');
+      const response = await this.post('converse-stream', request, EVENT_STREAM, attempt.signal);
+      if (!response.body) throw this.malformed('the answer carries no event stream');
       let usage: ModelUsage | undefined;
       let stopped = false;
-      // An exception event inside the stream (throttlingException, modelStreamErrorException…)
-      // is thrown by the SDK's iterator under the exception's name.
-      for await (const event of output.stream) {
-        const text = event.contentBlockDelta?.delta?.text;
-        if (text) yield { type: 'delta', text };
-        else if (event.messageStop) stopped = true;
+      for await (const message of eventStreamMessages(response.body)) {
+        const messageType = stringHeader(message, ':message-type');
+        // An exception inside the stream (`throttlingException`, `modelStreamErrorException`…) is named
+        // in lower camel case; the SDK throws it under the exception's own name, and so does this.
+        // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStreamOutput.html
+        if (messageType === 'exception') throw new BedrockServiceError(exceptionName(stringHeader(message, ':exception-type')), undefined);
+        if (messageType === 'error') throw new BedrockServiceError(exceptionName(stringHeader(message, ':error-code')), undefined);
+        if (messageType !== 'event') throw this.malformed('the event stream carried a message of no known type');
+        const eventType = stringHeader(message, ':event-type');
+        if (eventType !== 'contentBlockDelta' && eventType !== 'messageStop' && eventType !== 'metadata') continue;
+        const payload = JSON.parse(Buffer.from(message.body).toString('utf8')) as ConversePayload | null;
+        const text = payload?.delta?.text;
+        if (eventType === 'contentBlockDelta' && typeof text === 'string' && text) yield { type: 'delta', text };
+        else if (eventType === 'messageStop') stopped = true;
         // The metadata event comes last and carries the usage of the whole answer.
-        else if (event.metadata?.usage) usage = usageOf(event.metadata.usage);
+        else if (eventType === 'metadata' && payload?.usage) usage = usageOf(payload.usage);
       }
       if (!stopped || !usage) throw this.malformed('the stream ended before its messageStop and metadata events');
       // The consumer may never ask past `done`, so this generator's finally may never run: stop the timer now.
@@ -120,22 +113,22 @@ export class BedrockProviderClient implements ProviderClient {
     }
   }
 
-  private client(sdk: [BedrockSdk, HttpHandlerModule]): BedrockRuntimeClient {
-    return sdkClient(sdk, this.endpoint, this.clientOptions);
+  private post(operation: 'converse' | 'converse-stream', request: ModelRequest, accept: string, signal: AbortSignal): Promise<Response> {
+    const region = regionOf(this.clientOptions);
+    if (!region) throw new ProviderCallError('rejected', this.provider, this.model, `${this.provider} ${this.model}: no AWS Region to call (AWS_REGION is not set)`);
+    return postSigned(endpointOf(region, this.endpoint), region, this.clientOptions.credentials, this.model, operation, this.body(request), accept, signal);
   }
 
-  private body(request: ModelRequest): ConverseRequest {
+  private body(request: ModelRequest): ConverseBody {
     const system = request.responseFormat === 'json' ? `${request.system}\n\n${JSON_ONLY_INSTRUCTION}` : request.system;
     const lastUser = request.messages.map((m) => m.role).lastIndexOf('user');
-    const messages: Message[] = request.messages.map((turn, index) => {
+    const messages = request.messages.map((turn, index): ConverseBody['messages'][number] => {
       if (turn.role !== 'user' || index !== lastUser || !request.images?.length) return { role: turn.role, content: [{ text: turn.content }] };
-      const content: ContentBlock[] = [
-        ...request.images.map((image): ContentBlock => ({ image: { format: IMAGE_FORMATS[image.mediaType], source: { bytes: Buffer.from(image.dataBase64, 'base64') } } })),
-        { text: turn.content },
-      ];
+      // Blobs travel base64-encoded in the JSON body (restJson1), which is what the request already holds.
+      const content: ContentBlock[] = [...request.images.map((image): ContentBlock => ({ image: { format: IMAGE_FORMATS[image.mediaType], source: { bytes: image.dataBase64 } } })), { text: turn.content }];
       return { role: 'user', content };
     });
-    return { modelId: this.model, system: [{ text: system }], messages, inferenceConfig: { maxTokens: request.maxOutputTokens } };
+    return { system: [{ text: system }], messages, inferenceConfig: { maxTokens: request.maxOutputTokens } };
   }
 
   private malformed(message: string): ProviderCallError {
@@ -143,15 +136,18 @@ export class BedrockProviderClient implements ProviderClient {
   }
 }
 
+/** `throttlingException` → `ThrottlingException`, the name the same exception has outside a stream. */
+function exceptionName(type: string | undefined): string | undefined {
+  return type ? `${type.charAt(0).toUpperCase()}${type.slice(1)}` : undefined;
+}
+
 /**
  * Bedrock's `inputTokens` leaves out prompt-cache reads and writes (as Anthropic's does), so they
- * are added back for the total; `cachedTokens` are the cache reads.
+ * are added back for the total; `cachedTokens` are the cache reads. Undefined when a count is not a
+ * token count (the caller calls that malformed).
  */
-function usageOf(usage: TokenUsage): ModelUsage {
-  const cacheRead = usage.cacheReadInputTokens ?? 0;
-  return {
-    inputTokens: (usage.inputTokens ?? 0) + cacheRead + (usage.cacheWriteInputTokens ?? 0),
-    outputTokens: usage.outputTokens ?? 0,
-    cachedTokens: cacheRead,
-  };
+function usageOf(usage: TokenUsage): ModelUsage | undefined {
+  const { inputTokens = 0, outputTokens = 0, cacheReadInputTokens = 0, cacheWriteInputTokens = 0 } = usage;
+  if (!isTokenCount(inputTokens) || !isTokenCount(outputTokens) || !isTokenCount(cacheReadInputTokens) || !isTokenCount(cacheWriteInputTokens)) return undefined;
+  return { inputTokens: inputTokens + cacheReadInputTokens + cacheWriteInputTokens, outputTokens, cachedTokens: cacheReadInputTokens };
 }

@@ -6,6 +6,8 @@
  */
 import { ProviderCallError, type ProviderFailureKind } from '../model-call';
 import type { ProviderKind } from '../task-config';
+import { EventStreamFormatError } from './aws-event-stream';
+import { BedrockServiceError } from './bedrock-signed-fetch';
 import { ProviderConnectionError } from './provider-http';
 
 export interface ClassifyContext {
@@ -100,42 +102,41 @@ const BEDROCK_FAILURES: ReadonlySet<string> = new Set(['InternalServerException'
 
 export interface BedrockClassifyContext {
   model: string;
-  /** Our own attempt timer fired (the SDK then reports an abort). */
+  /** Our own attempt timer fired (fetch then reports an abort). */
   timedOut: boolean;
 }
 
 /**
- * What the Bedrock Runtime client throws, as a {@link ProviderCallError}. The SDK names a service
- * error by its exception type (`error.name`) and carries the status in `$metadata`; an exception
- * inside a ConverseStream has the same name but no status. The service's message is not copied.
+ * What the Bedrock adapter's signed fetch throws, as a {@link ProviderCallError}: a
+ * {@link BedrockServiceError} named by its exception type (with the status outside a stream, none
+ * inside one; Errors of https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
+ * and https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html), no
+ * connection, an abort, a body that is not JSON or not an event stream, or a connection that closed
+ * in the middle of the body. The service's message is never copied.
  */
 export function classifyBedrockError(error: unknown, context: BedrockClassifyContext): ProviderCallError {
   if (error instanceof ProviderCallError) return error;
   const { model } = context;
   const fail = (kind: ProviderFailureKind, message: string, status?: number) => new ProviderCallError(kind, 'bedrock', model, `bedrock ${model}: ${message}`, status);
   const { name, message } = nameAndMessageOf(error);
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
-  const httpStatus = typeof status === 'number' ? status : undefined;
-  const described = (type: string) => `answered ${httpStatus ? `HTTP ${httpStatus} ` : ''}(${type})`;
 
-  if (context.timedOut || name === 'AbortError' || name === 'TimeoutError') return fail('timeout', 'no answer within the attempt time limit');
-  if (name && /^[A-Za-z]{1,64}$/.test(name)) {
-    if (BEDROCK_THROTTLES.has(name)) return fail('throttled', described(name), httpStatus ?? 429);
-    if (BEDROCK_REJECTIONS.has(name)) return fail('rejected', described(name), httpStatus);
-    if (name === 'ModelTimeoutException') return fail('timeout', described(name), httpStatus);
-    if (BEDROCK_FAILURES.has(name)) return fail('unavailable', described(name), httpStatus);
-  }
-  if (httpStatus !== undefined && httpStatus >= 400) {
+  if (context.timedOut || name === 'AbortError' || name === 'TimeoutError' || (error instanceof ProviderConnectionError && error.timedOut)) return fail('timeout', 'no answer within the attempt time limit');
+  if (error instanceof BedrockServiceError) {
+    const httpStatus = error.status;
+    const described = (type: string) => `answered ${httpStatus ? `HTTP ${httpStatus} ` : ''}(${type})`;
+    if (BEDROCK_THROTTLES.has(error.name)) return fail('throttled', described(error.name), httpStatus ?? 429);
+    if (BEDROCK_REJECTIONS.has(error.name)) return fail('rejected', described(error.name), httpStatus);
+    if (error.name === 'ModelTimeoutException') return fail('timeout', described(error.name), httpStatus);
+    if (BEDROCK_FAILURES.has(error.name)) return fail('unavailable', described(error.name), httpStatus);
     if (httpStatus === 429) return fail('throttled', `answered HTTP ${httpStatus}`, httpStatus);
-    if (httpStatus >= 500) return fail('unavailable', `answered HTTP ${httpStatus}`, httpStatus);
-    return fail('rejected', `answered HTTP ${httpStatus}`, httpStatus);
+    if (httpStatus !== undefined && httpStatus < 500) return fail('rejected', `answered HTTP ${httpStatus}`, httpStatus);
+    return fail('unavailable', httpStatus === undefined ? `the call failed (${error.name})` : `answered HTTP ${httpStatus}`, httpStatus);
   }
-  // Node's socket errors: the connection failed, or closed in the middle of the body (a cut stream).
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return fail('unavailable', 'the connection failed');
-  if (code === 'ECONNRESET' || code === 'EPIPE' || /aborted|socket hang up|terminated|truncated/i.test(message)) {
-    return fail('unavailable', 'the connection closed before the answer was complete');
-  }
-  if (name === 'SyntaxError' || /deserializ|unexpected token|JSON/i.test(message)) return fail('malformed', 'the answer was not valid JSON');
+  if (error instanceof ProviderConnectionError) return fail('unavailable', 'the connection failed');
+  if (error instanceof EventStreamFormatError) return fail('malformed', 'the event stream was malformed');
+  // Compared by name, not instanceof: the error may come from another realm (jest's module sandbox).
+  if (name === 'SyntaxError') return fail('malformed', 'the answer was not valid JSON');
+  // undici's "terminated": the socket closed in the middle of the body (a cut stream).
+  if (name === 'TypeError' && /terminated|other side closed|socket/i.test(message)) return fail('unavailable', 'the connection closed before the answer was complete');
   return fail('unavailable', `the call failed (${name ?? typeof error})`);
 }

@@ -47,7 +47,7 @@ afterAll(() => {
 
 describe('escalation corpus', () => {
   it('reads every labelled escalation fixture, with message ids unique across them', () => {
-    expect(fixtures.map((f) => f.file)).toEqual(expect.arrayContaining(['escalation-corpus.json', 'escalation-blind-3.json', 'escalation-blind-4.json']));
+    expect(fixtures.map((f) => f.file)).toEqual(expect.arrayContaining(['escalation-corpus.json', 'escalation-blind-3.json', 'escalation-blind-4.json', 'escalation-blind-5.json']));
     for (const f of fixtures) {
       expect([f.file, Array.isArray(f.messages) && f.messages.length > 0]).toEqual([f.file, true]);
       if (f.categories) expect([f.file, new Set(f.categories)]).toEqual([f.file, new Set(corpus.categories)]);

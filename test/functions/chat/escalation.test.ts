@@ -4,6 +4,7 @@
  * The labelled corpus (recall and false positives) is in escalation-corpus.test.ts.
  */
 import { compilePhrase, detectEmergency, detectLanguage } from '../../../functions/chat/escalation';
+import { LANGUAGES } from '../../../functions/chat/escalation-rules';
 
 const user = (content: string) => [{ role: 'user' as const, content }];
 const categoryOf = (content: string) => detectEmergency(user(content)).category;
@@ -124,6 +125,91 @@ describe('category assignment', () => {
     expect(categoryOf('sangra desde hace cinco horas')).toBe('uncontrolled-bleeding');
     expect(detectEmergency(user('the extraction was 5 hours ago and it is bleeding a little')).escalate).toBe(false);
     expect(detectEmergency(user('la extracción fue hace 5 horas y sangra un poquito')).escalate).toBe(false);
+  });
+});
+
+describe('stories, dated past events and baby teeth', () => {
+  it('stands down for a character in a show the message names, not for the patient watching one', () => {
+    expect(detectEmergency(user('saw an episode last night where a guy got his tooth knocked out, could that happen with braces?')).escalate).toBe(false);
+    expect(detectEmergency(user('en la serie a una señora se le hinchó la cara hasta el ojo, ¿eso pasa de verdad?')).escalate).toBe(false);
+    expect(categoryOf('I was watching a movie and now my throat is closing')).toBe('airway');
+    expect(categoryOf('watching TV with my son and his face swelled up to his eye')).toBe('spreading-swelling');
+    // Without a show named, "a patient" is whoever the writer cares for.
+    expect(categoryOf('the patient I look after cannot breathe')).toBe('airway');
+  });
+
+  it('reads a past year or season as the past, unless the clause also says now', () => {
+    expect(detectEmergency(user('I broke my jaw in a bike accident in 2018, can I still get implants?')).escalate).toBe(false);
+    expect(detectEmergency(user('el verano pasado le tumbaron un diente jugando futbol, ¿cuándo le ponemos el implante?')).escalate).toBe(false);
+    expect(categoryOf('I had a root canal in 2019 and today the swelling is going into my neck')).toBe('spreading-swelling');
+  });
+
+  it('escalates a baby tooth knocked out by a blow unless the message says the child barely bled or is playing', () => {
+    expect(categoryOf('my son fell off his scooter and knocked out a baby tooth')).toBe('knocked-out-tooth');
+    expect(detectEmergency(user('my son fell off his scooter and knocked out a baby tooth, barely bled and he is back to playing')).escalate).toBe(false);
+    expect(detectEmergency(user('se cayó de la bici y se le salió un diente de leche, casi no sangró y ya está jugando')).escalate).toBe(false);
+    expect(categoryOf('se cayó de la bici, se le salió un diente de leche y no para de sangrar')).toBe('uncontrolled-bleeding');
+    expect(detectEmergency(user('his baby tooth is hanging by a thread, can I pull it?')).escalate).toBe(false);
+    // A baby tooth stands down only itself: an adult tooth in the same message still escalates.
+    expect(categoryOf("it's not a baby tooth, his front tooth got knocked out at hockey")).toBe('knocked-out-tooth');
+  });
+
+  it('escalates bleeding still going on in a patient on a blood thinner, not the question before an extraction', () => {
+    expect(categoryOf("I'm on Eliquis and the socket is still oozing blood")).toBe('uncontrolled-bleeding');
+    expect(categoryOf('mi papá toma Sintrom y sigue sangrando de la encía')).toBe('uncontrolled-bleeding');
+    expect(detectEmergency(user('I take warfarin, will I bleed a lot after the extraction?')).escalate).toBe(false);
+    expect(detectEmergency(user('the socket is still oozing a little, is that normal?')).escalate).toBe(false);
+  });
+
+  it('reads the decimal of a temperature, not of other measures', () => {
+    expect(categoryOf('puffy cheek and 38.9 under the arm')).toBe('fever-with-swelling');
+    expect(categoryOf('cachete hinchado y 38,7')).toBe('fever-with-swelling');
+    expect(detectEmergency(user("I'm 38.5 weeks pregnant and my gums are swollen")).escalate).toBe(false);
+  });
+});
+
+describe('hostile input', () => {
+  // No time is asserted (speed goals belong to the benchmark). What bounds the work is the shape of
+  // the phrases: a gap (`~N`) is a bounded repetition, and only two gaps with no word between them
+  // (or a long run of gaps) could make a regex try many ways of splitting the same words.
+  it('keeps every phrase of every table free of side-by-side gaps, with at most 12 skipped words', () => {
+    const unbounded: string[] = [];
+    for (const table of Object.values(LANGUAGES)) {
+      const phrases = [
+        ...Object.values(table.features),
+        ...Object.values(table.cancels),
+        ...Object.values(table.excepts ?? {}),
+        table.negations, table.notNegations, table.history, table.present, table.resolved, table.clauseBreaks, table.fiction, table.characters, table.self,
+      ].flat() as string[];
+      for (const phrase of phrases) {
+        const slots = phrase.trim().split(/\s+/);
+        const gap = (slot: string | undefined) => Number(/^~~?(\d+)$/.exec(slot ?? '')?.[1] ?? 0);
+        // An optional slot may match nothing, so it does not separate the gaps around it.
+        const words = slots.filter((slot) => !(slot.startsWith('[') && slot.endsWith(']')));
+        const sideBySide = words.some((slot, i) => gap(slot) > 0 && gap(words[i + 1]) > 0);
+        if (sideBySide || slots.reduce((sum, slot) => sum + gap(slot), 0) > 12) unbounded.push(phrase);
+      }
+    }
+    expect(unbounded).toEqual([]);
+  });
+
+  const words = ['swelling', 'spreading', 'no', 'and', 'tooth', 'knocked', 'out', 'baby', 'a', 'patient', 'episode', 'in', '2019', 'hinchado', 'hasta', 'el', 'ojo', 'de', 'leche', '38.9', 'fell', 'blood', 'keeps', 'cant', 'breathe'];
+  const largest = (pick: (i: number) => string) => {
+    let text = '';
+    for (let i = 0; text.length < 3990; i++) text += `${pick(i)} `;
+    return text.slice(0, 4000);
+  };
+  it.each([
+    ['one table word repeated', largest(() => 'swelling')],
+    ['negations only', largest(() => 'no')],
+    ['table words cycled', largest((i) => words[i % words.length]!)],
+    ['table words without spaces', 'swellingspreading'.repeat(235)],
+    ['one clause of gap words', largest((i) => (i % 2 ? 'the' : 'my'))],
+  ])('decides on 4,000 characters of %s', (_name, text) => {
+    expect(text.length).toBeLessThanOrEqual(4000);
+    const decision = detectEmergency(Array.from({ length: 11 }, () => ({ role: 'user' as const, content: text })));
+    expect(typeof decision.escalate).toBe('boolean');
+    expect(['en', 'es']).toContain(decision.language);
   });
 });
 

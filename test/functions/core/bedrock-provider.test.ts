@@ -1,9 +1,13 @@
 /**
- * The Bedrock adapter through the official `@aws-sdk/client-bedrock-runtime`, pointed at the
- * provider simulator's Converse API over a real socket: JSON answers, image input, ConverseStream
+ * The Bedrock adapter (a SigV4-signed fetch), pointed at the provider simulator's Converse API
+ * over a real socket: JSON answers, image input, ConverseStream
  * with the metadata event's usage, cut streams, and Bedrock's throttles feeding the key pool's
  * cool-down and the chain's fallback exactly as a provider 429 does.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CircuitBreaker } from '#core/circuit-breaker';
 import { KeyPool, bedrockKeyOf } from '#core/key-pool';
 import { keyFingerprint } from '#core/key-fingerprint';
@@ -11,6 +15,7 @@ import { ProviderCallError, type ModelRequest, type ModelStreamEvent } from '#co
 import type { SecretStore, TaskKeys } from '#core/ports';
 import { ProviderChain, type ChainEvent } from '#core/provider-chain';
 import { BedrockProviderClient, classifyBedrockError, providerClientFor, type ProviderBaseUrls } from '#core/providers/index';
+import { BedrockServiceError } from '#core/providers/bedrock-signed-fetch';
 import type { ProviderTarget } from '#core/task-config';
 import { imageTokens, startProviderSimulator, textTokens, type ProviderSimulator } from '../../../local/simulator';
 import { SIMULATED_ANSWERS } from '../../../local/simulator/answers';
@@ -127,15 +132,15 @@ it('times out a hanging Converse call at the attempt limit', async () => {
 });
 
 it('classifies ModelNotReadyException as a throttle and ValidationException/AccessDeniedException as rejections', () => {
-  const sdkError = (name: string, httpStatusCode?: number) => Object.assign(new Error('the service message, never copied'), { name, $metadata: { httpStatusCode } });
-  expect(classifyBedrockError(sdkError('ModelNotReadyException', 429), { model: 'm', timedOut: false }).kind).toBe('throttled');
+  expect(classifyBedrockError(new BedrockServiceError('ModelNotReadyException', 429), { model: 'm', timedOut: false }).kind).toBe('throttled');
   // Inside a ConverseStream an exception event has a name but no HTTP status.
-  expect(classifyBedrockError(sdkError('ThrottlingException'), { model: 'm', timedOut: false })).toMatchObject({ kind: 'throttled', status: 429 });
-  for (const name of ['ValidationException', 'AccessDeniedException']) {
-    const failure = classifyBedrockError(sdkError(name, name === 'ValidationException' ? 400 : 403), { model: 'm', timedOut: false });
-    expect(failure.kind).toBe('rejected');
-    expect(failure.message).not.toContain('never copied');
+  expect(classifyBedrockError(new BedrockServiceError('ThrottlingException', undefined), { model: 'm', timedOut: false })).toMatchObject({ kind: 'throttled', status: 429 });
+  expect(classifyBedrockError(new BedrockServiceError('ModelStreamErrorException', undefined), { model: 'm', timedOut: false })).toMatchObject({ kind: 'unavailable', status: undefined });
+  for (const [name, status] of [['ValidationException', 400], ['AccessDeniedException', 403]] as const) {
+    expect(classifyBedrockError(new BedrockServiceError(name, status), { model: 'm', timedOut: false })).toMatchObject({ kind: 'rejected', status });
   }
+  // An answer that names no exception type falls back to its status.
+  expect(classifyBedrockError(new BedrockServiceError(undefined, 502), { model: 'm', timedOut: false })).toMatchObject({ kind: 'unavailable', status: 502 });
 });
 
 describe('through the provider chain and the key pool', () => {
@@ -206,4 +211,51 @@ it('sends every request to the endpoint it was given, not the Region default', a
   const direct = new BedrockProviderClient(FALLBACK.model, simulator.bedrockEndpoint, { region: 'eu-central-1', credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: 'unused' } });
   await direct.complete(request(), call);
   expect(simulator.stats().models[FALLBACK.model]).toMatchObject({ requests: 1 });
+});
+
+it('without key variables in the environment (a laptop with a profile), signs with the SDK default credential chain', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bedrock-profile-'));
+  const saved = { ...process.env };
+  try {
+    writeFileSync(join(dir, 'credentials'), '[dental-demo]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profile-secret\n');
+    // What the local runtime sets for SMARTDENTAL_BEDROCK=real with an AWS_PROFILE (local/runtime/task-keys.ts).
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'dental-demo', AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'), AWS_CONFIG_FILE: join(dir, 'config') });
+    simulator.configure({ keys: { AKIDFROMPROFILE: {} } });
+    await new BedrockProviderClient(FALLBACK.model, simulator.bedrockEndpoint, { region: 'us-east-1' }).complete(request(), call);
+    expect(simulator.stats().keys.AKIDFROMPROFILE).toMatchObject({ requests: 1 });
+  } finally {
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('signs with the session token of the environment, as Lambda hands the role to the function', async () => {
+  // The simulator ignores the token; a real endpoint refuses temporary credentials without it.
+  const saved = process.env.AWS_SESSION_TOKEN;
+  let seen: string | undefined;
+  const realFetch = globalThis.fetch;
+  try {
+    process.env.AWS_SESSION_TOKEN = 'token-from-the-execution-role';
+    globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      seen = new Headers(init?.headers).get('x-amz-security-token') ?? undefined;
+      return realFetch(input, init);
+    }) as typeof fetch;
+    await client().complete(request(), call);
+    expect(seen).toBe('token-from-the-execution-role');
+  } finally {
+    globalThis.fetch = realFetch;
+    if (saved === undefined) delete process.env.AWS_SESSION_TOKEN;
+    else process.env.AWS_SESSION_TOKEN = saved;
+  }
+});
+
+it('leaves the Bedrock Runtime client out of every function: the provider factory bundles none of it', async () => {
+  // Bundled with nothing external (as if the AWS SDK were bundled too), the factory's inputs show what it pulls in.
+  const result = await build({ entryPoints: ['functions/core/providers/index.ts'], bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+  const inputs = Object.keys(result.metafile.inputs);
+  expect(inputs.some((path) => path.includes('node_modules/@smithy/signature-v4/'))).toBe(true);
+  expect(inputs.filter((path) => path.includes('@aws-sdk/client-bedrock-runtime/'))).toEqual([]);
 });

@@ -24,6 +24,11 @@ describe('SqsJobQueue against the local SQS endpoint', () => {
     expect(JSON.parse(message!.body)).toEqual({ jobId: 'job-1', practiceId: 'practice-demo' });
   });
 
+  it("sends the practice as MessageGroupId: the fair queue's tenant", async () => {
+    await new SqsJobQueue({ queueUrl: sqs.queueUrl('smartdental-imaging'), client }).send({ jobId: 'job-4', practiceId: 'practice-042' });
+    expect(queue.peek()[0]!.messageGroupId).toBe('practice-042');
+  });
+
   it('passes DelaySeconds through', async () => {
     await new SqsJobQueue({ queueUrl: sqs.queueUrl('smartdental-imaging'), client }).send({ jobId: 'job-2', practiceId: 'p' }, 30);
     expect(queue.depth()).toMatchObject({ delayed: 1, visible: 0 });

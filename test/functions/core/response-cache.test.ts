@@ -210,6 +210,31 @@ describe('in-flight dedup across instances', () => {
   });
 });
 
+/** open() is readThrough's first step, for a caller that sends its admission beside the lookup. */
+describe('open', () => {
+  const scope: CacheScope = { practiceId: 'practice-open', task: 'clinical', model: 'claude-sonnet-5-5' };
+
+  it('claims an empty entry, makes a second caller wait for it, and a filled claim is the next hit', async () => {
+    const input = { q: 'open then fill' };
+    const first = await cache.open(scope, input, 300);
+    expect(first.kind).toBe('claimed');
+    const second = await new ResponseCache({ doc: harness.doc, tableName: harness.tables.cache, clock: () => now }).open(scope, input, 300, { maxWaitMs: 20_000 });
+    expect(second.kind).toBe('held');
+    if (first.kind !== 'claimed' || second.kind !== 'held') return;
+    await first.fill({ answer: 'filled' });
+    await expect(second.wait(async () => ({ answer: 'never asked' }))).resolves.toEqual({ value: { answer: 'filled' }, source: 'in-flight' });
+    expect(await cache.open(scope, input, 300)).toEqual({ kind: 'hit', value: { answer: 'filled' } });
+  });
+
+  it('an abandoned claim (the admission was refused) leaves the entry free for the next caller at once', async () => {
+    const input = { q: 'open then abandon' };
+    const first = await cache.open(scope, input, 300, { leaseMs: 600_000 });
+    if (first.kind !== 'claimed') throw new Error(`expected a claim, got ${first.kind}`);
+    await first.abandon();
+    expect((await cache.open(scope, input, 300)).kind).toBe('claimed');
+  });
+});
+
 async function waitForItem(id: string, ready: (item: Record<string, unknown>) => boolean): Promise<void> {
   for (;;) {
     const { Item } = await harness.doc.send(new GetCommand({ TableName: harness.tables.cache, Key: { id }, ConsistentRead: true }));

@@ -9,7 +9,7 @@
  * worker asks the provider simulator through the official SDKs with the ledger in dynalite.
  * A killed worker is what Lambda leaves of one: its first write (the claim) and nothing else.
  */
-import { resolveCatalog } from '../../../lib/catalog';
+import { functionConfigFor, resolveCatalog } from '../../../lib/catalog';
 import { ENV } from '../../../functions/core/env';
 import { DynamoJobStore, WORKER_STOPPED } from '../../../functions/core/job-store';
 import { DynamoUsageLedger, utcDay } from '../../../functions/core/usage-ledger';
@@ -19,15 +19,18 @@ import { QueuePoller, toSqsEvent } from '../../../local/sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { apiEvent, lambdaContext } from '../../support/api-event';
 import { startFaultProxy } from '../../support/fault-proxy';
-import { providerBaseUrlsAt, startStandIns, type ImagingStandIns, type StandIns } from '../../support/stand-ins';
+import { bedrockAccessKeyId, providerBaseUrlsAt, startStandIns, type ImagingStandIns, type StandIns } from '../../support/stand-ins';
 import { waitFor } from '../../support/wait-for';
 import { base64, pngBytes } from './radiographs';
 
 type ApiHandler = (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
 type Worker = (event: unknown, context: unknown) => Promise<SQSBatchResponse>;
 
-/** The lowest receive count the catalog allows, so a poison message reaches the DLQ in seconds. */
-const CATALOG = { taskOverrides: { imaging: { worker: { maxReceiveCount: 3 } } } };
+/**
+ * The lowest receive count the catalog allows, so a poison message reaches the DLQ in seconds; and
+ * room for the batch test's 22 jobs of one practice at once (the job count cap has its own test).
+ */
+const CATALOG = { taskOverrides: { imaging: { worker: { maxReceiveCount: 3, practiceMaxJobs: 50 } } } };
 const WORKER = resolveCatalog(CATALOG).byName.imaging.worker!;
 /**
  * Handler timeout given to the worker: a 17 s model deadline after the worker's 3 s margin, room
@@ -84,8 +87,8 @@ function servedForImaging() {
   let served = 0;
   let inputTokens = 0;
   let outputTokens = 0;
-  for (const entry of ['openai', 'anthropic', 'openai-compatible']) {
-    const key = stats.keys[standIns.keyOf('imaging', entry)];
+  // Bedrock calls are counted against the access key id the worker signs with.
+  for (const key of [...['openai', 'anthropic', 'openai-compatible'].map((entry) => stats.keys[standIns.keyOf('imaging', entry)]), stats.keys[bedrockAccessKeyId()]]) {
     if (!key) continue;
     served += key.requests - key.throttled - key.failures;
     inputTokens += key.inputTokens;
@@ -132,13 +135,17 @@ beforeEach(() => {
 });
 
 describe('imaging worker under faults', () => {
-  it('runs two copies of one message delivered at the same moment once: one model call, one charge, one result', async () => {
+  it.each([
+    ['OpenAI and Anthropic', {}],
+    ['Bedrock', { [ENV.taskConfig]: JSON.stringify(functionConfigFor(resolveCatalog({ ...CATALOG, providers: 'bedrock' }).byName.imaging)) }],
+  ])('on %s: runs two copies of one message delivered at the same moment once: one model call, one charge, one result', async (kind, chain) => {
     // The first copy's model call waits at a proxy until the second copy has been answered, so both
     // copies are in the worker while the first holds the job, however slow the machine is.
     const provider = await startFaultProxy(standIns.simulator.url);
     try {
       const worker = standIns.loadHandler<Worker>('imaging', 'worker', {
         FUNCTION_ROLE: 'worker',
+        ...chain,
         [ENV.providerBaseUrls]: providerBaseUrlsAt(provider.endpoint),
       });
       const jobId = await submitJob();
@@ -169,6 +176,7 @@ describe('imaging worker under faults', () => {
       expect(await getJob(jobId)).toEqual(job);
 
       expect(standIns.simulator.stats().totals.requests).toBe(1);
+      expect(standIns.simulator.received().map((r) => r.dialect === 'bedrock')).toEqual([kind === 'Bedrock']);
       const after = await ledgerToday();
       expect(after.requests - before.requests).toBe(1);
       expect(after.inputTokens - before.inputTokens).toBe(servedForImaging().inputTokens);

@@ -7,7 +7,10 @@ import { functionConfigFor, resolveCatalog } from '../../../lib/catalog';
 import { ENV } from '../../../functions/core/env';
 import { DynamoUsageLedger } from '../../../functions/core/usage-ledger';
 import { buildOpenApiDocument } from '../../../functions/ops/openapi';
-import { usageReportSchema } from '../../../functions/ops/schemas';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { defaultPracticeLimits } from '../../../functions/core/practice-overrides';
+import { utcDay } from '../../../functions/core/usage-ledger';
+import { practiceUsageReportSchema, usageReportSchema } from '../../../functions/ops/schemas';
 import { apiEvent, lambdaContext, type EventOptions } from '../../support/api-event';
 import { startDynamoHarness, type DynamoHarness } from '../../support/dynamo';
 
@@ -39,7 +42,23 @@ beforeAll(async () => {
   await ledger.settle(reservation, { keyFingerprint: 'fp-clin-1', model: 'm', inputTokens: 1_000, outputTokens: 500, cachedTokens: 0, costMicroUsd: 10_500, latencyMs: 2_400 });
   await ledger.record('clinical', { providerThrottles: 1 }, 'fp-clin-1', now);
 
+  // Per-practice day items as the ledger writes them: practice-a (the non-admin caller's own) and practice-b.
+  const today = utcDay(now);
+  for (const [practiceId, task, requests, inputTokens, costMicroUsd, shareRefusals] of [
+    ['practice-a', 'chat', 3, 900, 1_500, 0],
+    ['practice-b', 'chat', 40, 100_000, 90_000, 12],
+    ['practice-b', 'clinical', 1, 2_000, 20_000, 0],
+  ] as const) {
+    await harness.doc.send(
+      new PutCommand({ TableName: harness.tables.usage, Item: { pk: `PRACTICE#${practiceId}`, sk: `DAY#${today}#TASK#${task}`, requests, inputTokens, outputTokens: 0, costMicroUsd, cacheHits: 0, shareRefusals, budgetRefusals: 0 } }),
+    );
+  }
+  await harness.doc.send(
+    new PutCommand({ TableName: harness.tables.practiceOverrides, Item: { practiceId: 'practice-a', task: 'chat', dailyTokens: 9_000, updatedAt: new Date(now).toISOString(), updatedBy: 'ops' } }),
+  );
+
   process.env[ENV.usageTable] = harness.tables.usage;
+  process.env[ENV.practiceOverridesTable] = harness.tables.practiceOverrides;
   // What the stack and the local runtime set: the resolved entries (with prices, as TASK_CONFIG has them).
   process.env[ENV.catalog] = JSON.stringify(catalog.tasks.map(functionConfigFor));
   process.env.AWS_ENDPOINT_URL_DYNAMODB = harness.endpoint;
@@ -102,6 +121,37 @@ describe('ops function', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json.error.code).toBe('BadRequest');
     expect(res.json.error.message).toMatch(message);
+  });
+
+  it('by=practice: the chargeback report, each practice against its effective share, most pressure first', async () => {
+    const res = await call({ resource: '/v1/usage', admin: true }, { by: 'practice', days: '1' });
+    expect(res.statusCode).toBe(200);
+    const report = practiceUsageReportSchema.parse(res.json);
+    expect(report.practices.map((p) => [p.practiceId, p.pressurePercent])).toEqual([
+      // 100,000 tokens against a share of 10 % of chat's (lowered) 10,000 a day; and it was refused.
+      ['practice-b', Math.round((100_000 / defaultPracticeLimits(catalog.byName.chat).dailyTokens) * 1000) / 10],
+      ['practice-a', 10],
+    ]);
+    expect(report.practices[0]!.pressurePercent).toBeGreaterThan(100);
+    expect(report.practices[0]).toMatchObject({ requests: 41, inputTokens: 102_000, costMicroUsd: 110_000, shareRefusals: 12 });
+    expect(report.practices[1]!.tasks).toEqual([
+      expect.objectContaining({ task: 'chat', requests: 3, peakDayTokens: 900, shareSource: 'override', share: { ...defaultPracticeLimits(catalog.byName.chat), dailyTokens: 9_000 } }),
+    ]);
+  });
+
+  it('by=practice is for administrators only: a practice user cannot read any practice rows, not even its own (403)', async () => {
+    const own = await call({ resource: '/v1/usage', practiceId: 'practice-a' }, { by: 'practice' });
+    expect(own.statusCode).toBe(403);
+    expect(own.json.error.code).toBe('Forbidden');
+    expect(own.body).not.toMatch(/practice-b|costMicroUsd/);
+    expect((await call({ resource: '/v1/usage', practiceId: 'practice-b' }, { by: 'practice' })).statusCode).toBe(403);
+    expect((await call({ resource: '/v1/usage', practiceId: null }, { by: 'practice' })).statusCode).toBe(401);
+  });
+
+  it('answers an unknown grouping with 400', async () => {
+    const res = await call({ resource: '/v1/usage', admin: true }, { by: 'dentist' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json.error.message).toBe('Invalid usage grouping: by must be one of task, practice');
   });
 
   it('keeps the usage report from non-admins (403) and anonymous callers (401)', async () => {

@@ -76,3 +76,31 @@ it('answers a switched-off model with ServiceUnavailableException (503)', async 
   expect(response.status).toBe(503);
   expect(response.headers.get('x-amzn-errortype')).toMatch(/^ServiceUnavailableException:/);
 });
+
+it('throttles as Bedrock does: ThrottlingException with only a message, no retry-after header', async () => {
+  simulator.configure({ faults: { throttle: 1 } });
+  const response = await converse(`/model/${MODEL}/converse`);
+  expect(response.status).toBe(429);
+  expect(response.headers.get('x-amzn-errortype')).toMatch(/^ThrottlingException:/);
+  expect(response.headers.get('retry-after')).toBeNull();
+  expect(await response.json()).toEqual({ message: expect.any(String) });
+});
+
+it('answers the malformed fault with a cut Converse document, or an event stream whose second event is not JSON', async () => {
+  simulator.configure({ faults: { malformed: 1 } });
+  const plain = await converse(`/model/${MODEL}/converse`);
+  expect(plain.status).toBe(200);
+  const text = await plain.text();
+  expect(text).toMatch(/^\{"output"/);
+  expect(() => JSON.parse(text)).toThrow(/JSON/);
+
+  const stream = await converse(`/model/${MODEL}/converse-stream`);
+  expect(stream.headers.get('content-type')).toBe('application/vnd.amazon.eventstream');
+  const codec = new EventStreamCodec((b) => Buffer.from(b).toString('utf8'), (s) => new Uint8Array(Buffer.from(s, 'utf8')));
+  const bytes = Buffer.from(await stream.arrayBuffer());
+  const messages: Array<ReturnType<EventStreamCodec['decode']>> = [];
+  // The framing (lengths and checksums) is intact: only the payload is damaged.
+  for (let at = 0; at < bytes.length; at += bytes.readUInt32BE(at)) messages.push(codec.decode(bytes.subarray(at, at + bytes.readUInt32BE(at))));
+  expect(messages.map((m) => m.headers[':event-type']!.value)).toEqual(['messageStart', 'contentBlockDelta']);
+  expect(() => JSON.parse(Buffer.from(messages[1]!.body).toString('utf8'))).toThrow(/JSON/);
+});
