@@ -89,7 +89,7 @@ const localStateSchema = z
     usageTable: z.string().min(1),
     practiceOverridesTable: z.string().min(1).optional(),
     /** The resolved catalog the runtime runs with (its budgets may be overridden). */
-    catalog: resolvedCatalogSchema.optional(),
+    catalog: z.optional(resolvedCatalogSchema),
     pid: z.number().int().optional(),
   })
   .loose();

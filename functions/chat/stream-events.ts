@@ -6,17 +6,14 @@
 import * as z from '#core/zod';
 import { errorBodySchema } from '#core/error-body';
 
-export const chatStreamDeltaSchema = z.object({ text: z.string().describe('The next piece of the reply, to append') }).strict().meta({ id: 'ChatStreamDelta', description: 'event: delta — part of the reply as the model writes it' });
+export const chatStreamDeltaSchema = z.strictObject({ text: z.string().check(z.describe('The next piece of the reply, to append')) }).check(z.meta({ id: 'ChatStreamDelta', description: 'event: delta — part of the reply as the model writes it' }));
 
-export const chatStreamDoneSchema = z
-  .object({
-    escalate: z.boolean().describe('true when the message was escalated in code (then no model was asked)'),
-    escalationReason: z.string().optional(),
-    advice: z.string().optional(),
-    usage: z.object({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0) }).strict().optional(),
-  })
-  .strict()
-  .meta({ id: 'ChatStreamDone', description: 'event: done — the reply is complete; the last event of a stream that succeeded' });
+export const chatStreamDoneSchema = z.strictObject({
+  escalate: z.boolean().check(z.describe('true when the message was escalated in code (then no model was asked)')),
+  escalationReason: z.optional(z.string()),
+  advice: z.optional(z.string()),
+  usage: z.optional(z.strictObject({ inputTokens: z.number().check(z.int(), z.gte(0)), outputTokens: z.number().check(z.int(), z.gte(0)) })),
+}).check(z.meta({ id: 'ChatStreamDone', description: 'event: done — the reply is complete; the last event of a stream that succeeded' }));
 
 /** event name → the schema of its `data` line. */
 export const CHAT_STREAM_EVENTS = {

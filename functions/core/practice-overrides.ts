@@ -39,27 +39,27 @@ export const PRACTICE_OVERRIDES_OUTAGE_RETRY_MS = 5_000;
 /** A read slower than this is treated as an outage: admission must not hang on it. */
 export const DEFAULT_PRACTICE_OVERRIDES_READ_TIMEOUT_MS = 3_000;
 
-const limit = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const limit = z.number().check(z.int(), z.positive(), z.lte(Number.MAX_SAFE_INTEGER));
 
-export const practiceIdSchema = z.string().regex(PRACTICE_ID_PATTERN, 'must be 1–64 letters, digits, - or _ (as the custom:practiceId claim)');
+export const practiceIdSchema = z.string().check(z.regex(PRACTICE_ID_PATTERN, 'must be 1–64 letters, digits, - or _ (as the custom:practiceId claim)'));
 
 /** One item of the PracticeOverrides table. Absolute limits; an absent one keeps the catalog's share. */
 export const practiceOverrideItemSchema = z.object({
   practiceId: practiceIdSchema,
   task: z.enum(TASK_NAMES),
   /** Tokens the practice may commit per UTC day on this task. */
-  dailyTokens: limit.optional(),
+  dailyTokens: z.optional(limit),
   /** Tokens the practice may commit per UTC minute on this task. */
-  tokensPerMinute: limit.optional(),
+  tokensPerMinute: z.optional(limit),
   /** The practice's requests in flight at once on this task. */
-  concurrentRequests: limit.optional(),
+  concurrentRequests: z.optional(limit),
   /** Why the override exists (a contract, a trial); never patient data. */
-  note: z.string().max(500).optional(),
+  note: z.optional(z.string().check(z.maxLength(500))),
   updatedAt: z.iso.datetime(),
   /** Who set it (the operator's AWS identity or login name). */
-  updatedBy: z.string().min(1).max(256),
+  updatedBy: z.string().check(z.minLength(1), z.maxLength(256)),
   /** Epoch seconds after which the override no longer applies (a trial); DynamoDB's TTL removes it later. */
-  expiresAt: z.number().int().positive().optional(),
+  expiresAt: z.optional(z.number().check(z.int(), z.positive())),
 });
 export type PracticeOverrideItem = z.infer<typeof practiceOverrideItemSchema>;
 

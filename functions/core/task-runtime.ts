@@ -13,7 +13,7 @@
  *   its last event has been handed to the response stream (see stream()).
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { z } from 'zod';
+import type * as z from './zod';
 import { InvalidModelOutputError, PhiNotAllowedError, PracticeOverShareError, ProviderUnavailableError } from './errors';
 import { METRIC } from './metric-names';
 import type { ChatTurn, ImageInput, ModelRequest, ModelResponse, ModelStreamEvent, ModelUsage } from './model-call';

@@ -13,15 +13,9 @@ export const CDT_CODE_PATTERN = /^D\d{4}$/;
 /** Universal notation: permanent teeth 1–32, primary teeth A–T. */
 export const TOOTH_NUMBER_PATTERN = /^(?:[1-9]|[12]\d|3[0-2]|[A-T])$/;
 
-export const cdtCodeSchema = z
-  .string()
-  .regex(CDT_CODE_PATTERN, 'must be a CDT code: D and four digits, e.g. D2740')
-  .describe('CDT procedure code: D and four digits, e.g. D2740');
+export const cdtCodeSchema = z.string().check(z.regex(CDT_CODE_PATTERN, 'must be a CDT code: D and four digits, e.g. D2740'), z.describe('CDT procedure code: D and four digits, e.g. D2740'));
 
-export const toothNumberSchema = z
-  .string()
-  .regex(TOOTH_NUMBER_PATTERN, 'must be a Universal tooth number: 1–32 (permanent) or A–T (primary)')
-  .describe('Tooth in Universal notation: "1"–"32" for permanent teeth, "A"–"T" for primary teeth');
+export const toothNumberSchema = z.string().check(z.regex(TOOTH_NUMBER_PATTERN, 'must be a Universal tooth number: 1–32 (permanent) or A–T (primary)'), z.describe('Tooth in Universal notation: "1"–"32" for permanent teeth, "A"–"T" for primary teeth'));
 
 export function isCdtCode(value: unknown): value is string {
   return typeof value === 'string' && CDT_CODE_PATTERN.test(value);

@@ -34,7 +34,7 @@ export const ROUTES = {
     method: 'GET',
     path: '/v1/imaging/analyses/{jobId}',
     ai: false,
-    pathParameters: z.object({ jobId: jobIdSchema.describe('The jobId returned by POST /v1/imaging/analyses') }),
+    pathParameters: z.object({ jobId: jobIdSchema.check(z.describe('The jobId returned by POST /v1/imaging/analyses')) }),
     response: analysisJobSchema,
     notFound: 'No such job, or the job belongs to another practice',
     operationId: 'getImagingAnalysis',

@@ -13,16 +13,18 @@ import { functionTaskConfigSchema, taskConfigSchema, type TaskConfig } from '#co
 export type OpsTaskConfig = Omit<TaskConfig, 'secretName' | 'providers'> & Partial<Pick<TaskConfig, 'secretName' | 'providers'>>;
 
 /** The resolved catalog as JSON. Entries may carry their model prices too (as TASK_CONFIG does); they are dropped. */
-export const resolvedCatalogSchema = z
-  .array(
-    taskConfigSchema.extend({
-      prices: functionTaskConfigSchema.shape.prices.optional(),
-      secretName: taskConfigSchema.shape.secretName.optional(),
-      providers: taskConfigSchema.shape.providers.optional(),
-    }),
-  )
-  .min(1)
-  .transform((tasks): OpsTaskConfig[] => tasks.map(({ prices: _prices, ...task }) => task));
+export const resolvedCatalogSchema = z.pipe(
+  z
+    .array(
+      z.extend(taskConfigSchema, {
+        prices: z.optional(functionTaskConfigSchema.shape.prices),
+        secretName: z.optional(taskConfigSchema.shape.secretName),
+        providers: z.optional(taskConfigSchema.shape.providers),
+      }),
+    )
+    .check(z.minLength(1)),
+  z.transform((tasks): OpsTaskConfig[] => tasks.map(({ prices: _prices, ...task }) => task)),
+);
 
 /** `CATALOG` as the stack and the local runtime set it: each resolved task without what ops never reads. */
 export function opsCatalogJson(tasks: readonly TaskConfig[]): string {

@@ -9,7 +9,8 @@
  * The output is deterministic (paths, methods and components in sorted order), so the committed
  * copy only changes when a route or a schema does.
  */
-import * as z from '#core/zod';
+import { toJSONSchema } from 'zod/v4/core';
+import type * as z from '#core/zod';
 import { errorBodySchema } from '#core/error-body';
 import type { TaskConfig } from '#core/task-config';
 import type { RouteDeclaration } from '#core/route-declaration';
@@ -275,7 +276,7 @@ class SchemaComponents {
   private readonly schemas = new Map<string, { json: string; value: JsonSchema }>();
 
   add(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-    const converted = z.toJSONSchema(schema, { target: 'draft-2020-12', io }) as JsonSchema;
+    const converted = toJSONSchema(schema, { target: 'draft-2020-12', io }) as JsonSchema;
     const { $schema: _dialect, $defs, ...root } = converted;
     const defs = ($defs ?? {}) as Record<string, JsonSchema>;
 

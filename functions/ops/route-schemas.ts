@@ -12,10 +12,7 @@ import { taskRouteDeclarations } from './task-routes';
 export { routeKey };
 
 /** The OpenAPI document itself, described loosely: a schema of OpenAPI would say nothing useful here. */
-const openApiDocumentSchema = z
-  .object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }).loose(), paths: z.record(z.string(), z.unknown()) })
-  .loose()
-  .describe('This document (OpenAPI 3.1)');
+const openApiDocumentSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) }).check(z.describe('This document (OpenAPI 3.1)'));
 
 /** The operations routes; they are not in the task catalog because they belong to no AI task. */
 export const OPS_ROUTE = {

@@ -24,8 +24,8 @@ const ROUTES_TS = `
 import { declareRoute } from '#core/route-declaration';
 import * as z from '#core/zod';
 
-export const recallRequestSchema = z.object({ riskLevel: z.enum(['low', 'moderate', 'high']), lastVisitMonthsAgo: z.number().int().min(0).max(240) }).strict().meta({ id: 'RecallRequest' });
-export const recallResponseSchema = z.object({ dueInMonths: z.number().int() }).strict().meta({ id: 'RecallResponse' });
+export const recallRequestSchema = z.strictObject({ riskLevel: z.enum(['low', 'moderate', 'high']), lastVisitMonthsAgo: z.number().check(z.int(), z.gte(0), z.lte(240)) }).check(z.meta({ id: 'RecallRequest' }));
+export const recallResponseSchema = z.strictObject({ dueInMonths: z.number().check(z.int()) }).check(z.meta({ id: 'RecallResponse' }));
 
 export const ROUTES = {
   interval: declareRoute({

@@ -10,7 +10,7 @@ import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { PNG } from 'pngjs';
-import type { z } from 'zod';
+import type * as z from '../../functions/core/zod';
 import { resolveCatalog, type ResolvedCatalog, type TaskName } from '../../lib/catalog';
 import { DEFAULT_MAX_BODY_BYTES } from '../../functions/core/route-declaration';
 import { GROUPS_CLAIM, PRACTICE_CLAIM } from '../../functions/core/identity';

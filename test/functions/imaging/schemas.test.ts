@@ -7,7 +7,7 @@ import * as chat from '../../../functions/chat/schemas';
 import { errorBodySchema } from '../../../functions/core/error-body';
 
 /** Every route schema, as the OpenAPI generator will use them. */
-const ROUTE_SCHEMAS: Record<string, z.ZodType> = {
+const ROUTE_SCHEMAS: Record<string, z.core.$ZodType> = {
   AnalysisRequest: imaging.analysisRequestSchema,
   AnalysisAccepted: imaging.analysisAcceptedSchema,
   AnalysisJob: imaging.analysisJobSchema,

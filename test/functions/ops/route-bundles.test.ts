@@ -15,10 +15,22 @@ import { resolveCatalog } from '../../../lib/catalog';
 const REPO = resolve(__dirname, '..', '..', '..');
 const catalog = resolveCatalog();
 
-async function bundledFunctionsFiles(entry: string): Promise<string[]> {
+async function bundleMetafile(entry: string) {
   const result = await build({ ...LAMBDA_BUNDLING, minify: false, sourcemap: false, absWorkingDir: REPO, entryPoints: [join(REPO, entry)], write: false, outfile: join(REPO, 'cdk.out', 'unused.mjs'), metafile: true });
-  return Object.keys(result.metafile.inputs).filter((input) => input.startsWith('functions/'));
+  return result.metafile;
 }
+
+async function bundledFunctionsFiles(entry: string): Promise<string[]> {
+  return Object.keys((await bundleMetafile(entry)).inputs).filter((input) => input.startsWith('functions/'));
+}
+
+/** The files that put code into the bundle (esbuild also lists files it read and shook away entirely). */
+async function filesWithCodeInBundle(entry: string): Promise<string[]> {
+  return Object.values((await bundleMetafile(entry)).outputs).flatMap((output) => Object.entries(output.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input));
+}
+
+/** Every AI function: each task's API function and the workers. */
+const AI_ENTRIES = catalog.tasks.flatMap((t) => [`functions/${t.name}/handler.ts`, ...(t.worker ? [`functions/${t.name}/worker.ts`] : [])]);
 
 describe('route declarations in the Lambda bundles', () => {
   it.each(catalog.tasks.map((t) => [t.name] as const))("%s bundles its own routes and schemas, no other task's and no OpenAPI generator", async (task) => {
@@ -26,6 +38,14 @@ describe('route declarations in the Lambda bundles', () => {
     expect(files).toContain(`functions/${task}/routes.ts`);
     const foreign = files.filter((file) => !file.startsWith('functions/core/') && !file.startsWith('functions/domain/') && !file.startsWith(`functions/${task}/`));
     expect(foreign).toEqual([]);
+  }, 60_000);
+
+  // Schemas are zod/mini (functions/core/zod.ts): classic zod puts every method, and with them the
+  // JSON-schema code only the ops function's OpenAPI generator needs, in every bundle (~60 KB each).
+  it.each(AI_ENTRIES.map((e) => [e] as const))('%s bundles zod/mini only: no classic zod and no JSON-schema code', async (entry) => {
+    const zodFiles = (await filesWithCodeInBundle(entry)).filter((input) => input.includes('node_modules/zod/'));
+    expect(zodFiles.some((file) => file.includes('/zod/v4/mini/'))).toBe(true);
+    expect(zodFiles.filter((file) => /\/zod\/v4\/classic\/|json-schema/.test(file))).toEqual([]);
   }, 60_000);
 
   it("the ops bundle reads every catalog task's declarations, as the catalog derives its routes from them", async () => {
