@@ -2,7 +2,7 @@
  * fairness: one practice's burst must not delay another practice's work (issue 14). The scenario
  * is a list of parts, each measuring one task in its own runtime and reporting figures, targets
  * and notes under its own prefix; the chat part (A bursts chat at 10× while B and C send their
- * normal traffic, with and without practice shares) is added to FAIRNESS_PARTS later.
+ * normal traffic, with and without practice shares) is in fairness-chat.ts.
  *
  * imaging: practice A (the dev token's practice) submits a burst of radiographs, then practice B
  * (the second dev token's) submits one. B's completion time (submit → a poll sees it final) is
@@ -17,6 +17,7 @@ import type { BenchContext, Scenario, ScenarioOutcome } from '../scenario';
 import { median, round } from '../statistics';
 import { verdict, type FigureValue } from '../results';
 import { imagingAnalysis, imagingJob } from '../workload';
+import { chatFairnessPart } from './fairness-chat';
 
 /** The second dev identity of the local runtime (local/runtime/dev-tokens.ts): another practice. */
 const PRACTICE_B_TOKEN = 'local-dev-token-2';
@@ -195,8 +196,8 @@ export const imagingFairnessPart: FairnessPart = {
   },
 };
 
-/** The parts of the fairness scenario; the chat part joins here. */
-export const FAIRNESS_PARTS: FairnessPart[] = [imagingFairnessPart];
+/** The parts of the fairness scenario. */
+export const FAIRNESS_PARTS: FairnessPart[] = [chatFairnessPart, imagingFairnessPart];
 
 export const fairnessScenario: Scenario = {
   name: 'fairness',

@@ -26,6 +26,12 @@ export function devIdentities(env: NodeJS.ProcessEnv = process.env): DevIdentity
       practiceId: env.SMARTDENTAL_DEV_PRACTICE_2 || 'practice-other',
       groups: [],
     },
+    {
+      token: env.SMARTDENTAL_DEV_TOKEN_3 || 'local-dev-token-3',
+      userId: 'local-staff-3',
+      practiceId: env.SMARTDENTAL_DEV_PRACTICE_3 || 'practice-third',
+      groups: [],
+    },
   ];
 }
 
