@@ -148,15 +148,7 @@ export class ResponseCache {
       const entry = await this.open<T>(scope, input, ttlSeconds, options);
       if (entry.kind === 'hit') return { value: entry.value, source: 'cache' as CacheSource };
       if (entry.kind === 'held') return entry.wait(compute);
-      let value: T;
-      try {
-        value = await compute();
-      } catch (error) {
-        await entry.abandon();
-        throw error;
-      }
-      await entry.fill(value);
-      return { value, source: 'computed' as CacheSource };
+      return { value: await computeInto(entry, compute), source: 'computed' as CacheSource };
     });
     const answer = await promise;
     return leader || answer.source !== 'computed' ? answer : { value: answer.value, source: 'in-flight' };
@@ -200,15 +192,7 @@ export class ResponseCache {
         }
         if (state.kind === 'hit') return { value: state.value, source: 'in-flight' };
         const entry = claimed() as Extract<CacheEntry<T>, { kind: 'claimed' }>;
-        let value: T;
-        try {
-          value = await compute();
-        } catch (error) {
-          await entry.abandon();
-          throw error;
-        }
-        await entry.fill(value);
-        return { value, source: 'computed' };
+        return { value: await computeInto(entry, compute), source: 'computed' };
       },
     };
   }
@@ -293,4 +277,17 @@ export class ResponseCache {
       throw new DependencyUnavailableError('The response cache is unavailable; retry shortly', { retryAfterSeconds: 5, cause: error });
     }
   }
+}
+
+/** Asks `compute` for the value of a claimed entry: fills the entry with it, or abandons the claim when it fails. */
+async function computeInto<T>(entry: { fill(value: T): Promise<unknown>; abandon(): Promise<unknown> }, compute: () => Promise<T>): Promise<T> {
+  let value: T;
+  try {
+    value = await compute();
+  } catch (error) {
+    await entry.abandon();
+    throw error;
+  }
+  await entry.fill(value);
+  return value;
 }
